@@ -1,0 +1,65 @@
+# Serverless Orders. `make test` and `make dev` install what they need (Python 3.13 from pyenv,
+# pinned packages from requirements/dev.txt) into .venv on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON := $(or $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)/bin/python3.13),$(shell command -v python3.13))
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+# sam build (without a container) needs a python3.13 on PATH, and nothing here may reach AWS.
+export PATH := $(abspath $(BIN)):$(dir $(PYTHON)):$(PATH)
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export UV_PYTHON_DOWNLOADS := never
+
+FUNCTION_DIRS := $(wildcard src/*)
+
+.PHONY: help install lint format typecheck validate build test test-fast dev bench lock clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.txt
+	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: pyenv install $(PYTHON_VERSION)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv with the pinned development dependencies
+
+lint: install ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+
+typecheck: install
+	MYPYPATH=layers/common $(BIN)/mypy -p orders_domain
+	@for dir in $(FUNCTION_DIRS); do \
+		echo "mypy $$dir"; (cd $$dir && MYPYPATH=$(CURDIR)/layers/common $(abspath $(BIN))/mypy --config-file $(CURDIR)/pyproject.toml .) || exit 1; \
+	done
+
+format: install ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+validate: install ## sam validate, sam validate --lint and cfn-lint (offline: they need only a region)
+	$(BIN)/sam validate
+	$(BIN)/sam validate --lint
+	$(BIN)/cfn-lint template.yaml
+
+build: install ## sam build without a container (python3.13, arm64)
+	$(BIN)/sam build --cached --parallel
+
+test: lint validate ## Lint, template checks and the whole test suite
+	$(BIN)/pytest
+
+lock: install ## Re-pin requirements/dev.txt and the dependencies layer after editing requirements/*.in
+	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
+		--no-header requirements/runtime.in -c requirements/dev.txt -o layers/dependencies/requirements.txt
+
+clean: ## Remove the virtual environment and build output
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,26 @@
+"""Domain errors. The API maps each to an HTTP status in one place; the workflow sees their class
+names as Step Functions error names (Retry/Catch match on them)."""
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class NotFoundError(DomainError):
+    """The requested resource does not exist."""
+
+
+class ConflictError(DomainError):
+    """The request contradicts what is already stored."""
+
+
+class ValidationError(DomainError):
+    """An order that cannot be fulfilled as placed: unknown user or product."""
+
+
+class OutOfStock(DomainError):  # noqa: N818 - the workflow catches it by this name
+    """Not enough stock for at least one line of the order."""
+
+
+class ConfigurationError(Exception):
+    """The function's environment is incomplete: a deployment mistake, never the client's."""

@@ -1,0 +1,144 @@
+"""The domain's data: what clients send (strictly validated) and what is stored and returned."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+)
+
+MAX_ORDER_LINES = 25  # one reservation transaction holds every line plus its marker (limit 100)
+MAX_LINE_QUANTITY = 1_000
+MAX_STOCK_QUANTITY = 1_000_000_000
+MAX_PRICE = Decimal("1000000")
+
+# Ids are DynamoDB partition keys and Step Functions execution names: short, printable, no '#'
+# (reservation markers use it), no '/' (path segments).
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+
+
+def _json_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _number_only(value: Any) -> Any:
+    """Accept JSON numbers only (not strings or booleans), exactly, as Decimal."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a number")
+    return Decimal(str(value))
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_number_only),
+    Field(ge=0, le=MAX_PRICE, decimal_places=2),
+    PlainSerializer(_json_number, return_type=int | float, when_used="json"),
+]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Request(BaseModel):
+    """A client's body: wrong types and unknown fields are errors, not guesses."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Record(BaseModel):
+    """What the service stores and returns; read back from DynamoDB (numbers come as Decimal)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class NewUser(Request):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email: Annotated[EmailStr, Field(max_length=254)]
+
+
+class User(Record):
+    user_id: str
+    name: str
+    email: str
+    created_at: str
+
+
+class StockUpdate(Request):
+    quantity: Annotated[int, Field(ge=0, le=MAX_STOCK_QUANTITY)]
+    price: Money
+
+
+class StockItem(Record):
+    product_id: str
+    quantity: int
+    price: Money
+
+
+class OrderLine(Request):
+    product_id: Identifier
+    quantity: Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
+
+
+class NewOrder(Request):
+    user_id: Identifier
+    items: Annotated[list[OrderLine], Field(min_length=1, max_length=MAX_ORDER_LINES)]
+
+    @field_validator("items")
+    @classmethod
+    def _one_line_per_product(cls, items: list[OrderLine]) -> list[OrderLine]:
+        products = [line.product_id for line in items]
+        if len(set(products)) != len(products):
+            raise ValueError("each product_id may appear only once")
+        return items
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    CONFIRMED = "CONFIRMED"
+    REJECTED = "REJECTED"
+    FAILED = "FAILED"
+
+
+class RejectionReason(StrEnum):
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+
+
+class Line(Record):
+    product_id: str
+    quantity: int
+
+
+class Order(Record):
+    order_id: str
+    user_id: str
+    items: list[Line]
+    status: OrderStatus
+    reason: str | None = None
+    total: Money | None = None
+    created_at: str
+    updated_at: str
+
+
+class PricedLine(Line):
+    price: Money
+
+
+class ValidatedOrder(Record):
+    """The workflow's view of an order that passed validation: priced lines and the total."""
+
+    order_id: str
+    user_id: str
+    items: list[PricedLine]
+    total: Money

@@ -1,0 +1,64 @@
+"""Order rules: placing an order, and what the workflow checks and reserves."""
+
+from decimal import Decimal
+from uuid import UUID, uuid4, uuid5
+
+from orders_domain.errors import ConflictError, NotFoundError, ValidationError
+from orders_domain.models import Line, NewOrder, Order, OrderStatus, PricedLine, ValidatedOrder, utc_now
+from orders_domain.repositories import InventoryRepository, OrdersRepository, UsersRepository
+
+_ORDER_IDS_FROM_KEYS = UUID("6f1d3c5e-2b0a-4c8e-9a57-0e4b8f3d2a61")
+
+
+def new_order_id(user_id: str, idempotency_key: str | None) -> str:
+    """A fresh id, or, for a request with an Idempotency-Key, the same id on every retry: a retry
+    after a crash that followed the write then finds the stored order instead of adding another."""
+    if idempotency_key is None:
+        return str(uuid4())
+    return str(uuid5(_ORDER_IDS_FROM_KEYS, f"{user_id}\n{idempotency_key}"))
+
+
+def place_order(orders: OrdersRepository, request: NewOrder, order_id: str) -> Order:
+    """Store the order as PENDING. OrderCreated is published from the table's stream, so an order
+    that is stored is always announced, whatever happens to this request afterwards."""
+    now = utc_now()
+    order = Order(
+        order_id=order_id,
+        user_id=request.user_id,
+        items=[Line(product_id=line.product_id, quantity=line.quantity) for line in request.items],
+        status=OrderStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    stored = orders.add(order)
+    if (stored.user_id, stored.items) != (order.user_id, order.items):
+        raise ConflictError(f"order {order_id} already exists with other content")
+    return stored
+
+
+def find_order(orders: OrdersRepository, order_id: str) -> Order:
+    order = orders.get(order_id)
+    if order is None:
+        raise NotFoundError(f"order {order_id} not found")
+    return order
+
+
+def validate_order(
+    order_id: str, orders: OrdersRepository, users: UsersRepository, inventory: InventoryRepository
+) -> ValidatedOrder:
+    """Check that the order's user and products exist and price its lines (raises ValidationError)."""
+    order = orders.get(order_id)
+    if order is None:
+        raise ValidationError(f"order {order_id} not found")
+    if users.get(order.user_id) is None:
+        raise ValidationError(f"user {order.user_id} not found")
+    stock = inventory.get_many(line.product_id for line in order.items)
+    unknown = [line.product_id for line in order.items if line.product_id not in stock]
+    if unknown:
+        raise ValidationError(f"unknown products: {', '.join(unknown)}")
+    lines = [
+        PricedLine(product_id=line.product_id, quantity=line.quantity, price=stock[line.product_id].price)
+        for line in order.items
+    ]
+    total = sum((line.price * line.quantity for line in lines), Decimal(0))
+    return ValidatedOrder(order_id=order.order_id, user_id=order.user_id, items=lines, total=total)

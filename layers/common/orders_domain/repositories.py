@@ -1,0 +1,189 @@
+"""Persistence: one small class per DynamoDB table, the only code that knows its keys and items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from orders_domain import aws
+from orders_domain.errors import NotFoundError, OutOfStock
+from orders_domain.models import Line, Order, OrderStatus, StockItem, StockUpdate, User, utc_now
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+Item = Mapping[str, Any]
+
+
+def to_item(values: BaseModel | Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
+    plain = values.model_dump(exclude_none=True) if isinstance(values, BaseModel) else values
+    return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def from_item(item: Item) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def _item_on_condition_failure(error: ClientError) -> Item | None:
+    """The stored item that a conditional write returned with ReturnValuesOnConditionCheckFailure."""
+    item: Item | None = error.response.get("Item")  # type: ignore[assignment]
+    return item
+
+
+class UsersRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def add(self, user: User) -> None:
+        aws.dynamodb().put_item(
+            TableName=self.table_name,
+            Item=to_item(user),
+            ConditionExpression="attribute_not_exists(user_id)",
+        )
+
+    def get(self, user_id: str) -> User | None:
+        item = aws.dynamodb().get_item(TableName=self.table_name, Key={"user_id": {"S": user_id}}).get("Item")
+        return User.model_validate(from_item(item)) if item else None
+
+
+class InventoryRepository:
+    """Stock levels, plus one reservation marker per order (`reservation#<order_id>`, a key that no
+    product id can take) so that reserving twice for the same order changes stock once."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def put(self, product_id: str, stock: StockUpdate) -> StockItem:
+        item = StockItem(product_id=product_id, quantity=stock.quantity, price=stock.price)
+        aws.dynamodb().put_item(TableName=self.table_name, Item=to_item(item))
+        return item
+
+    def get(self, product_id: str) -> StockItem | None:
+        item = aws.dynamodb().get_item(TableName=self.table_name, Key={"product_id": {"S": product_id}}).get("Item")
+        return StockItem.model_validate(from_item(item)) if item else None
+
+    def get_many(self, product_ids: Iterable[str]) -> dict[str, StockItem]:
+        """The stock items that exist among `product_ids` (at most 100 ids: one BatchGetItem)."""
+        keys: list[Mapping[str, Any]] = [{"product_id": {"S": product_id}} for product_id in product_ids]
+        found: dict[str, StockItem] = {}
+        while keys:
+            response = aws.dynamodb().batch_get_item(
+                RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            )
+            for item in response["Responses"].get(self.table_name) or ():
+                stock = StockItem.model_validate(from_item(item))
+                found[stock.product_id] = stock
+            unprocessed = response.get("UnprocessedKeys") or {}
+            keys = list(unprocessed[self.table_name]["Keys"]) if self.table_name in unprocessed else []
+        return found
+
+    def reserve(self, order_id: str, lines: list[Line]) -> bool:
+        """Take every line's quantity from stock in one transaction, or nothing.
+
+        Returns False when this order's stock was already reserved (a repeated call); raises
+        OutOfStock, changing nothing, when any line has too little stock.
+        """
+        marker: TransactWriteItemTypeDef = {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": to_item(
+                    {
+                        "product_id": f"reservation#{order_id}",
+                        "order_id": order_id,
+                        "items": [line.model_dump() for line in lines],
+                        "reserved_at": utc_now(),
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(product_id)",
+            }
+        }
+        decrements: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {"product_id": {"S": line.product_id}},
+                    "UpdateExpression": "SET quantity = quantity - :wanted",
+                    "ConditionExpression": "attribute_exists(product_id) AND quantity >= :wanted",
+                    "ExpressionAttributeValues": {":wanted": {"N": str(line.quantity)}},
+                }
+            }
+            for line in lines
+        ]
+        try:
+            aws.dynamodb().transact_write_items(TransactItems=[marker, *decrements], ClientRequestToken=order_id)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return False
+            short = [
+                line.product_id
+                for line, code in zip(lines, reasons[1:], strict=False)
+                if code == "ConditionalCheckFailed"
+            ]
+            if short:
+                raise OutOfStock(f"not enough stock for {', '.join(short)}") from error
+            raise
+        return True
+
+
+class OrdersRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def add(self, order: Order) -> Order:
+        """Store a new order; if one with the same id exists already, return that one unchanged."""
+        try:
+            aws.dynamodb().put_item(
+                TableName=self.table_name,
+                Item=to_item(order),
+                ConditionExpression="attribute_not_exists(order_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            return Order.model_validate(from_item(_item_on_condition_failure(error) or {}))
+        return order
+
+    def get(self, order_id: str) -> Order | None:
+        item = aws.dynamodb().get_item(TableName=self.table_name, Key={"order_id": {"S": order_id}}).get("Item")
+        return Order.model_validate(from_item(item)) if item else None
+
+    def start_processing(self, order_id: str) -> Order:
+        """Move a PENDING order to PROCESSING; an order past PENDING is returned as it is."""
+        try:
+            response = aws.dynamodb().update_item(
+                TableName=self.table_name,
+                Key={"order_id": {"S": order_id}},
+                UpdateExpression="SET #status = :processing, updated_at = :now",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":processing": {"S": OrderStatus.PROCESSING},
+                    ":pending": {"S": OrderStatus.PENDING},
+                    ":now": {"S": utc_now()},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            current = _item_on_condition_failure(error)
+            if not current:
+                raise NotFoundError(f"order {order_id} not found") from error
+            return Order.model_validate(from_item(current))
+        return Order.model_validate(from_item(response["Attributes"]))

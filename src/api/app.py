@@ -1,0 +1,80 @@
+"""ApiFunction: the REST API. Routes live in routers/, one module per resource; this module maps
+domain errors to HTTP responses, in one place."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders_domain.errors import ConflictError, NotFoundError
+from orders_domain.observability import logger, metrics
+from routers import inventory, orders, users
+
+MAX_BODY_BYTES = 16 * 1024  # the largest valid order is ~5 KiB; API Gateway alone would allow 10 MiB
+
+ERROR_STATUS: dict[type[Exception], tuple[int, str | None]] = {
+    NotFoundError: (404, None),
+    ConflictError: (409, None),
+    IdempotencyAlreadyInProgressError: (409, "a request with this Idempotency-Key is still in progress"),
+    IdempotencyValidationError: (422, "this Idempotency-Key was already used with a different request"),
+}
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(users.router)
+app.include_router(inventory.router)
+app.include_router(orders.router)
+
+
+def error_response(status_code: int, message: str, **details: Any) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=status_code, content_type=content_types.APPLICATION_JSON, body={"message": message, **details}
+    )
+
+
+def limit_body_size(app: BaseRouter, next_middleware: Any) -> Response[Any]:
+    body = app.current_event.body
+    if body is not None and len(body.encode()) > MAX_BODY_BYTES:
+        return error_response(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
+    response: Response[Any] = next_middleware(app)
+    return response
+
+
+app.use(middlewares=[limit_body_size])
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    problems = error.errors()
+    if any(problem.get("type") == "json_invalid" for problem in problems):
+        return error_response(400, "request body is not valid JSON")
+    details = [
+        {"location": ".".join(str(part) for part in problem["loc"]), "message": problem["msg"]} for problem in problems
+    ]
+    return error_response(
+        422, "invalid request: " + "; ".join(d["location"] + ": " + d["message"] for d in details), details=details
+    )
+
+
+@app.exception_handler(list(ERROR_STATUS))
+def domain_error(error: Exception) -> Response[dict[str, Any]]:
+    status_code, message = ERROR_STATUS[type(error)]
+    return error_response(status_code, message or str(error))
+
+
+@app.not_found
+def route_not_found(_: Exception) -> Response[dict[str, Any]]:
+    return error_response(404, f"no route for {app.current_event.http_method} {app.current_event.path}")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    orders.idempotency_config.register_lambda_context(context)
+    return app.resolve(event, context)

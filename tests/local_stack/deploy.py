@@ -1,0 +1,282 @@
+"""Creates the template's resources in moto (in process, or a moto server behind a session), the
+way CloudFormation would, and answers Ref/GetAtt for them.
+
+moto's own CloudFormation is not used: it cannot apply the SAM transform, breaks on `!Ref` of an
+event bus and ignores DefinitionSubstitutions (ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local_stack.intrinsics import Intrinsics, UnresolvedReferenceError
+from local_stack.template import REGION, SamTemplate
+
+ACCOUNT_ID = "123456789012"
+PSEUDO_PARAMETERS = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT_ID,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::NoValue": None,
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function as deployed: what the local runtime needs to run it."""
+
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    code_dir: Path
+    layer_dirs: tuple[Path, ...]
+    environment: dict[str, str]
+    timeout: int
+    memory_size: int
+
+
+@dataclass
+class Stack:
+    name: str
+    template: SamTemplate
+    session: boto3.session.Session
+    created: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @cached_property
+    def intrinsics(self) -> Intrinsics:
+        parameters = {**PSEUDO_PARAMETERS, "AWS::StackName": self.name, **self.template.parameters}
+        return Intrinsics(parameters, self.template.conditions, self.ref, self.get_att)
+
+    def ref(self, logical_id: str) -> Any:
+        return self.get_att(logical_id, "Ref")
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        try:
+            return self.created[logical_id][attribute]
+        except KeyError:
+            raise UnresolvedReferenceError(f"{logical_id}.{attribute}") from None
+
+    def resolve(self, value: Any) -> Any:
+        return self.intrinsics.resolve(value)
+
+    def output(self, name: str) -> Any:
+        return self.resolve(self.template.outputs[name]["Value"])
+
+    def physical_name(self, logical_id: str, limit: int = 64) -> str:
+        return f"{self.name}-{logical_id}"[:limit]
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, region_name=REGION)
+
+    @cached_property
+    def functions(self) -> dict[str, FunctionSpec]:
+        specs = {}
+        for logical_id, resource in self.template.of_type("AWS::Lambda::Function").items():
+            properties = self.resolve(resource["Properties"])
+            layer_ids = [layer["Ref"] for layer in resource["Properties"].get("Layers", [])]
+            specs[logical_id] = FunctionSpec(
+                logical_id=logical_id,
+                name=self.ref(logical_id),
+                arn=self.get_att(logical_id, "Arn"),
+                handler=properties["Handler"],
+                code_dir=self.template.local_path(properties["Code"]),
+                layer_dirs=tuple(
+                    self.template.local_path(self.template.properties(layer)["Content"]) for layer in layer_ids
+                ),
+                environment={
+                    name: str(value) for name, value in properties.get("Environment", {}).get("Variables", {}).items()
+                },
+                timeout=int(properties.get("Timeout", 3)),
+                memory_size=int(properties.get("MemorySize", 128)),
+            )
+        return specs
+
+    def function_named(self, name_or_arn: str) -> FunctionSpec:
+        name = name_or_arn.rsplit(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0]
+        return next(spec for spec in self.functions.values() if name in (spec.name, spec.logical_id))
+
+
+def deploy(template: SamTemplate, session: boto3.session.Session, stack_name: str = "orders-local") -> Stack:
+    """Create every resource the local stack can host, retrying those whose references are not made yet."""
+    stack = Stack(stack_name, template, session)
+    pending = {
+        logical_id: resource
+        for logical_id, resource in template.resources.items()
+        if "Condition" not in resource or stack.intrinsics.condition(resource["Condition"])
+    }
+    while pending:
+        progress = False
+        for logical_id, resource in list(pending.items()):
+            create = _CREATORS.get(resource["Type"], _record_only)
+            try:
+                stack.created[logical_id] = create(stack, logical_id, stack.resolve(resource.get("Properties", {})))
+            except UnresolvedReferenceError:
+                continue
+            del pending[logical_id]
+            progress = True
+        if not progress:
+            raise RuntimeError(f"cannot resolve references of {sorted(pending)}")
+    return stack
+
+
+Creator = Callable[[Stack, str, dict[str, Any]], dict[str, Any]]
+
+
+def _record_only(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A resource that only AWS would act on (API stage, permissions, alarms): nothing to create."""
+    return {"Ref": stack.physical_name(logical_id), "Properties": properties}
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
+
+
+def _table(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    name = properties.get("TableName") or stack.physical_name(logical_id, 255)
+    keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "StreamSpecification")
+    arguments = {key: properties[key] for key in keys if key in properties}
+    if "StreamSpecification" in arguments:
+        arguments["StreamSpecification"] = {"StreamEnabled": True, **arguments["StreamSpecification"]}
+    dynamodb = stack.client("dynamodb")
+    description = dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **arguments)
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    table = description["TableDescription"]
+    return {"Ref": name, "Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn")}
+
+
+def _queue(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    fifo = bool(properties.get("FifoQueue"))
+    name = properties.get("QueueName") or stack.physical_name(logical_id, 75) + (".fifo" if fifo else "")
+    attributes = {
+        key: json.dumps(value)
+        if isinstance(value, dict)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+        for key, value in properties.items()
+        if key not in ("QueueName", "Tags", "SqsManagedSseEnabled", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds")
+    }
+    url = stack.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    return {"Ref": url, "Arn": _arn("sqs", name), "QueueName": name, "QueueUrl": url}
+
+
+def _topic(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    name = properties.get("TopicName") or stack.physical_name(logical_id, 256)
+    arn = stack.client("sns").create_topic(Name=name)["TopicArn"]
+    return {"Ref": arn, "TopicArn": arn, "TopicName": name}
+
+
+def _subscription(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    attributes = {}
+    if "FilterPolicy" in properties:
+        attributes["FilterPolicy"] = json.dumps(properties["FilterPolicy"])
+    if properties.get("RawMessageDelivery"):
+        attributes["RawMessageDelivery"] = "true"
+    arn = stack.client("sns").subscribe(
+        TopicArn=properties["TopicArn"],
+        Protocol=properties["Protocol"],
+        Endpoint=properties["Endpoint"],
+        Attributes=attributes,
+    )["SubscriptionArn"]
+    return {"Ref": arn}
+
+
+def _event_bus(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    name = properties["Name"]
+    arn = stack.client("events").create_event_bus(Name=name)["EventBusArn"]
+    return {"Ref": name, "Name": name, "Arn": arn}
+
+
+def _rule(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    events = stack.client("events")
+    name = properties.get("Name") or stack.physical_name(logical_id)
+    bus = properties.get("EventBusName", "default")
+    arn = events.put_rule(
+        Name=name,
+        EventBusName=bus,
+        EventPattern=json.dumps(properties["EventPattern"]),
+        State=properties.get("State", "ENABLED"),
+    )["RuleArn"]
+    targets = [{key: value for key, value in target.items()} for target in properties.get("Targets", [])]
+    if targets:
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+    return {"Ref": name, "Arn": arn, "Properties": properties}
+
+
+def _role(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    name = properties.get("RoleName") or stack.physical_name(logical_id)
+    arn = stack.client("iam").create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"])
+    )["Role"]["Arn"]
+    return {"Ref": name, "Arn": arn, "Properties": properties}
+
+
+def _layer(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    return {"Ref": _arn("lambda", f"layer:{stack.physical_name(logical_id)}:1"), "Properties": properties}
+
+
+_EMPTY_ZIP = io.BytesIO()
+with zipfile.ZipFile(_EMPTY_ZIP, "w") as archive:
+    archive.writestr("local.txt", "code runs from the project folder")
+
+
+def _function(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    # Registered in moto so that Step Functions tasks and event sources can address it; the local
+    # runtime runs its code from the project folder.
+    name = properties.get("FunctionName") or stack.physical_name(logical_id)
+    arn = stack.client("lambda").create_function(
+        FunctionName=name,
+        Runtime=properties["Runtime"],
+        Role=properties["Role"],
+        Handler=properties["Handler"],
+        Code={"ZipFile": _EMPTY_ZIP.getvalue()},
+        Timeout=int(properties.get("Timeout", 3)),
+    )["FunctionArn"]
+    return {"Ref": name, "Arn": arn, "Properties": properties}
+
+
+def _state_machine(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    definition = stack.template.local_path(properties["DefinitionS3Location"]).read_text()
+    for name, value in properties.get("DefinitionSubstitutions", {}).items():
+        definition = definition.replace("${" + name + "}", str(value))
+    name = properties.get("StateMachineName") or stack.physical_name(logical_id, 80)
+    arn = stack.client("stepfunctions").create_state_machine(
+        name=name,
+        definition=definition,
+        roleArn=properties["RoleArn"],
+        type=properties.get("StateMachineType", "STANDARD"),
+    )["stateMachineArn"]
+    return {"Ref": arn, "Arn": arn, "Name": name, "Definition": definition, "Properties": properties}
+
+
+def _log_group(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    name = properties.get("LogGroupName") or f"/local/{stack.physical_name(logical_id)}"
+    return {"Ref": name, "Arn": _arn("logs", f"log-group:{name}:*"), "Properties": properties}
+
+
+_CREATORS: dict[str, Creator] = {
+    "AWS::DynamoDB::Table": _table,
+    "AWS::SQS::Queue": _queue,
+    "AWS::SNS::Topic": _topic,
+    "AWS::SNS::Subscription": _subscription,
+    "AWS::Events::EventBus": _event_bus,
+    "AWS::Events::Rule": _rule,
+    "AWS::IAM::Role": _role,
+    "AWS::Lambda::LayerVersion": _layer,
+    "AWS::Lambda::Function": _function,
+    "AWS::StepFunctions::StateMachine": _state_machine,
+    "AWS::Logs::LogGroup": _log_group,
+}

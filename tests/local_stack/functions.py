@@ -1,0 +1,153 @@
+"""Runs a function's real handler in this process, isolated as Lambda would run it: its own
+environment variables, its own code folder and layers first on sys.path, and its own copy of
+every module that comes from them (two functions may both have an `app.py`, and each has its own
+settings and Logger). An instance stays warm: its module is imported once, on first use.
+
+Instances take turns (one lock for the process), since environment variables and sys.modules are
+shared by the whole process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from local_stack.deploy import FunctionSpec
+
+_TURN = threading.RLock()
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionError(Exception):
+    """The handler raised: `error_type` is what Lambda reports as errorType."""
+
+    def __init__(self, error_type: str, message: str, trace: list[str]) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
+        self.trace = trace
+
+    def payload(self) -> dict[str, Any]:
+        return {"errorType": self.error_type, "errorMessage": self.message, "stackTrace": self.trace}
+
+
+class FunctionInstance:
+    def __init__(self, spec: FunctionSpec, base_environment: dict[str, str] | None = None) -> None:
+        self.spec = spec
+        self.base_environment = dict(os.environ if base_environment is None else base_environment)
+        self.roots = (spec.code_dir.resolve(), *(path.resolve() for path in spec.layer_dirs))
+        _CODE_ROOTS.update(self.roots)
+        self._modules: dict[str, ModuleType] = {}
+        self._handler: Any = None
+        self._loaded_at = 0.0
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {
+            **self.base_environment,
+            **self.spec.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": self.spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.spec.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        }
+
+    def invoke(self, event: Any) -> Any:
+        """The handler's result; raises FunctionError when the handler raised."""
+        context = LambdaContext(
+            function_name=self.spec.name,
+            invoked_function_arn=self.spec.arn,
+            memory_limit_in_mb=self.spec.memory_size,
+            timeout_seconds=self.spec.timeout,
+        )
+        with _TURN, self._activated():
+            if self._handler is None or self._sources_changed():
+                self._load()
+            try:
+                return self._handler(event, context)
+            except Exception as error:
+                trace = traceback.format_exception(error)
+                raise FunctionError(type(error).__name__, str(error), trace) from error
+
+    def _load(self) -> None:
+        for name in list(self._modules):
+            sys.modules.pop(name, None)
+        self._modules.clear()
+        importlib.invalidate_caches()
+        module_name, handler_name = self.spec.handler.rsplit(".", 1)
+        self._loaded_at = time.time()
+        module = importlib.import_module(module_name)
+        self._handler = getattr(module, handler_name)
+
+    def _sources_changed(self) -> bool:
+        """Edits to the function's code or layers take effect on the next invocation."""
+        return any(path.stat().st_mtime > self._loaded_at for root in self.roots for path in root.rglob("*.py"))
+
+    def _owns(self, module: ModuleType) -> bool:
+        location = getattr(module, "__file__", None)
+        return location is not None and any(Path(location).resolve().is_relative_to(root) for root in self.roots)
+
+    @contextmanager
+    def _activated(self) -> Iterator[None]:
+        saved_environment = dict(os.environ)
+        saved_path = list(sys.path)
+        others = {name: module for name, module in sys.modules.items() if _is_function_code(module)}
+        for name in others:
+            del sys.modules[name]
+        sys.modules.update(self._modules)
+        os.environ.clear()
+        os.environ.update(self.environment)
+        sys.path[:0] = [str(root) for root in self.roots]
+        try:
+            yield
+        finally:
+            self._modules = {name: module for name, module in sys.modules.items() if self._owns(module)}
+            for name in [name for name, module in sys.modules.items() if _is_function_code(module)]:
+                del sys.modules[name]
+            sys.modules.update(others)
+            sys.path[:] = saved_path
+            os.environ.clear()
+            os.environ.update(saved_environment)
+
+
+# Every folder that holds some function's code or layer: modules loaded from them belong to one instance.
+_CODE_ROOTS: set[Path] = set()
+
+
+def _is_function_code(module: ModuleType) -> bool:
+    location = getattr(module, "__file__", None)
+    if location is None:
+        return False
+    resolved = Path(location).resolve()
+    return any(resolved.is_relative_to(root) for root in _CODE_ROOTS)

@@ -1,0 +1,76 @@
+"""template.yaml, transformed offline by samtranslator into the CloudFormation that AWS would deploy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = PROJECT_ROOT / "template.yaml"
+REGION = "us-east-1"
+
+_LOCAL_URI_PROPERTIES = ("CodeUri", "ContentUri", "DefinitionUri")
+_PLACEHOLDER_BUCKET = "local-code"
+
+
+@dataclass(frozen=True)
+class SamTemplate:
+    """The transformed template, the parameter values it was transformed with, and where each
+    resource's local code or definition lives (samtranslator wants S3 URIs instead)."""
+
+    path: Path
+    resources: dict[str, dict[str, Any]]
+    outputs: dict[str, Any]
+    conditions: dict[str, Any]
+    parameters: dict[str, str]
+    source_paths: dict[str, Path] = field(default_factory=dict)
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {name: res for name, res in self.resources.items() if res["Type"] == resource_type}
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        properties: dict[str, Any] = self.resources[logical_id].get("Properties", {})
+        return properties
+
+    def local_path(self, s3_location: Any) -> Path:
+        """The local folder or file behind a placeholder S3 location written by `load`."""
+        key = s3_location["S3Key"] if isinstance(s3_location, dict) else str(s3_location).split("/", 3)[3]
+        return self.path.parent / key
+
+
+def load(path: Path = TEMPLATE, parameter_overrides: dict[str, str] | None = None) -> SamTemplate:
+    source = yaml_parse(path.read_text())
+    parameters = {
+        name: str(spec["Default"]) for name, spec in source.get("Parameters", {}).items() if "Default" in spec
+    }
+    parameters.update(parameter_overrides or {})
+    source_paths: dict[str, Path] = {}
+    for logical_id, resource in source["Resources"].items():
+        properties = resource.get("Properties", {})
+        for name in _LOCAL_URI_PROPERTIES:
+            if isinstance(properties.get(name), str) and "://" not in properties[name]:
+                source_paths[logical_id] = path.parent / properties[name]
+                properties[name] = f"s3://{_PLACEHOLDER_BUCKET}/{properties[name]}"
+    translated = Translator(None, Parser(), boto_session=_offline_session()).translate(
+        source, parameter_values=dict(parameters), get_managed_policy_map=lambda: {}
+    )
+    return SamTemplate(
+        path=path,
+        resources=translated["Resources"],
+        outputs=translated.get("Outputs", {}),
+        conditions=translated.get("Conditions", {}),
+        parameters=parameters,
+        source_paths=source_paths,
+    )
+
+
+@cache
+def _offline_session() -> boto3.session.Session:
+    return boto3.session.Session(region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local")

@@ -1,0 +1,81 @@
+"""Calls ApiFunction's handler with API Gateway proxy events built from the samples in events/."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local_stack.functions import FunctionInstance
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+def _route_samples() -> list[dict[str, Any]]:
+    return [load_event(path.name) for path in sorted(EVENTS.glob("api_*.json"))]
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class ApiClient:
+    def __init__(self, function: FunctionInstance) -> None:
+        self.function = function
+        self.samples = _route_samples()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw_body: str | None = None,
+    ) -> ApiResponse:
+        event = self.event_for(method, path)
+        event["body"] = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
+        if headers:
+            event["headers"] = {**event["headers"], **headers}
+            event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
+        response = self.function.invoke(event)
+        text = response.get("body") or ""
+        return ApiResponse(response["statusCode"], json.loads(text) if text else None, response.get("headers", {}))
+
+    def event_for(self, method: str, path: str) -> dict[str, Any]:
+        """The sample event of the route that matches, with this path's parameters filled in."""
+        for sample in self.samples:
+            pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(sample["resource"]))
+            match = re.fullmatch(pattern, path)
+            if sample["httpMethod"] == method and match:
+                parameters = match.groupdict() or None
+                context = {**sample["requestContext"], "path": f"/dev{path}", "httpMethod": method}
+                return {**sample, "path": path, "pathParameters": parameters, "requestContext": context}
+        sample = dict(self.samples[0])
+        context = {**sample["requestContext"], "resourcePath": path, "httpMethod": method}
+        return {
+            **sample,
+            "httpMethod": method,
+            "path": path,
+            "resource": path,
+            "pathParameters": None,
+            "requestContext": context,
+        }
+
+    def get(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> ApiResponse:
+        return self.request("POST", path, body, **kwargs)
+
+    def put(self, path: str, body: Any = None, **kwargs: Any) -> ApiResponse:
+        return self.request("PUT", path, body, **kwargs)
