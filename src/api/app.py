@@ -4,7 +4,6 @@ domain errors to HTTP responses, in one place."""
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -16,8 +15,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orders_domain.errors import ConflictError, NotFoundError
 from orders_domain.observability import logger, metrics
 from routers import inventory, orders, users
-
-MAX_BODY_BYTES = 16 * 1024  # the largest valid order is ~5 KiB; API Gateway alone would allow 10 MiB
 
 ERROR_STATUS: dict[type[Exception], tuple[int, str | None]] = {
     NotFoundError: (404, None),
@@ -38,17 +35,6 @@ def error_response(status_code: int, message: str, **details: Any) -> Response[d
     )
 
 
-def limit_body_size(app: BaseRouter, next_middleware: Any) -> Response[Any]:
-    body = app.current_event.body
-    if body is not None and len(body.encode()) > MAX_BODY_BYTES:
-        return error_response(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
-    response: Response[Any] = next_middleware(app)
-    return response
-
-
-app.use(middlewares=[limit_body_size])
-
-
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
     problems = error.errors()
@@ -66,6 +52,13 @@ def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
 def domain_error(error: Exception) -> Response[dict[str, Any]]:
     status_code, message = ERROR_STATUS[type(error)]
     return error_response(status_code, message or str(error))
+
+
+@app.exception_handler(Exception)
+def unexpected_error(error: Exception) -> Response[dict[str, Any]]:
+    # Logged in full for the operator; the client learns only that it is not its mistake.
+    logger.exception("request failed", error_type=type(error).__name__)
+    return error_response(500, "internal error")
 
 
 @app.not_found

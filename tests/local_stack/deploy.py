@@ -52,6 +52,7 @@ class Stack:
     template: SamTemplate
     session: boto3.session.Session
     created: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _clients: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def intrinsics(self) -> Intrinsics:
@@ -77,7 +78,9 @@ class Stack:
         return f"{self.name}-{logical_id}"[:limit]
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, region_name=REGION)
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, region_name=REGION)
+        return self._clients[service]
 
     @cached_property
     def functions(self) -> dict[str, FunctionSpec]:

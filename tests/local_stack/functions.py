@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -35,7 +34,7 @@ class LambdaContext:
     function_name: str
     invoked_function_arn: str
     memory_limit_in_mb: int
-    timeout_seconds: int
+    timeout_seconds: float
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
@@ -68,7 +67,8 @@ class FunctionInstance:
         self.spec = spec
         self.base_environment = dict(os.environ if base_environment is None else base_environment)
         self.roots = (spec.code_dir.resolve(), *(path.resolve() for path in spec.layer_dirs))
-        _CODE_ROOTS.update(self.roots)
+        self._prefixes = tuple(os.path.join(root, "") for root in self.roots)
+        _CODE_PREFIXES.update(self._prefixes)
         self._modules: dict[str, ModuleType] = {}
         self._handler: Any = None
         self._loaded_at = 0.0
@@ -83,13 +83,14 @@ class FunctionInstance:
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         }
 
-    def invoke(self, event: Any) -> Any:
-        """The handler's result; raises FunctionError when the handler raised."""
+    def invoke(self, event: Any, timeout: float | None = None) -> Any:
+        """The handler's result; raises FunctionError when the handler raised. `timeout` replaces
+        the function's own, for a test of what happens when an invocation runs out of time."""
         context = LambdaContext(
             function_name=self.spec.name,
             invoked_function_arn=self.spec.arn,
             memory_limit_in_mb=self.spec.memory_size,
-            timeout_seconds=self.spec.timeout,
+            timeout_seconds=self.spec.timeout if timeout is None else timeout,
         )
         with _TURN, self._activated():
             if self._handler is None or self._sources_changed():
@@ -116,7 +117,7 @@ class FunctionInstance:
 
     def _owns(self, module: ModuleType) -> bool:
         location = getattr(module, "__file__", None)
-        return location is not None and any(Path(location).resolve().is_relative_to(root) for root in self.roots)
+        return location is not None and location.startswith(self._prefixes)
 
     @contextmanager
     def _activated(self) -> Iterator[None]:
@@ -142,12 +143,9 @@ class FunctionInstance:
 
 
 # Every folder that holds some function's code or layer: modules loaded from them belong to one instance.
-_CODE_ROOTS: set[Path] = set()
+_CODE_PREFIXES: set[str] = set()
 
 
 def _is_function_code(module: ModuleType) -> bool:
     location = getattr(module, "__file__", None)
-    if location is None:
-        return False
-    resolved = Path(location).resolve()
-    return any(resolved.is_relative_to(root) for root in _CODE_ROOTS)
+    return location is not None and location.startswith(tuple(_CODE_PREFIXES))

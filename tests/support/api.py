@@ -41,15 +41,19 @@ class ApiClient:
         body: Any = None,
         headers: dict[str, str] | None = None,
         raw_body: str | None = None,
+        timeout: float | None = None,
     ) -> ApiResponse:
         event = self.event_for(method, path)
         event["body"] = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
-        if headers:
-            event["headers"] = {**event["headers"], **headers}
-            event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
-        response = self.function.invoke(event)
+        # The samples' own Idempotency-Key is for `sam local invoke`: a test sends only the keys it names.
+        sample_headers = {name: value for name, value in event["headers"].items() if name != "Idempotency-Key"}
+        event["headers"] = {**sample_headers, **(headers or {})}
+        event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
+        response = self.function.invoke(event, timeout=timeout)
         text = response.get("body") or ""
-        return ApiResponse(response["statusCode"], json.loads(text) if text else None, response.get("headers", {}))
+        headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
+        headers.update(response.get("headers") or {})
+        return ApiResponse(response["statusCode"], json.loads(text) if text else None, headers)
 
     def event_for(self, method: str, path: str) -> dict[str, Any]:
         """The sample event of the route that matches, with this path's parameters filled in."""

@@ -1,0 +1,61 @@
+"""DynamoDB stream records, read through the dynamodbstreams API and shaped as Lambda receives
+them from an event source mapping (filter criteria applied)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from moto.events.models import EventPattern
+
+
+@dataclass
+class StreamReader:
+    """Reads one table's stream from its start, remembering how far it got (one reader per consumer)."""
+
+    client: Any
+    stream_arn: str
+    filters: list[dict[str, Any]] = field(default_factory=list)
+    _iterators: dict[str, str] = field(default_factory=dict)
+
+    def read(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The records written since the last read that pass the filters, oldest first."""
+        shards = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        records: list[dict[str, Any]] = []
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self.client.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            response = self.client.get_records(ShardIterator=self._iterators[shard_id], Limit=limit)
+            self._iterators[shard_id] = response["NextShardIterator"]
+            records.extend(self._as_lambda_record(record) for record in response["Records"])
+        return [record for record in records if self._passes(record)]
+
+    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        change = dict(record["dynamodb"])
+        created = change.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            change["ApproximateCreationDateTime"] = created.timestamp()
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": record.get("awsRegion", "us-east-1"),
+            "dynamodb": change,
+            "eventSourceARN": self.stream_arn,
+        }
+
+    def _passes(self, record: dict[str, Any]) -> bool:
+        """Lambda's filter criteria use EventBridge's pattern syntax: moto's matcher applies it."""
+        if not self.filters:
+            return True
+        return any(EventPattern.load(f["Pattern"]).matches_event(record) for f in self.filters)
+
+
+def lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Records": json.loads(json.dumps(records, default=str))}

@@ -1,0 +1,110 @@
+"""Test-side views of moto resources: what landed on a queue, a bus, a table or a stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+from moto.core.exceptions import JsonRESTError
+
+from local_stack.deploy import Stack
+from local_stack.streams import StreamReader, lambda_event
+
+_deserializer = TypeDeserializer()
+
+
+def drain_queue(stack: Stack, queue_url: str) -> list[dict[str, Any]]:
+    """Every message on the queue (received and deleted), body parsed as JSON when it is JSON."""
+    sqs = stack.client("sqs")
+    messages = []
+    while batch := sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], AttributeNames=["All"]
+    ).get("Messages"):
+        for message in batch:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            try:
+                message["Body"] = json.loads(message["Body"])
+            except ValueError:
+                pass
+            messages.append(message)
+    return messages
+
+
+class BusCapture:
+    """An extra rule on a bus that copies matching events to a queue of the test's own."""
+
+    def __init__(self, stack: Stack, bus_name: str, pattern: dict[str, Any]) -> None:
+        self.stack = stack
+        name = f"capture-{bus_name}"
+        self.queue_url = stack.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+        queue_arn = stack.client("sqs").get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+        events = stack.client("events")
+        events.put_rule(Name=name, EventBusName=bus_name, EventPattern=json.dumps(pattern))
+        events.put_targets(
+            Rule=name, EventBusName=bus_name, Targets=[{"Id": "capture", "Arn": queue_arn["Attributes"]["QueueArn"]}]
+        )
+
+    def events(self) -> list[dict[str, Any]]:
+        return [message["Body"] for message in drain_queue(self.stack, self.queue_url)]
+
+
+def table_items(stack: Stack, logical_id: str) -> list[dict[str, Any]]:
+    items = stack.client("dynamodb").scan(TableName=stack.ref(logical_id))["Items"]
+    return [{name: _deserializer.deserialize(value) for name, value in item.items()} for item in items]
+
+
+def stream_reader(stack: Stack, table_logical_id: str, consumer_logical_id: str) -> StreamReader:
+    """A reader of the table's stream with the filter criteria of the consumer's event source mapping."""
+    mapping = next(
+        stack.resolve(resource["Properties"])
+        for resource in stack.template.of_type("AWS::Lambda::EventSourceMapping").values()
+        if resource["Properties"]["FunctionName"] == {"Ref": consumer_logical_id}
+    )
+    assert mapping["EventSourceArn"] == stack.get_att(table_logical_id, "StreamArn")
+    filters = mapping.get("FilterCriteria", {}).get("Filters", [])
+    return StreamReader(stack.client("dynamodbstreams"), mapping["EventSourceArn"], filters)
+
+
+def stream_event(reader: StreamReader) -> dict[str, Any]:
+    return lambda_event(reader.read())
+
+
+class ServerFault(JsonRESTError):
+    """A 5xx answer from an AWS service, as moto would send its own errors."""
+
+    def __init__(self, error_type: str = "InternalServerError", status: int = 500) -> None:
+        super().__init__(error_type, "injected by the test")
+        self.code = status
+
+
+@contextmanager
+def failing_backend_call(
+    monkeypatch: pytest.MonkeyPatch,
+    backend_class: type,
+    method: str,
+    when: Callable[..., bool],
+    error: Exception,
+    after: bool = False,
+) -> Iterator[list[int]]:
+    """Make one moto backend operation fail while `when(*args, **kwargs)` holds: a fault in AWS, not in
+    the code under test. With `after`, the operation takes effect first (the response is lost)."""
+    original = getattr(backend_class, method)
+    failures: list[int] = []
+
+    def faulty(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not when(*args, **kwargs):
+            return original(self, *args, **kwargs)
+        failures.append(1)
+        if after:
+            original(self, *args, **kwargs)
+        raise error
+
+    monkeypatch.setattr(backend_class, method, faulty)
+    try:
+        yield failures
+    finally:
+        monkeypatch.setattr(backend_class, method, original)

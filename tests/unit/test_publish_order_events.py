@@ -1,0 +1,87 @@
+"""PublishOrderEventsFunction: the orders table's stream becomes OrderCreated events on the bus."""
+
+import pytest
+from moto.events.models import EventsBackend
+
+from support.aws import BusCapture, stream_event, stream_reader
+
+
+@pytest.fixture
+def bus(stack):
+    return BusCapture(stack, stack.ref("OrdersBus"), {"source": ["orders.api"], "detail-type": ["OrderCreated"]})
+
+
+@pytest.fixture
+def orders_stream(stack):
+    return stream_reader(stack, "OrdersTable", "PublishOrderEventsFunction")
+
+
+@pytest.fixture
+def publisher(function):
+    return function("PublishOrderEventsFunction")
+
+
+def place(api, quantity=1):
+    user_id = api.post("/users", {"name": "Ada", "email": "ada@example.com"}).body["user_id"]
+    body = {"user_id": user_id, "items": [{"product_id": "widget-1", "quantity": quantity}]}
+    return api.post("/orders", body).body["order_id"], user_id
+
+
+def test_each_new_order_is_published_once_as_order_created(api, bus, orders_stream, publisher):
+    order_id, user_id = place(api, quantity=3)
+
+    result = publisher.invoke(stream_event(orders_stream))
+
+    assert result == {"batchItemFailures": []}
+    [event] = bus.events()
+    assert event["source"] == "orders.api"
+    assert event["detail-type"] == "OrderCreated"
+    assert event["detail"]["order_id"] == order_id
+    assert event["detail"]["user_id"] == user_id
+    assert event["detail"]["items"] == [{"product_id": "widget-1", "quantity": 3}]
+    assert event["detail"]["status"] == "PENDING"
+
+
+def test_updates_to_an_order_are_not_announced_again(api, stack, bus, orders_stream, publisher):
+    order_id, _ = place(api)
+    publisher.invoke(stream_event(orders_stream))
+    bus.events()
+    stack.client("dynamodb").update_item(
+        TableName=stack.ref("OrdersTable"),
+        Key={"order_id": {"S": order_id}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "PROCESSING"}},
+    )
+
+    assert orders_stream.read() == []  # the event source mapping's filter drops MODIFY
+    unfiltered = stream_reader(stack, "OrdersTable", "PublishOrderEventsFunction")
+    unfiltered.filters = []
+    modify_only = {"Records": [r for r in stream_event(unfiltered)["Records"] if r["eventName"] == "MODIFY"]}
+    assert publisher.invoke(modify_only) == {"batchItemFailures": []}  # and the handler ignores it too
+    assert bus.events() == []
+
+
+def test_a_record_that_cannot_be_published_is_reported_alone_for_retry(
+    api, stack, bus, orders_stream, publisher, monkeypatch
+):
+    first, _ = place(api)
+    second, _ = place(api)
+    event = stream_event(orders_stream)
+    sequence_of = {
+        r["dynamodb"]["NewImage"]["order_id"]["S"]: r["dynamodb"]["SequenceNumber"] for r in event["Records"]
+    }
+
+    original = EventsBackend.put_events
+
+    def refuse_the_second_order(self, entries):
+        # EventBridge answers 200 with a failed entry: the publisher must notice, not move on.
+        if second in entries[0]["Detail"]:
+            return [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected by the test"}]
+        return original(self, entries)
+
+    monkeypatch.setattr(EventsBackend, "put_events", refuse_the_second_order)
+    result = publisher.invoke(event)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": sequence_of[second]}]}
+    assert [e["detail"]["order_id"] for e in bus.events()] == [first]
