@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pytest
@@ -26,10 +26,8 @@ def drain_queue(stack: Stack, queue_url: str) -> list[dict[str, Any]]:
     ).get("Messages"):
         for message in batch:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            try:
+            with suppress(ValueError):
                 message["Body"] = json.loads(message["Body"])
-            except ValueError:
-                pass
             messages.append(message)
     return messages
 
@@ -73,7 +71,7 @@ def stream_event(reader: StreamReader) -> dict[str, Any]:
     return lambda_event(reader.read())
 
 
-class ServerFault(JsonRESTError):
+class ServerFaultError(JsonRESTError):
     """A 5xx answer from an AWS service, as moto would send its own errors."""
 
     def __init__(self, error_type: str = "InternalServerError", status: int = 500) -> None:

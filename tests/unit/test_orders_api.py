@@ -5,7 +5,7 @@ import time
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
-from support.aws import BusCapture, ServerFault, failing_backend_call, stream_event, stream_reader, table_items
+from support.aws import BusCapture, ServerFaultError, failing_backend_call, stream_event, stream_reader, table_items
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def _idempotency_table_write(stack):
 def test_a_lost_response_to_the_order_write_still_yields_one_order(api, stack, order_body, monkeypatch):
     # DynamoDB stores the order but its answer never arrives: the SDK retries the same put, which
     # finds the order (same id from the key) instead of adding a second one.
-    error = ServerFault("InternalServerError", 500)
+    error = ServerFaultError("InternalServerError", 500)
     with failing_backend_call(monkeypatch, DynamoDBBackend, "put_item", _orders_table_write(stack), error, after=True):
         response = api.post("/orders", order_body, headers={"Idempotency-Key": "lost-response"})
 
@@ -174,7 +174,7 @@ def test_an_order_stored_by_a_request_that_then_failed_is_still_announced_and_re
     orders_stream = stream_reader(stack, "OrdersTable", "PublishOrderEventsFunction")
     # The order is written, then recording the idempotent result fails: the client gets a 5xx
     # and, from its point of view, no order. The request had 0.2 s left (its in-progress lock's life).
-    error = ServerFault("ServiceUnavailable", 503)
+    error = ServerFaultError("ServiceUnavailable", 503)
     with failing_backend_call(monkeypatch, DynamoDBBackend, "update_item", _idempotency_table_write(stack), error):
         failed = api.post("/orders", order_body, headers={"Idempotency-Key": "crash-1"}, timeout=0.2)
     assert failed.status == 500
