@@ -46,7 +46,7 @@ format: install ## Format the code with ruff
 	$(BIN)/ruff format .
 
 validate: install ## sam validate, sam validate --lint and cfn-lint (offline: they need only a region)
-	$(BIN)/sam validate
+	$(BIN)/sam validate --config-env basic
 	$(BIN)/sam validate --lint
 	$(BIN)/cfn-lint template.yaml
 

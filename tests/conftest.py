@@ -5,28 +5,30 @@ from __future__ import annotations
 
 import os
 
-# Before anything creates a boto3 client: fake credentials and no endpoint, profile or real AWS.
-for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SAM_STACK_NAME_UNUSED"):
-    os.environ.pop(_name, None)
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_SESSION_TOKEN="testing",
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_REGION="us-east-1",
-)
+# Before anything creates a boto3 client: fake credentials, no endpoint or profile. Only the
+# integration suite, given AWS_SAM_STACK_NAME, keeps the real ones (moto still intercepts the rest).
+if not os.environ.get("AWS_SAM_STACK_NAME"):
+    for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(_name, None)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+    )
 
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
+from collections.abc import Iterator
+from typing import Any
 
-import boto3  # noqa: E402
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+import pytest
+from moto import mock_aws
 
-from local_stack.deploy import Stack, deploy  # noqa: E402
-from local_stack.functions import FunctionInstance  # noqa: E402
-from local_stack.template import SamTemplate, load  # noqa: E402
-from support.api import ApiClient  # noqa: E402
+from local_stack.deploy import Stack, deploy
+from local_stack.functions import FunctionInstance
+from local_stack.template import SamTemplate, load
+from support.api import ApiClient
 
 _instances: dict[tuple[str, tuple[tuple[str, str], ...]], FunctionInstance] = {}
 

@@ -1,0 +1,167 @@
+"""template.yaml: valid for SAM and CloudFormation, and what it grants is what each function uses."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cfnlint.api import lint_all
+
+from local_stack.template import PROJECT_ROOT, TEMPLATE
+
+SAM = Path(sys.executable).with_name("sam")
+
+CONTRACT_ROUTES = {
+    ("post", "/users"),
+    ("get", "/users/{user_id}"),
+    ("put", "/inventory/{product_id}"),
+    ("get", "/inventory/{product_id}"),
+    ("post", "/orders"),
+    ("get", "/orders/{order_id}"),
+}
+
+
+def refs(value):
+    """Logical ids that a (resolved-free) CloudFormation value points at."""
+    found = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str) and not item.startswith("AWS::"):
+                found.add(item)
+            elif key == "Fn::GetAtt":
+                found.add(item[0] if isinstance(item, list) else item.split(".")[0])
+            elif key == "Fn::Sub" and isinstance(item, str):
+                found |= {name.split(".")[0] for name in _sub_names(item)}
+            else:
+                found |= refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= refs(item)
+    return found
+
+
+def _sub_names(text):
+    return {name for name in re.findall(r"\$\{([^}!]+)\}", text) if not name.startswith("AWS::")}
+
+
+def findings(template_text):
+    """cfn-lint's errors and warnings: what its command line reports (it hides informational rules)."""
+    return [str(match) for match in lint_all(template_text) if match.rule.severity in ("error", "warning")]
+
+
+def test_cfn_lint_finds_nothing_in_the_template():
+    assert findings(TEMPLATE.read_text()) == []
+
+
+def test_cfn_lint_finds_nothing_in_the_transformed_template(sam_template):
+    transformed = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {name: {"Type": "String", "Default": value} for name, value in sam_template.parameters.items()},
+        "Conditions": sam_template.conditions,
+        "Resources": sam_template.resources,
+        "Outputs": sam_template.outputs,
+    }
+    assert findings(json.dumps(transformed)) == []
+
+
+@pytest.mark.parametrize("arguments", [["--config-env", "basic"], ["--lint"]])
+def test_sam_validate_passes_offline(arguments):
+    environment = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+    result = subprocess.run(
+        [str(SAM), "validate", "--template-file", str(TEMPLATE), *arguments],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_every_contract_route_is_served_by_api_function_and_nothing_else(sam_template):
+    paths = sam_template.properties("OrdersApi")["Body"]["paths"]
+    routes = {(method, path) for path, methods in paths.items() for method in methods if method != "options"}
+    assert routes == CONTRACT_ROUTES
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            if method != "options":
+                uri = json.dumps(operation["x-amazon-apigateway-integration"]["uri"])
+                assert "ApiFunction.Arn" in uri, (method, path)
+
+
+def test_functions_run_python_313_on_arm64_with_active_tracing(sam_template):
+    functions = sam_template.of_type("AWS::Lambda::Function")
+    assert functions
+    for name, function in functions.items():
+        properties = function["Properties"]
+        assert properties["Runtime"] == "python3.13", name
+        assert properties["Architectures"] == ["arm64"], name
+        assert properties["TracingConfig"] == {"Mode": "Active"}, name
+        assert len(properties["Layers"]) == 2, name
+
+
+def _statements(role):
+    for policy in role["Properties"].get("Policies", []):
+        statements = policy["PolicyDocument"]["Statement"]
+        yield from statements if isinstance(statements, list) else [statements]
+
+
+def test_no_policy_grants_a_wildcard_action(sam_template):
+    for name, role in sam_template.of_type("AWS::IAM::Role").items():
+        for statement in _statements(role):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all("*" not in action for action in actions), (name, actions)
+
+
+def _resources_a_function_uses(sam_template, function_id):
+    """What the function is wired to: its environment, event sources, destinations and DLQ."""
+    function = sam_template.resources[function_id]["Properties"]
+    used = refs(function.get("Environment", {})) | refs(function.get("DeadLetterConfig", {}))
+    for kind in ("AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig"):
+        for resource in sam_template.of_type(kind).values():
+            properties = resource["Properties"]
+            if refs(properties.get("FunctionName")) == {function_id}:
+                used |= refs(properties) - {function_id}
+    return used
+
+
+def test_each_function_is_granted_only_resources_it_is_wired_to(sam_template):
+    for function_id, function in sam_template.of_type("AWS::Lambda::Function").items():
+        role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        role = sam_template.resources[role_id]
+        granted = set()
+        for statement in _statements(role):
+            assert statement["Resource"] != "*", (function_id, statement)
+            granted |= refs(statement["Resource"])
+        assert granted, function_id
+        assert granted <= _resources_a_function_uses(sam_template, function_id), function_id
+
+
+def test_api_function_may_only_read_and_write_single_items(sam_template):
+    role = sam_template.resources["ApiFunctionRole"]
+    actions = {action for statement in _statements(role) for action in statement["Action"]}
+    assert actions == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+
+
+def test_outputs_name_the_api_url_tables_and_bus(sam_template):
+    assert {"ApiUrl", "UsersTableName", "InventoryTableName", "OrdersTableName", "OrdersBusName"} <= set(
+        sam_template.outputs
+    )
+
+
+def test_the_orders_table_publishes_new_orders_through_its_stream(sam_template):
+    table = sam_template.properties("OrdersTable")
+    assert table["StreamSpecification"]["StreamViewType"] in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+    [mapping] = [
+        resource["Properties"]
+        for resource in sam_template.of_type("AWS::Lambda::EventSourceMapping").values()
+        if resource["Properties"]["FunctionName"] == {"Ref": "PublishOrderEventsFunction"}
+    ]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["OrdersTable", "StreamArn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert "OnFailure" in mapping["DestinationConfig"]
