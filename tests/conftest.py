@@ -23,14 +23,23 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 
-from local_stack.deploy import Stack, deploy
+from local_stack.adapter import moto_runs_local_functions
+from local_stack.deploy import FunctionSpec, Stack, deploy
 from local_stack.functions import FunctionInstance
+from local_stack.runtime import LocalLambda
 from local_stack.template import SamTemplate, load
 from support.api import ApiClient
 
 _instances: dict[tuple[str, tuple[tuple[str, str], ...]], FunctionInstance] = {}
+
+
+@pytest.fixture(autouse=True)
+def sdk_retries_without_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore still retries what the tests' injected faults break, but without waiting."""
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +58,34 @@ def stack(aws: boto3.session.Session, sam_template: SamTemplate) -> Stack:
     return deploy(sam_template, aws)
 
 
+def _warm_instance(spec: FunctionSpec) -> FunctionInstance:
+    """One instance per function and environment for the whole session: imported once, as a warm
+    Lambda would be (every test's stack has the same names, so the environment is the same)."""
+    key = (spec.logical_id, tuple(sorted(spec.environment.items())))
+    if key not in _instances:
+        _instances[key] = FunctionInstance(spec)
+    return _instances[key]
+
+
 @pytest.fixture
-def function(stack: Stack) -> Any:
-    """function("ApiFunction") -> a warm instance of it, shared by the tests that see the same environment."""
+def backoff() -> list[float]:
+    """The Step Functions retry delays of the test, recorded instead of slept."""
+    return []
 
-    def instance(logical_id: str) -> FunctionInstance:
-        spec = stack.functions[logical_id]
-        key = (logical_id, tuple(sorted(spec.environment.items())))
-        if key not in _instances:
-            _instances[key] = FunctionInstance(spec)
-        return _instances[key]
 
-    return instance
+@pytest.fixture
+def local_lambda(stack: Stack, backoff: list[float]) -> Iterator[LocalLambda]:
+    """The stack's functions, run in process: moto's Lambda invocations, EventBridge Lambda targets
+    and event source mappings reach the real handlers."""
+    runtime = LocalLambda(stack, _warm_instance)
+    with moto_runs_local_functions(runtime, backoff):
+        yield runtime
+
+
+@pytest.fixture
+def function(local_lambda: LocalLambda) -> Any:
+    """function("ApiFunction") -> the warm instance of that function."""
+    return lambda logical_id: local_lambda.instances[logical_id]
 
 
 @pytest.fixture

@@ -41,7 +41,10 @@ class SamTemplate:
 
     def local_path(self, s3_location: Any) -> Path:
         """The local folder or file behind a placeholder S3 location written by `load`."""
-        key = s3_location["S3Key"] if isinstance(s3_location, dict) else str(s3_location).split("/", 3)[3]
+        if isinstance(s3_location, dict):  # functions and layers say S3Key, state machines Key
+            key = s3_location.get("S3Key") or s3_location["Key"]
+        else:
+            key = str(s3_location).split("/", 3)[3]
         return self.path.parent / key
 
 

@@ -50,6 +50,22 @@ class BusCapture:
         return [message["Body"] for message in drain_queue(self.stack, self.queue_url)]
 
 
+class TopicCapture:
+    """An SQS subscription of the test's own on a topic: every notification published to it."""
+
+    def __init__(self, stack: Stack, topic_arn: str) -> None:
+        self.stack = stack
+        name = "capture-" + topic_arn.rsplit(":", 1)[1]
+        sqs = stack.client("sqs")
+        self.queue_url = sqs.create_queue(QueueName=name[:80])["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        stack.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn["QueueArn"])
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """The SNS envelopes: Subject, Message (text), MessageAttributes."""
+        return [message["Body"] for message in drain_queue(self.stack, self.queue_url)]
+
+
 def table_items(stack: Stack, logical_id: str) -> list[dict[str, Any]]:
     items = stack.client("dynamodb").scan(TableName=stack.ref(logical_id))["Items"]
     return [{name: _deserializer.deserialize(value) for name, value in item.items()} for item in items]
@@ -88,13 +104,14 @@ def failing_backend_call(
     error: Exception,
     after: bool = False,
 ) -> Iterator[list[int]]:
-    """Make one moto backend operation fail while `when(*args, **kwargs)` holds: a fault in AWS, not in
-    the code under test. With `after`, the operation takes effect first (the response is lost)."""
+    """Make one moto operation (a backend method, or a request handler) fail while
+    `when(target, *args, **kwargs)` holds: a fault in AWS, not in the code under test. With `after`,
+    the operation takes effect first and only its response is lost."""
     original = getattr(backend_class, method)
     failures: list[int] = []
 
     def faulty(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not when(*args, **kwargs):
+        if not when(self, *args, **kwargs):
             return original(self, *args, **kwargs)
         failures.append(1)
         if after:

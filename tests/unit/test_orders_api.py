@@ -148,11 +148,11 @@ class TestIdempotencyKey:
 
 
 def _orders_table_write(stack):
-    return lambda table_name, *args, **kwargs: table_name == stack.ref("OrdersTable")
+    return lambda backend, table_name, *args, **kwargs: table_name == stack.ref("OrdersTable")
 
 
 def _idempotency_table_write(stack):
-    return lambda table_name, *args, **kwargs: table_name == stack.ref("IdempotencyTable")
+    return lambda backend, table_name, *args, **kwargs: table_name == stack.ref("IdempotencyTable")
 
 
 def test_a_lost_response_to_the_order_write_still_yields_one_order(api, stack, order_body, monkeypatch):

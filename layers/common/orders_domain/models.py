@@ -142,3 +142,16 @@ class ValidatedOrder(Record):
     user_id: str
     items: list[PricedLine]
     total: Money
+
+
+class OrderRef(Record):
+    """What the workflow passes to a task that needs only the order's id."""
+
+    order_id: str
+
+
+class Reservation(Record):
+    """The stock an order asks for, as UpdateInventory receives it."""
+
+    order_id: str
+    items: list[Line]

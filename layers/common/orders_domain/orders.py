@@ -5,7 +5,8 @@ from uuid import UUID, uuid4, uuid5
 
 from orders_domain.errors import ConflictError, NotFoundError, ValidationError
 from orders_domain.models import Line, NewOrder, Order, OrderStatus, PricedLine, ValidatedOrder, utc_now
-from orders_domain.repositories import InventoryRepository, OrdersRepository, UsersRepository
+from orders_domain.repositories import AnalyticsRepository, InventoryRepository, OrdersRepository, UsersRepository
+from orders_domain.workflow import OrderWorkflow
 
 _ORDER_IDS_FROM_KEYS = UUID("6f1d3c5e-2b0a-4c8e-9a57-0e4b8f3d2a61")
 
@@ -62,3 +63,23 @@ def validate_order(
     ]
     total = sum((line.price * line.quantity for line in lines), Decimal(0))
     return ValidatedOrder(order_id=order.order_id, user_id=order.user_id, items=lines, total=total)
+
+
+def start_processing(orders: OrdersRepository, workflow: OrderWorkflow, order_id: str) -> bool:
+    """Mark the order PROCESSING and start its workflow; True when this call started it. A repeated
+    OrderCreated, or one for an order already past PENDING, starts nothing."""
+    order = orders.start_processing(order_id)
+    if order.status is not OrderStatus.PROCESSING:
+        return False
+    return workflow.start(order_id)
+
+
+def count_order(analytics: AnalyticsRepository, inventory: InventoryRepository, order: Order) -> bool:
+    """Add the order to its day's analytics (value at current list prices), once per order."""
+    prices = inventory.get_many(line.product_id for line in order.items)
+    revenue = sum(
+        (prices[line.product_id].price * line.quantity for line in order.items if line.product_id in prices),
+        Decimal(0),
+    )
+    items = sum(line.quantity for line in order.items)
+    return analytics.count_order(order.order_id, order.created_at[:10], items, revenue)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid5
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -20,6 +22,14 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 Item = Mapping[str, Any]
+
+_TRANSACTION_TOKENS = UUID("2f0c8a53-7d1e-4b6a-9c2e-5a4f1d3b7e90")
+
+
+def _transaction_token(purpose: str, order_id: str) -> str:
+    """An idempotency token for a transaction (at most 36 characters): a retried call within ten
+    minutes is answered as the first one, without being applied twice."""
+    return str(uuid5(_TRANSACTION_TOKENS, f"{purpose}\n{order_id}"))
 
 
 def to_item(values: BaseModel | Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
@@ -88,6 +98,10 @@ class InventoryRepository:
             keys = list(unprocessed[self.table_name]["Keys"]) if self.table_name in unprocessed else []
         return found
 
+    @staticmethod
+    def _marker_key(order_id: str) -> dict[str, AttributeValueTypeDef]:
+        return {"product_id": {"S": f"reservation#{order_id}"}}
+
     def reserve(self, order_id: str, lines: list[Line]) -> bool:
         """Take every line's quantity from stock in one transaction, or nothing.
 
@@ -121,7 +135,9 @@ class InventoryRepository:
             for line in lines
         ]
         try:
-            aws.dynamodb().transact_write_items(TransactItems=[marker, *decrements], ClientRequestToken=order_id)
+            aws.dynamodb().transact_write_items(
+                TransactItems=[marker, *decrements], ClientRequestToken=_transaction_token("reserve", order_id)
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
@@ -135,6 +151,84 @@ class InventoryRepository:
             ]
             if short:
                 raise OutOfStock(f"not enough stock for {', '.join(short)}") from error
+            raise
+        return True
+
+    def release(self, order_id: str) -> bool:
+        """Give back what `reserve` took for this order; False when it holds no reservation (never
+        made, or already released)."""
+        item = (
+            aws.dynamodb()
+            .get_item(TableName=self.table_name, Key=self._marker_key(order_id), ConsistentRead=True)
+            .get("Item")
+        )
+        if not item:
+            return False
+        lines = [Line.model_validate(line) for line in from_item(item)["items"]]
+        increments: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {"product_id": {"S": line.product_id}},
+                    "UpdateExpression": "SET quantity = quantity + :given_back",
+                    "ExpressionAttributeValues": {":given_back": {"N": str(line.quantity)}},
+                }
+            }
+            for line in lines
+        ]
+        unmark: TransactWriteItemTypeDef = {
+            "Delete": {
+                "TableName": self.table_name,
+                "Key": self._marker_key(order_id),
+                "ConditionExpression": "attribute_exists(product_id)",
+            }
+        }
+        try:
+            aws.dynamodb().transact_write_items(
+                TransactItems=[unmark, *increments], ClientRequestToken=_transaction_token("release", order_id)
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False  # released concurrently by another attempt
+            raise
+        return True
+
+
+class AnalyticsRepository:
+    """Per-day counters (`day#<date>`) and one marker per counted order (`order#<id>`)."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def count_order(self, order_id: str, day: str, items: int, revenue: Decimal) -> bool:
+        """Add an order to its day's counters, once: False when it was counted before."""
+        try:
+            aws.dynamodb().transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {"pk": {"S": f"order#{order_id}"}, "day": {"S": day}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": {"pk": {"S": f"day#{day}"}},
+                            "UpdateExpression": "ADD orders :one, items :items, revenue :revenue",
+                            "ExpressionAttributeValues": {
+                                ":one": {"N": "1"},
+                                ":items": {"N": str(items)},
+                                ":revenue": {"N": str(revenue)},
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
             raise
         return True
 

@@ -1,0 +1,27 @@
+"""ProcessOrderFunction: OrderCreated (EventBridge, invoked asynchronously) → the order's workflow.
+
+The execution is named after the order, so a second delivery of the same event starts nothing.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders_domain.models import Order
+from orders_domain.observability import logger
+from orders_domain.orders import start_processing
+from orders_domain.repositories import OrdersRepository
+from orders_domain.settings import get_settings
+from orders_domain.workflow import OrderWorkflow
+
+settings = get_settings()
+orders = OrdersRepository(settings.orders_table)
+workflow = OrderWorkflow(settings.require("state_machine_arn"))
+
+
+@logger.inject_lambda_context(correlation_id_path="detail.order_id")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    order = Order.model_validate(event["detail"])
+    started = start_processing(orders, workflow, order.order_id)
+    logger.info("workflow started" if started else "workflow already started or order past PENDING")
+    return {"order_id": order.order_id, "started": started}

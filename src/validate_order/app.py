@@ -1,0 +1,23 @@
+"""ValidateOrderFunction (workflow task): the order's user and products exist; returns the priced
+lines and total, or raises ValidationError (the workflow rejects the order on that error name)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders_domain.models import OrderRef
+from orders_domain.observability import logger
+from orders_domain.orders import validate_order
+from orders_domain.repositories import InventoryRepository, OrdersRepository, UsersRepository
+from orders_domain.settings import get_settings
+
+settings = get_settings()
+orders = OrdersRepository(settings.orders_table)
+users = UsersRepository(settings.users_table)
+inventory = InventoryRepository(settings.inventory_table)
+
+
+@logger.inject_lambda_context(correlation_id_path="order_id")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = OrderRef.model_validate(event)
+    return validate_order(request.order_id, orders, users, inventory).model_dump(mode="json")

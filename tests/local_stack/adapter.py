@@ -1,0 +1,65 @@
+"""The one place where the local stack fills moto's gaps, by patching three of its methods:
+
+- `LambdaFunction._invoke_lambda` (moto runs code only in Docker): Step Functions Lambda tasks and
+  `lambda.invoke` run the real handler through LocalLambda; a raised error becomes the payload's
+  errorType, which Retry and Catch see.
+- `Rule.send_to_targets` (moto's EventBridge delivers only to SQS, logs and buses): a Lambda target
+  becomes an asynchronous invocation, with its retries and dead-letter destinations.
+- the Step Functions retrier's `time.sleep` (optional): backoff is recorded and skipped, so tests
+  assert the schedule without waiting.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+from moto.events.models import Rule
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+from local_stack.functions import FunctionError
+from local_stack.runtime import LocalLambda
+
+
+@contextmanager
+def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None = None) -> Iterator[None]:
+    """While active, moto hands Lambda work to `runtime`. With `backoff`, Step Functions retry
+    delays are appended to it instead of slept."""
+    original_invoke = LambdaFunction._invoke_lambda
+    original_send = Rule.send_to_targets
+    original_time = retrier_decl.time
+
+    def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
+        payload = json.loads(event) if isinstance(event, str) else (event or {})
+        try:
+            result = runtime.invoke(function.function_arn, payload)
+        except FunctionError as error:
+            return json.dumps(error.payload()), True, "".join(error.trace)
+        return json.dumps(result), False, ""
+
+    def send_to_targets(rule: Rule, original_event: Any, transform_input: bool = True) -> None:
+        if not rule.event_pattern.matches_event(original_event):
+            return
+        lambda_targets = [target for target in rule.targets if ":lambda:" in target["Arn"]]
+        for target in lambda_targets:
+            runtime.invoke_async(target["Arn"], copy.deepcopy(original_event))
+        others = copy.copy(rule)
+        others.targets = [target for target in rule.targets if target not in lambda_targets]
+        if others.targets:
+            original_send(others, original_event, transform_input)
+
+    LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    if backoff is not None:
+        retrier_decl.time = SimpleNamespace(sleep=backoff.append)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        LambdaFunction._invoke_lambda = original_invoke  # type: ignore[method-assign]
+        Rule.send_to_targets = original_send  # type: ignore[method-assign]
+        retrier_decl.time = original_time

@@ -1,0 +1,283 @@
+"""Lambda as the template configures it, for the local stack: synchronous invocations (Step
+Functions tasks), asynchronous ones (EventBridge targets) with retries, then the function's
+DeadLetterQueue and EventInvokeConfig OnFailure destination, and the event source mappings that
+poll SQS queues and DynamoDB streams, with partial batch responses.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from local_stack.deploy import FunctionSpec, Stack
+from local_stack.functions import FunctionError, FunctionInstance
+from local_stack.streams import StreamReader, lambda_event
+
+ASYNC_RETRIES_DEFAULT = 2  # Lambda's default for asynchronous invocations
+
+
+@dataclass
+class AsyncInvocation:
+    function: FunctionSpec
+    event: Any
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class AsyncConfig:
+    max_retries: int
+    dead_letter_arn: str | None
+    on_failure_arn: str | None
+
+
+class LocalLambda:
+    def __init__(
+        self, stack: Stack, instance_for: Callable[[FunctionSpec], FunctionInstance] = FunctionInstance
+    ) -> None:
+        self.stack = stack
+        self.instances = {logical_id: instance_for(spec) for logical_id, spec in stack.functions.items()}
+        self.pending: queue.Queue[AsyncInvocation] = queue.Queue()
+        self.dead_lettered: list[AsyncInvocation] = []
+        self.sources = [EventSource.of(stack, mapping) for mapping in _mappings(stack)]
+        self._configs = {logical_id: _async_config(stack, logical_id) for logical_id in stack.functions}
+
+    # -- invocations -------------------------------------------------------------------------
+    def invoke(self, name_or_arn: str, event: Any) -> Any:
+        """RequestResponse: the handler's result, or FunctionError."""
+        return self.instances[self.stack.function_named(name_or_arn).logical_id].invoke(event)
+
+    def invoke_async(self, name_or_arn: str, event: Any) -> None:
+        """Event: queued, like Lambda's internal queue, and run by `run_pending` or a worker."""
+        self.pending.put(AsyncInvocation(self.stack.function_named(name_or_arn), event))
+
+    def run_pending(self) -> int:
+        """Run queued asynchronous invocations (and their retries) until none is left."""
+        count = 0
+        while True:
+            try:
+                invocation = self.pending.get_nowait()
+            except queue.Empty:
+                return count
+            self._attempt(invocation)
+            count += 1
+
+    def _attempt(self, invocation: AsyncInvocation) -> None:
+        invocation.attempts += 1
+        try:
+            self.instances[invocation.function.logical_id].invoke(invocation.event)
+        except FunctionError as error:
+            config = self._configs[invocation.function.logical_id]
+            if invocation.attempts <= config.max_retries:
+                self.pending.put(invocation)
+            else:
+                self._dead_letter(invocation, config, error)
+
+    def _dead_letter(self, invocation: AsyncInvocation, config: AsyncConfig, error: FunctionError) -> None:
+        """What Lambda does when retries are exhausted: the bare event to the DLQ, and an
+        invocation record with the event and the error to the OnFailure destination."""
+        self.dead_lettered.append(invocation)
+        sqs = self.stack.client("sqs")
+        if config.dead_letter_arn:
+            sqs.send_message(
+                QueueUrl=self._queue_url(config.dead_letter_arn),
+                MessageBody=json.dumps(invocation.event),
+                MessageAttributes={
+                    "RequestID": {"DataType": "String", "StringValue": invocation.request_id},
+                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                    "ErrorMessage": {"DataType": "String", "StringValue": error.message[:1000] or error.error_type},
+                },
+            )
+        if config.on_failure_arn:
+            record = {
+                "version": "1.0",
+                "timestamp": datetime.now(UTC).isoformat(),
+                "requestContext": {
+                    "requestId": invocation.request_id,
+                    "functionArn": f"{invocation.function.arn}:$LATEST",
+                    "condition": "RetriesExhausted",
+                    "approximateInvokeCount": invocation.attempts,
+                },
+                "requestPayload": invocation.event,
+                "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+                "responsePayload": error.payload(),
+            }
+            sqs.send_message(QueueUrl=self._queue_url(config.on_failure_arn), MessageBody=json.dumps(record))
+
+    def _queue_url(self, queue_arn: str) -> str:
+        return str(self.stack.client("sqs").get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"])
+
+    # -- event sources -------------------------------------------------------------------------
+    def poll_sources(self) -> int:
+        """One poll of every event source mapping; the number of batches delivered."""
+        return sum(source.poll(self) for source in self.sources)
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Deliver until nothing is left to deliver: queued async invocations and event sources."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not (self.run_pending() + self.poll_sources()):
+                return
+        raise TimeoutError("the local stack did not settle")
+
+    def start_workers(self, stop: threading.Event, poll_interval: float = 0.1) -> list[threading.Thread]:
+        """Background delivery for a long-running local stack (`make dev`)."""
+
+        def loop() -> None:
+            while not stop.is_set():
+                delivered = self.run_pending() + self.poll_sources()
+                if not delivered:
+                    stop.wait(poll_interval)
+
+        thread = threading.Thread(target=loop, name="local-lambda", daemon=True)
+        thread.start()
+        return [thread]
+
+
+def _mappings(stack: Stack) -> list[dict[str, Any]]:
+    return [
+        stack.resolve(resource["Properties"])
+        for resource in stack.template.of_type("AWS::Lambda::EventSourceMapping").values()
+    ]
+
+
+def _async_config(stack: Stack, logical_id: str) -> AsyncConfig:
+    function = stack.resolve(stack.template.properties(logical_id))
+    config: dict[str, Any] = {}
+    for resource in stack.template.of_type("AWS::Lambda::EventInvokeConfig").values():
+        if resource["Properties"]["FunctionName"] == {"Ref": logical_id}:
+            config = stack.resolve(resource["Properties"])
+    return AsyncConfig(
+        max_retries=int(config.get("MaximumRetryAttempts", ASYNC_RETRIES_DEFAULT)),
+        dead_letter_arn=function.get("DeadLetterConfig", {}).get("TargetArn"),
+        on_failure_arn=config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+    )
+
+
+class EventSource:
+    """An event source mapping: polls its source and invokes its function with a batch."""
+
+    def __init__(self, stack: Stack, mapping: dict[str, Any]) -> None:
+        self.stack = stack
+        self.mapping = mapping
+        self.function = stack.function_named(mapping["FunctionName"])
+        self.batch_size = int(mapping.get("BatchSize", 10))
+
+    @staticmethod
+    def of(stack: Stack, mapping: dict[str, Any]) -> EventSource:
+        if ":sqs:" in mapping["EventSourceArn"]:
+            return SqsSource(stack, mapping)
+        return StreamSource(stack, mapping)
+
+    def poll(self, runtime: LocalLambda) -> int:
+        raise NotImplementedError
+
+
+class SqsSource(EventSource):
+    """Receive, invoke, delete what succeeded; failures become visible again for a retry, and the
+    queue's redrive policy moves a message to its DLQ after maxReceiveCount receives."""
+
+    def __init__(self, stack: Stack, mapping: dict[str, Any]) -> None:
+        super().__init__(stack, mapping)
+        self.queue_arn = mapping["EventSourceArn"]
+        self.queue_url = stack.client("sqs").get_queue_url(QueueName=self.queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+
+    def poll(self, runtime: LocalLambda) -> int:
+        sqs = self.stack.client("sqs")
+        messages = sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=min(self.batch_size, 10),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [self._record(message) for message in messages]}
+        try:
+            response = runtime.instances[self.function.logical_id].invoke(event)
+            failed = {item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])}
+        except FunctionError:
+            failed = {message["MessageId"] for message in messages}
+        for message in messages:
+            if message["MessageId"] in failed:
+                sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return 1
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {
+                name: {"stringValue": value.get("StringValue"), "dataType": value["DataType"]}
+                for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": "us-east-1",
+        }
+
+
+class StreamSource(EventSource):
+    """Reads the stream in order with the mapping's filters; a reported failure is retried from
+    that record on, up to MaximumRetryAttempts, then its batch is sent to the OnFailure destination."""
+
+    def __init__(self, stack: Stack, mapping: dict[str, Any]) -> None:
+        super().__init__(stack, mapping)
+        filters = mapping.get("FilterCriteria", {}).get("Filters", [])
+        self.reader = StreamReader(stack.client("dynamodbstreams"), mapping["EventSourceArn"], filters)
+        self.max_retries = int(mapping.get("MaximumRetryAttempts", -1))
+        self.backlog: list[dict[str, Any]] = []
+        self.retries = 0
+
+    def poll(self, runtime: LocalLambda) -> int:
+        self.backlog.extend(self.reader.read())
+        if not self.backlog:
+            return 0
+        batch = self.backlog[: self.batch_size]
+        try:
+            response = runtime.instances[self.function.logical_id].invoke(lambda_event(batch))
+            failures = [item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])]
+        except FunctionError:
+            failures = [batch[0]["dynamodb"]["SequenceNumber"]]
+        if not failures:
+            self.backlog = self.backlog[len(batch) :]
+            self.retries = 0
+            return 1
+        first_failed = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failures)
+        self.backlog = self.backlog[first_failed:]
+        self.retries += 1
+        if 0 <= self.max_retries < self.retries:
+            self._give_up(batch[first_failed:])
+        return 1
+
+    def _give_up(self, batch: list[dict[str, Any]]) -> None:
+        destination = self.mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination:
+            record = {
+                "requestContext": {"condition": "RetryAttemptsExhausted", "functionArn": self.function.arn},
+                "DDBStreamBatchInfo": {
+                    "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
+                    "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
+                    "batchSize": len(batch),
+                    "streamArn": self.mapping["EventSourceArn"],
+                },
+            }
+            sqs = self.stack.client("sqs")
+            url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[1])["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+        self.backlog = self.backlog[len(batch) :]
+        self.retries = 0
