@@ -23,5 +23,5 @@ workflow = OrderWorkflow(settings.require("state_machine_arn"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     order = Order.model_validate(event["detail"])
     started = start_processing(orders, workflow, order.order_id)
-    logger.info("workflow started" if started else "workflow already started or order past PENDING")
+    logger.info("workflow running" if started else "order already processed: nothing started", status=started)
     return {"order_id": order.order_id, "started": started}

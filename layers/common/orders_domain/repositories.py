@@ -216,7 +216,8 @@ class AnalyticsRepository:
                         "Update": {
                             "TableName": self.table_name,
                             "Key": {"pk": {"S": f"day#{day}"}},
-                            "UpdateExpression": "ADD orders :one, items :items, revenue :revenue",
+                            "UpdateExpression": "ADD orders :one, #items :items, revenue :revenue",
+                            "ExpressionAttributeNames": {"#items": "items"},
                             "ExpressionAttributeValues": {
                                 ":one": {"N": "1"},
                                 ":items": {"N": str(items)},

@@ -1,0 +1,128 @@
+"""The event-driven part of the template: nothing an async path carries can be lost."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from local_stack.template import PROJECT_ROOT
+
+STATELINT = Path(sys.executable).with_name("statelint")
+ASL_FILES = sorted((PROJECT_ROOT / "statemachine").glob("*.asl.json"))
+
+
+def lambda_targets(sam_template):
+    for rule in sam_template.of_type("AWS::Events::Rule").values():
+        for target in rule["Properties"]["Targets"]:
+            if target["Arn"].get("Fn::GetAtt", [""])[0] in sam_template.of_type("AWS::Lambda::Function"):
+                yield target["Arn"]["Fn::GetAtt"][0]
+
+
+def invoke_config(sam_template, function_id):
+    [config] = [
+        resource["Properties"]
+        for resource in sam_template.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if resource["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+    return config
+
+
+def test_the_order_created_rule_targets_the_workflow_starter_notifications_and_analytics(sam_template):
+    [rule] = sam_template.of_type("AWS::Events::Rule").values()
+    properties = rule["Properties"]
+    assert properties["EventPattern"] == {"source": ["orders.api"], "detail-type": ["OrderCreated"]}
+    targets = {target["Id"]: target for target in properties["Targets"]}
+    assert set(targets) == {"ProcessOrder", "Notify", "Analytics"}
+    assert targets["Analytics"]["SqsParameters"]["MessageGroupId"]
+    assert sam_template.properties("AnalyticsQueue")["FifoQueue"] is True
+
+
+def test_every_rule_target_retries_and_has_a_dead_letter_queue(sam_template):
+    for rule in sam_template.of_type("AWS::Events::Rule").values():
+        for target in rule["Properties"]["Targets"]:
+            assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0, target["Id"]
+            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] > 0, target["Id"]
+            assert "Fn::GetAtt" in target["DeadLetterConfig"]["Arn"], target["Id"]
+
+
+def test_every_asynchronously_invoked_function_has_a_dlq_and_an_on_failure_destination(sam_template):
+    async_functions = set(lambda_targets(sam_template))
+    assert async_functions == {"ProcessOrderFunction", "NotifyFunction"}
+    for function_id in async_functions:
+        function = sam_template.properties(function_id)
+        dlq = function["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
+        assert sam_template.resources[dlq]["Type"] == "AWS::SQS::Queue"
+        config = invoke_config(sam_template, function_id)
+        assert config["MaximumRetryAttempts"] >= 1
+        assert config["MaximumEventAgeInSeconds"] > 0
+        destination = config["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        assert sam_template.resources[destination]["Type"] == "AWS::SQS::Queue"
+
+
+def test_every_queue_that_feeds_a_function_redrives_to_its_own_dlq(sam_template):
+    sources = [
+        mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]
+        for mapping in sam_template.of_type("AWS::Lambda::EventSourceMapping").values()
+        if sam_template.resources[mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
+    ]
+    assert sources == ["AnalyticsQueue"]
+    for queue_id in sources:
+        redrive = sam_template.properties(queue_id)["RedrivePolicy"]
+        dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert dlq != queue_id
+        assert 1 <= redrive["maxReceiveCount"] <= 10
+        assert sam_template.properties(dlq).get("FifoQueue") == sam_template.properties(queue_id).get("FifoQueue")
+
+
+def test_stream_and_queue_consumers_report_partial_batch_failures(sam_template):
+    for mapping in sam_template.of_type("AWS::Lambda::EventSourceMapping").values():
+        assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
+def test_statelint_accepts_the_state_machine(path):
+    result = subprocess.run([str(STATELINT), "--ignore=URI", str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_substitution_in_the_definition_is_given_by_the_template_and_no_arn_is_hard_coded(sam_template):
+    [machine] = sam_template.of_type("AWS::StepFunctions::StateMachine").values()
+    properties = machine["Properties"]
+    definition = (PROJECT_ROOT / properties["DefinitionS3Location"]["Key"]).read_text()
+    assert set(re.findall(r"\$\{(\w+)\}", definition)) == set(properties["DefinitionSubstitutions"])
+    assert "arn:aws:lambda" not in definition
+    assert "arn:aws:sns" not in definition
+    assert "QueryLanguage" not in definition or json.loads(definition)["QueryLanguage"] == "JSONPath"
+
+
+def test_the_workflow_logs_everything_to_a_log_group_with_retention_and_is_traced(sam_template):
+    [machine] = sam_template.of_type("AWS::StepFunctions::StateMachine").values()
+    properties = machine["Properties"]
+    assert properties["StateMachineType"] == "STANDARD"
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    logging = properties["LoggingConfiguration"]
+    assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", True)
+    log_group = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    assert sam_template.properties(log_group)["RetentionInDays"]
+
+
+def test_every_task_of_the_workflow_retries_and_catches():
+    for path in ASL_FILES:
+        definition = json.loads(path.read_text())
+        for name, state in _states(definition):
+            if state["Type"] == "Task":
+                assert state.get("Retry"), name
+                inside_a_branch = name in {"CheckInventory", "PublishConfirmation", "ShipOrder"}
+                assert state.get("Catch") or inside_a_branch, name
+
+
+def _states(definition):
+    for name, state in definition["States"].items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from _states(branch)
+        if "ItemProcessor" in state:
+            yield from _states(state["ItemProcessor"])
