@@ -54,7 +54,7 @@ build: install ## sam build without a container (python3.13, arm64)
 	$(BIN)/sam build --cached --parallel
 
 test: lint validate ## Lint, template checks and the whole test suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lock: install ## Re-pin requirements/dev.txt and the dependencies layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt

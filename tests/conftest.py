@@ -32,6 +32,7 @@ from local_stack.functions import FunctionInstance
 from local_stack.runtime import LocalLambda
 from local_stack.template import SamTemplate, load
 from support.api import ApiClient
+from support.workflow import wait_for_execution
 
 _instances: dict[tuple[str, tuple[tuple[str, str], ...]], FunctionInstance] = {}
 
@@ -80,6 +81,17 @@ def local_lambda(stack: Stack, backoff: list[float]) -> Iterator[LocalLambda]:
     runtime = LocalLambda(stack, _warm_instance)
     with moto_runs_local_functions(runtime, backoff):
         yield runtime
+        _wait_for_executions(stack)
+
+
+def _wait_for_executions(stack: Stack) -> None:
+    """Executions run on moto's threads: let a test's executions end before its stack goes, so that
+    none writes into the next test's tables."""
+    sfn = stack.client("stepfunctions")
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        running = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
+        for execution in running["executions"]:
+            wait_for_execution(stack, execution["executionArn"])
 
 
 @pytest.fixture
