@@ -54,7 +54,10 @@ build: install ## sam build without a container (python3.13, arm64)
 	$(BIN)/sam build --cached --parallel
 
 test: lint validate ## Lint, template checks and the whole test suite
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+dev: install ## Run the whole application locally on http://$${HOST:-127.0.0.1}:$${PORT:-3000} (no Docker, no AWS)
+	PYTHONPATH=tests $(BIN)/python -m local_stack
 
 lock: install ## Re-pin requirements/dev.txt and the dependencies layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt

@@ -26,6 +26,9 @@ from local_stack.deploy import FunctionSpec
 
 _TURN = threading.RLock()
 
+# The function whose code this thread is running, if any: what its output is attributed to.
+running = threading.local()
+
 
 @dataclass
 class LambdaContext:
@@ -93,9 +96,9 @@ class FunctionInstance:
             timeout_seconds=self.spec.timeout if timeout is None else timeout,
         )
         with _TURN, self._activated():
-            if self._handler is None or self._sources_changed():
-                self._load()
             try:
+                if self._handler is None or self._sources_changed():
+                    self._load()  # an error here is an init error: Lambda reports it like any other
                 return self._handler(event, context)
             except Exception as error:
                 trace = traceback.format_exception(error)
@@ -123,6 +126,7 @@ class FunctionInstance:
     def _activated(self) -> Iterator[None]:
         saved_environment = dict(os.environ)
         saved_path = list(sys.path)
+        running.function = self.spec.logical_id
         others = {name: module for name, module in sys.modules.items() if _is_function_code(module)}
         for name in others:
             del sys.modules[name]
@@ -138,6 +142,7 @@ class FunctionInstance:
                 del sys.modules[name]
             sys.modules.update(others)
             sys.path[:] = saved_path
+            running.function = None
             os.environ.clear()
             os.environ.update(saved_environment)
 

@@ -7,6 +7,7 @@ poll SQS queues and DynamoDB streams, with partial batch responses.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 import time
@@ -132,7 +133,11 @@ class LocalLambda:
 
         def loop() -> None:
             while not stop.is_set():
-                delivered = self.run_pending() + self.poll_sources()
+                try:
+                    delivered = self.run_pending() + self.poll_sources()
+                except Exception:
+                    logging.getLogger("local_stack").exception("delivery failed")
+                    delivered = 0
                 if not delivered:
                     stop.wait(poll_interval)
 

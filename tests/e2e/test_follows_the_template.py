@@ -1,0 +1,82 @@
+"""The local stack is made from the template it is given: change a copy of the template, or of the
+code, and the running application follows (routes, environment, failures, edits without a restart)."""
+
+import json
+
+import pytest
+from e2e.conftest import copy_project, eventually
+
+from support.local_process import LocalStackProcess
+
+GET_STOCK_ROUTE = """        GetStock:
+          Type: Api
+          Properties:
+            RestApiId: !Ref OrdersApi
+            Path: /inventory/{product_id}"""
+
+
+def changed_template(text):
+    assert GET_STOCK_ROUTE in text and "ORDER_RECEIVED_TOPIC_ARN: !Ref OrderReceivedTopic" in text
+    text = text.replace(GET_STOCK_ROUTE, GET_STOCK_ROUTE.replace("/inventory/", "/stock/"))
+    # NotifyFunction's code reads ORDER_RECEIVED_TOPIC_ARN: under another name it cannot start.
+    return text.replace("ORDER_RECEIVED_TOPIC_ARN: !Ref OrderReceivedTopic", "NOTIFY_TOPIC: !Ref OrderReceivedTopic")
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("changed")
+    template = copy_project(workdir, changed_template)
+    stack = LocalStackProcess(workdir, template).wait_until_ready()
+    stack.workdir = workdir
+    yield stack
+    assert stack.stop() == 0, stack.log()
+
+
+def test_a_renamed_route_is_served_where_the_template_now_says(changed):
+    changed.request("PUT", "/inventory/widget", json={"quantity": 1, "price": 1})
+
+    moved = changed.request("GET", "/stock/widget")
+    old = changed.request("GET", "/inventory/widget")
+
+    # The gateway sends /stock/... to ApiFunction, whose own router knows only /inventory/...
+    assert moved.status_code == 404
+    assert moved.json() == {"message": "no route for GET /stock/widget"}
+    assert old.status_code in (403, 404, 405)
+    assert "no route for" not in old.text
+
+
+def test_a_function_that_fails_ends_with_the_original_event_in_its_dlq_and_on_failure_queue(changed):
+    user_id = changed.request("POST", "/users", json={"name": "A", "email": "a@example.com"}).json()["user_id"]
+    changed.request("PUT", "/inventory/gadget", json={"quantity": 5, "price": 1})
+    order = changed.request(
+        "POST", "/orders", json={"user_id": user_id, "items": [{"product_id": "gadget", "quantity": 1}]}
+    )
+    order_id = order.json()["order_id"]
+    sqs = changed.client("sqs")
+
+    def received(queue_logical_id):
+        url = sqs.get_queue_url(QueueName=f"orders-local-{queue_logical_id}")["QueueUrl"]
+        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages")
+
+    [dead_letter] = eventually(lambda: received("NotifyDLQ"), timeout=30)
+    [failure] = eventually(lambda: received("AsyncFailuresQueue"), timeout=30)
+
+    assert json.loads(dead_letter["Body"])["detail"]["order_id"] == order_id
+    record = json.loads(failure["Body"])
+    assert record["requestPayload"]["detail"]["order_id"] == order_id
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert "NOTIFY_TOPIC" not in record["responsePayload"]["errorMessage"]
+    assert "ORDER_RECEIVED_TOPIC_ARN" in record["responsePayload"]["errorMessage"]
+    # The other targets of the rule are not held back: the order still completes.
+    status = eventually(lambda: changed.request("GET", f"/orders/{order_id}").json()["status"] == "CONFIRMED")
+    assert status
+
+
+def test_an_edited_handler_takes_effect_on_the_next_request_without_a_restart(changed):
+    app = changed.workdir / "src" / "api" / "app.py"
+    assert changed.request("GET", "/stock/x").json()["message"] == "no route for GET /stock/x"
+
+    app.write_text(app.read_text().replace('f"no route for {', 'f"nothing at {'))
+
+    assert changed.request("GET", "/stock/x").json()["message"] == "nothing at GET /stock/x"
+    assert changed.process.poll() is None

@@ -1,0 +1,90 @@
+"""`python -m local_stack` (what `make dev` runs) as a child process, for the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+from local_stack.server import free_port
+from local_stack.template import PROJECT_ROOT
+
+
+class LocalStackProcess:
+    def __init__(self, workdir: Path, template: Path | None = None) -> None:
+        self.port = free_port()
+        self.moto_port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.endpoint = f"http://127.0.0.1:{self.moto_port}"
+        self.outputs_file = workdir / f"outputs-{self.port}.json"
+        self.log_file = workdir / f"local-stack-{self.port}.log"
+        arguments = [sys.executable, "-m", "local_stack", "--outputs-file", str(self.outputs_file)]
+        if template is not None:
+            arguments += ["--template", str(template)]
+        environment = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT / "tests"),
+            "PORT": str(self.port),
+            "MOTO_PORT": str(self.moto_port),
+        }
+        environment.pop("AWS_ENDPOINT_URL", None)
+        self._log = self.log_file.open("w")
+        self.process = subprocess.Popen(
+            arguments, cwd=PROJECT_ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def wait_until_ready(self, timeout: float = 90) -> LocalStackProcess:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"local stack exited: {self.log()}")
+            if self.outputs_file.exists():
+                try:
+                    requests.get(f"{self.url}/users/ready-check", timeout=2)
+                    return self
+                except requests.ConnectionError:
+                    pass
+            time.sleep(0.2)
+        raise TimeoutError(f"local stack not ready after {timeout}s: {self.log()}")
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        outputs: dict[str, Any] = json.loads(self.outputs_file.read_text())
+        return outputs
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return requests.request(method, self.url + path, timeout=30, **kwargs)
+
+    def log(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_file.read_text()
+
+    def stop(self, timeout: float = 15) -> int:
+        """Ctrl-C, as a user would; the exit code (raises if it does not stop in time)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+        self._log.close()
+        return self.process.returncode
