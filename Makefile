@@ -56,6 +56,9 @@ build: install ## sam build without a container (python3.13, arm64)
 test: lint validate ## Lint, template checks and the whole test suite
 	$(BIN)/pytest -n 2 --dist loadgroup
 
+bench: install ## Cold start, AWS requests per call, workflow states, local latency and throughput
+	PYTHONPATH=tests $(BIN)/python -m benchmarks
+
 dev: install ## Run the whole application locally on http://$${HOST:-127.0.0.1}:$${PORT:-3000} (no Docker, no AWS)
 	PYTHONPATH=tests $(BIN)/python -m local_stack
 

@@ -16,7 +16,8 @@ GET_STOCK_ROUTE = """        GetStock:
 
 
 def changed_template(text):
-    assert GET_STOCK_ROUTE in text and "ORDER_RECEIVED_TOPIC_ARN: !Ref OrderReceivedTopic" in text
+    assert GET_STOCK_ROUTE in text
+    assert "ORDER_RECEIVED_TOPIC_ARN: !Ref OrderReceivedTopic" in text
     text = text.replace(GET_STOCK_ROUTE, GET_STOCK_ROUTE.replace("/inventory/", "/stock/"))
     # NotifyFunction's code reads ORDER_RECEIVED_TOPIC_ARN: under another name it cannot start.
     return text.replace("ORDER_RECEIVED_TOPIC_ARN: !Ref OrderReceivedTopic", "NOTIFY_TOPIC: !Ref OrderReceivedTopic")

@@ -1,15 +1,20 @@
 """python -m local_stack [--template T] [--outputs-file F]: serve the application locally (make dev).
 
-HOST and PORT (default 127.0.0.1:3000) choose the API's address, MOTO_PORT the AWS endpoint's.
+HOST and PORT (default 127.0.0.1:3000) choose the API's address; MOTO_HOST and MOTO_PORT (default
+127.0.0.1 and a free port) the AWS endpoint's. It writes .aws-sam/local-env-vars.json for
+`sam local start-api --env-vars` (Docker) against the same AWS endpoint.
 """
 
 import argparse
+import contextlib
 import json
 import os
 from pathlib import Path
 
-from local_stack.server import describe, local_stack, outputs, say
-from local_stack.template import TEMPLATE
+from local_stack.server import describe, local_stack, outputs, sam_local_env_vars, say
+from local_stack.template import PROJECT_ROOT, TEMPLATE
+
+ENV_VARS_FILE = PROJECT_ROOT / ".aws-sam" / "local-env-vars.json"
 
 
 def main() -> None:
@@ -19,16 +24,19 @@ def main() -> None:
     arguments = parser.parse_args()
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
-    with local_stack(arguments.template, host, port, int(os.environ.get("MOTO_PORT", "0"))) as (service, stack):
+    moto_host = os.environ.get("MOTO_HOST", "127.0.0.1")
+    moto_port = int(os.environ.get("MOTO_PORT", "0"))
+    with local_stack(arguments.template, host, port, moto_port, moto_host) as (service, stack):
         resolved = {"ApiUrl": f"http://{host}:{port}", **outputs(stack)}
         if arguments.outputs_file:
             arguments.outputs_file.write_text(json.dumps(resolved, indent=2))
+        docker_endpoint = os.environ["AWS_ENDPOINT_URL"].replace("127.0.0.1", "host.docker.internal")
+        ENV_VARS_FILE.parent.mkdir(exist_ok=True)
+        ENV_VARS_FILE.write_text(json.dumps(sam_local_env_vars(stack, docker_endpoint), indent=2))
         for line in describe(service, stack, host, port):
             say(line)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             service.run()
-        except KeyboardInterrupt:
-            pass
     say("Serverless Orders stopped.")
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+NO_VALUE = object()  # what Ref AWS::NoValue resolves to: the property or item it stands in is dropped
 
 
 class UnresolvedReferenceError(LookupError):
@@ -28,7 +29,7 @@ class Intrinsics:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value if item != {"Ref": "AWS::NoValue"}]
+            return [item for item in map(self.resolve, value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -36,12 +37,15 @@ class Intrinsics:
             function = _FUNCTIONS.get(name)
             if function is not None:
                 return function(self, argument)
-        return {key: self.resolve(item) for key, item in value.items() if item != {"Ref": "AWS::NoValue"}}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def condition(self, name: str) -> bool:
         return bool(self.resolve(self.conditions[name]))
 
     def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.parameters:
             return self.parameters[name]
         return self.ref(name)

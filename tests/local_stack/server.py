@@ -129,7 +129,11 @@ def free_port() -> int:
 
 @contextmanager
 def local_stack(
-    template_path: Path = TEMPLATE, host: str = "127.0.0.1", port: int = 3000, moto_port: int = 0
+    template_path: Path = TEMPLATE,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    moto_port: int = 0,
+    moto_host: str = "127.0.0.1",
 ) -> Iterator[tuple[LocalApigwService, Stack]]:
     """Everything but the blocking serve: moto server, resources, functions, workers, API service."""
     moto_port = moto_port or free_port()
@@ -145,7 +149,7 @@ def local_stack(
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call would drown the rest
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto = ThreadedMotoServer(ip_address=moto_host, port=moto_port, verbose=False)
     moto.start()
     sys.stdout = FunctionLogs(_terminal())
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -185,6 +189,15 @@ def describe(service: LocalApigwService, stack: Stack, host: str, port: int) -> 
         lines.append(f"  {methods:<6} {url}{route.path}  → {route.function_name}")
     lines.append(f"AWS (moto): {os.environ['AWS_ENDPOINT_URL']}  e.g. aws --endpoint-url ... sqs list-queues")
     return lines
+
+
+def sam_local_env_vars(stack: Stack, endpoint: str) -> dict[str, Any]:
+    """An --env-vars file for `sam local start-api/invoke` (Docker) against this stack's moto server:
+    each function's environment with the local resources' names."""
+    return {
+        "Parameters": {"AWS_ENDPOINT_URL": endpoint},
+        **{logical_id: dict(spec.environment) for logical_id, spec in stack.functions.items()},
+    }
 
 
 def outputs(stack: Stack) -> dict[str, Any]:
