@@ -18,11 +18,15 @@ if not os.environ.get("AWS_SAM_STACK_NAME"):
         AWS_REGION="us-east-1",
     )
 
+import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.handlers import BUILTIN_HANDLERS
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 
@@ -32,7 +36,12 @@ from local_stack.functions import FunctionInstance
 from local_stack.runtime import LocalLambda
 from local_stack.template import SamTemplate, load
 from support.api import ApiClient
+from support.least_privilege import RECORDER, Call, unexercised_grants
 from support.workflow import wait_for_execution
+
+# Every client, whenever created, reports its requests to the least-privilege recorder.
+BUILTIN_HANDLERS.append(("before-parameter-build", RECORDER.before_parameter_build))
+BUILTIN_HANDLERS.append(("before-call", RECORDER.before_call))
 
 _instances: dict[tuple[str, tuple[tuple[str, str], ...]], FunctionInstance] = {}
 
@@ -79,9 +88,13 @@ def local_lambda(stack: Stack, backoff: list[float]) -> Iterator[LocalLambda]:
     """The stack's functions, run in process: moto's Lambda invocations, EventBridge Lambda targets
     and event source mappings reach the real handlers."""
     runtime = LocalLambda(stack, _warm_instance)
+    RECORDER.stack = stack
     with moto_runs_local_functions(runtime, backoff):
         yield runtime
         _wait_for_executions(stack)
+    RECORDER.stack = None
+    denied, RECORDER.denied = RECORDER.denied, []
+    assert not denied, "requests that the principal's own role does not allow:\n" + "\n".join(map(str, denied))
 
 
 def _wait_for_executions(stack: Stack) -> None:
@@ -103,3 +116,45 @@ def function(local_lambda: LocalLambda) -> Any:
 @pytest.fixture
 def api(function: Any) -> ApiClient:
     return ApiClient(function("ApiFunction"))
+
+
+def _least_privilege_dir(config: pytest.Config) -> Path:
+    return Path(config.rootpath) / ".pytest_cache" / "least-privilege"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        shutil.rmtree(_least_privilege_dir(session.config), ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each process (xdist worker or not) leaves the calls it saw for the report."""
+    folder = _least_privilege_dir(session.config)
+    folder.mkdir(parents=True, exist_ok=True)
+    worker = getattr(session.config, "workerinput", {}).get("workerid", "main")
+    calls = [vars(call) for call in RECORDER.calls]
+    (folder / f"{worker}.json").write_text(json.dumps(calls))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or config.option.collectonly:
+        return
+    calls = {
+        Call(**call) for path in _least_privilege_dir(config).glob("*.json") for call in json.loads(path.read_text())
+    }
+    if not calls:
+        return
+    with mock_aws():
+        stack = deploy(load(), boto3.session.Session(region_name="us-east-1"))
+        unused = unexercised_grants(stack, calls)
+    principals = len({call.principal for call in calls})
+    terminalreporter.section("least privilege")
+    terminalreporter.write_line(
+        f"{len(calls)} distinct requests by {principals} principals, each allowed by its own role."
+    )
+    if unused:
+        terminalreporter.write_line("Granted but never exercised by the tests (trim, or add the test):")
+        for line in unused:
+            terminalreporter.write_line(f"  {line}")
+    else:
+        terminalreporter.write_line("Every grant was exercised by some test.")

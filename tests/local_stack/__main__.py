@@ -38,6 +38,8 @@ def main() -> None:
         with contextlib.suppress(KeyboardInterrupt):
             service.run()
     say("Serverless Orders stopped.")
+    # moto runs each workflow execution on a thread of its own: do not wait for those in flight.
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,18 @@ _TURN = threading.RLock()
 running = threading.local()
 
 
+@contextmanager
+def acting_as(spec: FunctionSpec) -> Iterator[None]:
+    """Work that Lambda does with the function's execution role (dead-letter and on-failure
+    deliveries): attributed to the function, as its own calls are."""
+    previous = getattr(running, "function", None)
+    running.function = spec.logical_id
+    try:
+        yield
+    finally:
+        running.function = previous
+
+
 @dataclass
 class LambdaContext:
     """The attributes of the Lambda context object that handlers and Powertools read."""

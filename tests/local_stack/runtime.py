@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local_stack.deploy import FunctionSpec, Stack
-from local_stack.functions import FunctionError, FunctionInstance
+from local_stack.functions import FunctionError, FunctionInstance, acting_as
 from local_stack.streams import StreamReader, lambda_event
 
 ASYNC_RETRIES_DEFAULT = 2  # Lambda's default for asynchronous invocations
@@ -82,20 +82,18 @@ class LocalLambda:
                 self._dead_letter(invocation, config, error)
 
     def _dead_letter(self, invocation: AsyncInvocation, config: AsyncConfig, error: FunctionError) -> None:
-        """What Lambda does when retries are exhausted: the bare event to the DLQ, and an
-        invocation record with the event and the error to the OnFailure destination."""
+        """What Lambda does when retries are exhausted, with the function's role: the bare event to
+        the DLQ, and an invocation record with the event and the error to the OnFailure destination."""
         self.dead_lettered.append(invocation)
         sqs = self.stack.client("sqs")
+        deliveries = []
         if config.dead_letter_arn:
-            sqs.send_message(
-                QueueUrl=self._queue_url(config.dead_letter_arn),
-                MessageBody=json.dumps(invocation.event),
-                MessageAttributes={
-                    "RequestID": {"DataType": "String", "StringValue": invocation.request_id},
-                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-                    "ErrorMessage": {"DataType": "String", "StringValue": error.message[:1000] or error.error_type},
-                },
-            )
+            attributes = {
+                "RequestID": {"DataType": "String", "StringValue": invocation.request_id},
+                "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                "ErrorMessage": {"DataType": "String", "StringValue": error.message[:1000] or error.error_type},
+            }
+            deliveries.append((config.dead_letter_arn, invocation.event, attributes))
         if config.on_failure_arn:
             record = {
                 "version": "1.0",
@@ -110,7 +108,11 @@ class LocalLambda:
                 "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
                 "responsePayload": error.payload(),
             }
-            sqs.send_message(QueueUrl=self._queue_url(config.on_failure_arn), MessageBody=json.dumps(record))
+            deliveries.append((config.on_failure_arn, record, {}))
+        for queue_arn, body, attributes in deliveries:
+            url = self._queue_url(queue_arn)
+            with acting_as(invocation.function):
+                sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body), MessageAttributes=attributes)
 
     def _queue_url(self, queue_arn: str) -> str:
         return str(self.stack.client("sqs").get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"])
@@ -283,6 +285,7 @@ class StreamSource(EventSource):
             }
             sqs = self.stack.client("sqs")
             url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[1])["QueueUrl"]
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+            with acting_as(self.function):
+                sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
         self.backlog = self.backlog[len(batch) :]
         self.retries = 0

@@ -194,3 +194,16 @@ def test_an_order_stored_by_a_request_that_then_failed_is_still_announced_and_re
     assert retried.body == {"order_id": stranded["order_id"], "status": "PENDING"}
     assert len(table_items(stack, "OrdersTable")) == 1
     assert orders_stream.read() == []  # nothing new to announce
+
+
+def test_a_failed_order_write_frees_the_idempotency_key_for_the_retry(api, stack, order_body, monkeypatch):
+    always = _orders_table_write(stack)
+    with failing_backend_call(monkeypatch, DynamoDBBackend, "put_item", always, ServerFaultError()):
+        failed = api.post("/orders", order_body, headers={"Idempotency-Key": "write-fails"})
+    assert failed.status == 500
+    assert table_items(stack, "OrdersTable") == []
+
+    retried = api.post("/orders", order_body, headers={"Idempotency-Key": "write-fails"})
+
+    assert retried.status == 202  # not 409: the failed attempt released its in-progress record
+    assert [item["order_id"] for item in table_items(stack, "OrdersTable")] == [retried.body["order_id"]]

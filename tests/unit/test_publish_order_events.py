@@ -3,7 +3,7 @@
 import pytest
 from moto.events.models import EventsBackend
 
-from support.aws import BusCapture, stream_event, stream_reader
+from support.aws import BusCapture, drain_queue, stream_event, stream_reader
 
 
 @pytest.fixture
@@ -85,3 +85,25 @@ def test_a_record_that_cannot_be_published_is_reported_alone_for_retry(
 
     assert result == {"batchItemFailures": [{"itemIdentifier": sequence_of[second]}]}
     assert [e["detail"]["order_id"] for e in bus.events()] == [first]
+
+
+def test_records_that_keep_failing_end_as_a_pointer_in_the_on_failure_queue(api, stack, local_lambda, monkeypatch):
+    def refuse_everything(self, entries):
+        return [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected by the test"} for _ in entries]
+
+    monkeypatch.setattr(EventsBackend, "put_events", refuse_everything)
+    order_id, _ = place(api)
+    retries = stack.resolve(stack.template.properties("PublishOrderEventsFunctionOrderInserted"))[
+        "MaximumRetryAttempts"
+    ]
+
+    for _ in range(retries + 1):
+        local_lambda.poll_sources()
+
+    [failure] = drain_queue(stack, stack.ref("PublishOrderEventsDLQ"))
+    batch = failure["Body"]["DDBStreamBatchInfo"]
+    assert batch["streamArn"] == stack.get_att("OrdersTable", "StreamArn")
+    assert batch["batchSize"] == 1
+    assert failure["Body"]["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert local_lambda.poll_sources() == 0  # the stream moved on
+    assert order_id

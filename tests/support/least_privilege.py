@@ -1,0 +1,159 @@
+"""Least privilege, proven rather than claimed.
+
+Every AWS request that a function's code or the state machine's tasks make during the tests is
+recorded (a botocore hook), mapped to the IAM action and resource ARN it needs, and evaluated with
+moto's IAM policy evaluator against that principal's own role policies from the transformed
+template. A request its role does not allow fails the test that made it; at the end, the report
+lists what each role grants that no test exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
+
+from local_stack.deploy import ACCOUNT_ID, Stack
+from local_stack.functions import running
+from local_stack.template import REGION
+
+MOTO_STEP_FUNCTIONS_KEY = "ak"  # the access key of the clients moto's Step Functions tasks use
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    principal: str
+    action: str
+    resource: str
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
+
+
+def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (IAM action, resource ARN) pairs that one API call is authorised by."""
+    if service == "dynamodb":
+        if operation == "TransactWriteItems":
+            return [
+                (f"dynamodb:{_TRANSACT_ACTIONS[kind]}", _arn("dynamodb", f"table/{body['TableName']}"))
+                for item in params["TransactItems"]
+                for kind, body in item.items()
+            ]
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            return [(f"dynamodb:{operation}", _arn("dynamodb", f"table/{table}")) for table in params["RequestItems"]]
+        return [(f"dynamodb:{operation}", _arn("dynamodb", f"table/{params['TableName']}"))]
+    if service == "sqs":
+        return [(f"sqs:{operation}", _arn("sqs", params["QueueUrl"].rsplit("/", 1)[1]))]
+    if service == "sns":
+        return [(f"sns:{operation}", params["TopicArn"])]
+    if service == "events":
+        buses = {entry.get("EventBusName", "default") for entry in params.get("Entries", [])}
+        return [
+            (f"events:{operation}", bus if bus.startswith("arn:") else _arn("events", f"event-bus/{bus}"))
+            for bus in buses
+        ]
+    if service == "sfn":
+        return [(f"states:{operation}", params["stateMachineArn"])]
+    if service == "lambda" and operation == "Invoke":
+        name = params["FunctionName"]
+        return [("lambda:InvokeFunction", name if name.startswith("arn:") else _arn("lambda", f"function:{name}"))]
+    return [(f"{service}:{operation}", "*")]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.stack: Stack | None = None
+        self.calls: set[Call] = set()
+        self.denied: list[Call | str] = []
+        self._lock = threading.Lock()
+        self._api_params = threading.local()
+
+    def before_parameter_build(self, params: dict[str, Any], **_: Any) -> None:
+        """The call's API parameters (`before-call` sees only the serialized request)."""
+        self._api_params.value = dict(params)
+
+    def before_call(self, model: Any, request_signer: Any = None, **_: Any) -> None:
+        """Never raises into the SDK: a request it cannot map fails the test instead."""
+        try:
+            self._record(model, getattr(self._api_params, "value", {}), request_signer)
+        except Exception as error:
+            with self._lock:
+                self.denied.append(f"cannot map {model.service_model.service_name}:{model.name}: {error!r}")
+
+    def _record(self, model: Any, params: dict[str, Any], request_signer: Any) -> None:
+        stack = self.stack
+        if stack is None:
+            return
+        principal = getattr(running, "function", None)
+        if principal is None and _access_key(request_signer) == MOTO_STEP_FUNCTIONS_KEY:
+            principal = next(iter(stack.template.of_type("AWS::StepFunctions::StateMachine")), None)
+        if principal is None:
+            return  # the test's own set-up and checks
+        service = model.service_model.endpoint_prefix if model.service_model.endpoint_prefix != "states" else "sfn"
+        for action, resource in iam_requests(service, model.name, params):
+            call = Call(principal, action, resource)
+            with self._lock:
+                self.calls.add(call)
+                if not is_allowed(role_policies(stack, principal), action, resource):
+                    self.denied.append(call)
+
+
+def _access_key(request_signer: Any) -> str | None:
+    credentials = getattr(request_signer, "_credentials", None)
+    return getattr(credentials, "access_key", None)
+
+
+def role_policies(stack: Stack, principal: str) -> list[dict[str, Any]]:
+    """The inline policy documents of the principal's role, resolved to this stack's ARNs."""
+    properties = stack.template.properties(principal)
+    role_reference = properties.get("Role") or properties.get("RoleArn")
+    role = stack.template.properties(role_reference["Fn::GetAtt"][0])
+    return [stack.resolve(policy["PolicyDocument"]) for policy in role.get("Policies", [])]
+
+
+def is_allowed(policies: list[dict[str, Any]], action: str, resource: str) -> bool:
+    results = [IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource) for policy in policies]
+    return PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results
+
+
+def unexercised_grants(stack: Stack, calls: set[Call]) -> list[str]:
+    """Each (action, resource) a role grants that no recorded call used. Statements on '*' (log
+    delivery, which takes no resource) are not the tests' to exercise."""
+    report = []
+    principals = [
+        *stack.template.of_type("AWS::Lambda::Function"),
+        *stack.template.of_type("AWS::StepFunctions::StateMachine"),
+    ]
+    for principal in principals:
+        used = [call for call in calls if call.principal == principal]
+        for policy in role_policies(stack, principal):
+            statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+            for statement in statements:
+                resources = (
+                    statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                )
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if resources == ["*"]:
+                    continue
+                for action in actions:
+                    for resource in resources:
+                        single = IAMPolicyStatement({"Effect": "Allow", "Action": action, "Resource": resource})
+                        if not any(
+                            single.is_action_permitted(call.action, call.resource) == PermissionResult.PERMITTED
+                            for call in used
+                        ):
+                            report.append(f"{principal}: {action} on {resource}")
+    return sorted(set(report))
+
+
+RECORDER = Recorder()
