@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 from pathlib import Path
 
 from local_stack.server import describe, local_stack, outputs, sam_local_env_vars, say
@@ -35,10 +36,15 @@ def main() -> None:
         ENV_VARS_FILE.write_text(json.dumps(sam_local_env_vars(stack, docker_endpoint), indent=2))
         for line in describe(service, stack, host, port):
             say(line)
-        with contextlib.suppress(KeyboardInterrupt):
-            service.run()
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        service.run()
+
+
+def stop(signal_number: int, frame: object) -> None:
+    """Ctrl-C: everything runs in this one process, so ending it ends the API, moto and every
+    worker at once, without waiting for requests or workflow executions in flight on their threads."""
     say("Serverless Orders stopped.")
-    # moto runs each workflow execution on a thread of its own: do not wait for those in flight.
     os._exit(0)
 
 

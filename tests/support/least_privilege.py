@@ -40,7 +40,7 @@ def _arn(service: str, resource: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
 
 
-def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:  # noqa: PLR0911
     """The (IAM action, resource ARN) pairs that one API call is authorised by."""
     if service == "dynamodb":
         if operation == "TransactWriteItems":
