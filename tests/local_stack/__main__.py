@@ -6,7 +6,6 @@ HOST and PORT (default 127.0.0.1:3000) choose the API's address; MOTO_HOST and M
 """
 
 import argparse
-import contextlib
 import json
 import os
 import signal
