@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*)
 
-.PHONY: help install lint format typecheck validate build test test-fast dev bench lock clean
+.PHONY: help install lint format typecheck validate scan build test dev bench lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,7 +53,19 @@ validate: install ## sam validate, sam validate --lint and cfn-lint (offline: th
 build: install ## sam build without a container (python3.13, arm64)
 	$(BIN)/sam build --cached --parallel
 
-test: lint validate ## Lint, template checks and the whole test suite
+# checkov pins its own boto3, incompatible with SAM CLI's: it gets a virtual environment of its own.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt $(VENV)/.installed
+	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
+	$(BIN)/uv pip sync --quiet --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
+	touch $@
+
+scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: .checkov.yaml, resource Metadata)
+	mkdir -p .aws-sam
+	PYTHONPATH=tests $(BIN)/python -m local_stack.template .aws-sam/transformed-template.json
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam/transformed-template.json
+
+test: lint validate scan ## Lint, template checks and scans, and the whole test suite
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: install ## Cold start, AWS requests per call, workflow states, local latency and throughput
@@ -66,6 +78,7 @@ lock: install ## Re-pin requirements/dev.txt and the dependencies layer after ed
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
 		--no-header requirements/runtime.in -c requirements/dev.txt -o layers/dependencies/requirements.txt
+	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/checkov.in -o requirements/checkov.txt
 
 clean: ## Remove the virtual environment and build output
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

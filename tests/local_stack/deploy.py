@@ -62,10 +62,13 @@ class Stack:
         return self.get_att(logical_id, "Ref")
 
     def get_att(self, logical_id: str, attribute: str) -> Any:
-        try:
-            return self.created[logical_id][attribute]
-        except KeyError:
-            raise UnresolvedReferenceError(f"{logical_id}.{attribute}") from None
+        created = self.created.get(logical_id)
+        if created is None:
+            raise UnresolvedReferenceError(f"{logical_id}.{attribute}")
+        if attribute not in created and created.get("RecordedOnly"):
+            # A resource only AWS acts on (user pool, alarm): a stand-in value, never called.
+            return _arn("local", f"{logical_id}/{attribute}")
+        return created[attribute]
 
     def resolve(self, value: Any) -> Any:
         return self.intrinsics.resolve(value)
@@ -137,7 +140,7 @@ Creator = Callable[[Stack, str, dict[str, Any]], dict[str, Any]]
 
 def _record_only(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
     """A resource that only AWS would act on (API stage, permissions, alarms): nothing to create."""
-    return {"Ref": stack.physical_name(logical_id), "Properties": properties}
+    return {"Ref": stack.physical_name(logical_id), "Properties": properties, "RecordedOnly": True}
 
 
 def _arn(service: str, resource: str) -> str:

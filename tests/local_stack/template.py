@@ -77,3 +77,22 @@ def load(path: Path = TEMPLATE, parameter_overrides: dict[str, str] | None = Non
 @cache
 def _offline_session() -> boto3.session.Session:
     return boto3.session.Session(region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def cloudformation(template: SamTemplate) -> dict[str, Any]:
+    """The transformed template as a CloudFormation document, for cfn-lint and checkov."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {name: {"Type": "String", "Default": value} for name, value in template.parameters.items()},
+        "Conditions": template.conditions,
+        "Resources": template.resources,
+        "Outputs": template.outputs,
+    }
+
+
+if __name__ == "__main__":
+    # python -m local_stack.template OUT.json: write the transformed template (make scan).
+    import json
+    import sys
+
+    Path(sys.argv[1]).write_text(json.dumps(cloudformation(load()), indent=1))
