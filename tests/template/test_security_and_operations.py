@@ -1,0 +1,135 @@
+"""Auth, data protection, logs and alarms in the transformed template: what a deployed stack has."""
+
+import json
+
+from test_event_driven import lambda_targets
+
+DATA_TABLES = {"UsersTable", "InventoryTable", "OrdersTable", "AnalyticsTable"}
+
+
+def gets_att(value):
+    return value["Fn::GetAtt"][0] if isinstance(value, dict) and "Fn::GetAtt" in value else None
+
+
+def dead_letter_queues(sam_template):
+    """Every queue that holds what failed: DLQs, on-failure destinations, redrive targets."""
+    queues = set()
+    for properties in (r.get("Properties", {}) for r in sam_template.resources.values()):
+        queues.add(gets_att(properties.get("DeadLetterConfig", {}).get("TargetArn")))
+        queues.add(gets_att(properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")))
+        queues.add(gets_att(properties.get("RedrivePolicy", {}).get("deadLetterTargetArn")))
+        for target in properties.get("Targets", []):
+            queues.add(gets_att(target.get("DeadLetterConfig", {}).get("Arn")))
+    return queues - {None}
+
+
+def alarms(sam_template):
+    return [alarm["Properties"] for alarm in sam_template.of_type("AWS::CloudWatch::Alarm").values()]
+
+
+def alarm_dimension_refs(sam_template, namespace, metric):
+    found = set()
+    for alarm in alarms(sam_template):
+        if (alarm["Namespace"], alarm["MetricName"]) == (namespace, metric):
+            assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+            for dimension in alarm["Dimensions"]:
+                value = dimension["Value"]
+                found.add(gets_att(value) or value.get("Ref") if isinstance(value, dict) else value)
+    return found
+
+
+def test_every_route_requires_a_cognito_id_token(sam_template):
+    api = sam_template.properties("OrdersApi")["Body"]
+    schemes = api["securityDefinitions"]
+    assert schemes["CognitoAuthorizer"]["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    for path, methods in api["paths"].items():
+        for method, operation in methods.items():
+            if method != "options":  # CORS preflight carries no token
+                assert operation["security"] == [{"CognitoAuthorizer": []}], (method, path)
+
+
+def test_the_stage_is_throttled_traced_and_access_logged_to_a_log_group_with_retention(sam_template):
+    stage = sam_template.properties("OrdersApiStage")
+    assert stage["TracingEnabled"] is True
+    [settings] = stage["MethodSettings"]
+    assert "Fn::If" in settings["ThrottlingRateLimit"]
+    assert "Fn::If" in settings["ThrottlingBurstLimit"]
+    log_group = gets_att(stage["AccessLogSetting"]["DestinationArn"])
+    assert sam_template.properties(log_group)["RetentionInDays"]
+    assert json.loads(stage["AccessLogSetting"]["Format"].replace("\n", ""))["requestId"] == "$context.requestId"
+
+
+def test_every_table_queue_and_topic_is_encrypted_at_rest(sam_template):
+    for name in sam_template.of_type("AWS::DynamoDB::Table"):
+        assert sam_template.properties(name)["SSESpecification"]["SSEEnabled"] is True, name
+    for name in sam_template.of_type("AWS::SQS::Queue"):
+        properties = sam_template.properties(name)
+        assert properties.get("SqsManagedSseEnabled") or properties.get("KmsMasterKeyId"), name
+    for name in sam_template.of_type("AWS::SNS::Topic"):
+        assert sam_template.properties(name)["KmsMasterKeyId"], name
+
+
+def test_data_tables_are_retained_and_recoverable_and_idempotency_is_not(sam_template):
+    tables = sam_template.of_type("AWS::DynamoDB::Table")
+    assert set(tables) == DATA_TABLES | {"IdempotencyTable"}
+    for name in DATA_TABLES:
+        assert tables[name]["DeletionPolicy"] == tables[name]["UpdateReplacePolicy"] == "Retain", name
+        assert tables[name]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], name
+    assert tables["IdempotencyTable"]["DeletionPolicy"] == "Delete"
+
+
+def test_every_log_group_has_a_retention_and_every_function_logs_to_one(sam_template):
+    for name in sam_template.of_type("AWS::Logs::LogGroup"):
+        assert sam_template.properties(name)["RetentionInDays"], name
+    for name, function in sam_template.of_type("AWS::Lambda::Function").items():
+        log_group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert sam_template.resources[log_group]["Type"] == "AWS::Logs::LogGroup", name
+
+
+def test_every_dead_letter_and_on_failure_queue_alarms_on_any_message(sam_template):
+    queues = dead_letter_queues(sam_template)
+    assert {"ProcessOrderDLQ", "NotifyDLQ", "AsyncFailuresQueue", "AnalyticsDLQ", "PublishOrderEventsDLQ"} <= queues
+    assert queues <= alarm_dimension_refs(sam_template, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    for alarm in alarms(sam_template):
+        if alarm["MetricName"] == "ApproximateNumberOfMessagesVisible":
+            assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def test_every_function_alarms_on_errors_and_throttles(sam_template):
+    functions = set(sam_template.of_type("AWS::Lambda::Function"))
+    assert alarm_dimension_refs(sam_template, "AWS/Lambda", "Errors") == functions
+    assert alarm_dimension_refs(sam_template, "AWS/Lambda", "Throttles") == functions
+    assert set(lambda_targets(sam_template)) <= functions
+
+
+def test_the_workflow_and_the_api_have_their_alarms(sam_template):
+    assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsFailed") == {"OrderWorkflow"}
+    assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsTimedOut") == {"OrderWorkflow"}
+    api_alarms = {
+        alarm["MetricName"]: alarm for alarm in alarms(sam_template) if alarm["Namespace"] == "AWS/ApiGateway"
+    }
+    assert api_alarms["5XXError"]["Statistic"] == "Average"
+    assert api_alarms["Latency"]["ExtendedStatistic"] == "p99"
+
+
+def test_the_dashboard_shows_orders_workflow_api_functions_and_queues(sam_template):
+    [dashboard] = sam_template.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in [
+        "OrderCreated",
+        "OrdersConfirmed",
+        "OrdersRejected",
+        "ExecutionsStarted",
+        "ExecutionsSucceeded",
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "ExecutionsThrottled",
+        "5XXError",
+        "Latency",
+        "Errors",
+        "Throttles",
+        "ApproximateNumberOfMessagesVisible",
+    ]:
+        assert f'\\"{metric}\\"' in body, metric
+    filters = [f["Properties"] for f in sam_template.of_type("AWS::Logs::MetricFilter").values()]
+    assert {f["MetricTransformations"][0]["MetricName"] for f in filters} == {"OrdersConfirmed", "OrdersRejected"}
