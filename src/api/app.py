@@ -4,7 +4,10 @@ domain errors to HTTP responses, in one place."""
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -35,8 +38,25 @@ def error_response(status_code: int, message: str, **details: Any) -> Response[d
     )
 
 
+def sent_json() -> bool:
+    """Bodies are JSON: without a Content-Type header, or with a JSON one (Powertools' own rule)."""
+    content_type = app.current_event.headers.get("content-type", "").strip().lower()
+    return not content_type or content_type.startswith("application/json")
+
+
+def not_json() -> Response[dict[str, Any]]:
+    return error_response(415, "request body must be JSON (Content-Type: application/json)")
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    return not_json()
+
+
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+    if app.current_event.body and not sent_json():  # e.g. curl -d without -H: parsed as a form
+        return not_json()
     problems = error.errors()
     if any(problem.get("type") == "json_invalid" for problem in problems):
         return error_response(400, "request body is not valid JSON")

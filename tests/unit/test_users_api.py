@@ -108,3 +108,24 @@ def test_unknown_route_and_method_are_404_json(api):
     response = api.request("DELETE", "/users")
     assert response.status in (404, 405)
     assert "message" in response.body
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
+def test_a_body_that_is_not_sent_as_json_is_415_and_stores_nothing(api, stack, content_type):
+    body = '{"name": "Ada", "email": "ada@example.com"}'
+
+    response = api.post("/users", raw_body=body, headers={"Content-Type": content_type})
+
+    assert response.status == 415
+    assert "application/json" in response.body["message"]
+    assert table_items(stack, "UsersTable") == []
+
+
+def test_json_with_a_charset_or_without_content_type_is_accepted(api):
+    body = '{"name": "Ada", "email": "Ada@Example.COM"}'
+    with_charset = api.post("/users", raw_body=body, headers={"Content-Type": "application/json; charset=utf-8"})
+
+    assert with_charset.status == 201
+    assert with_charset.body["email"] == "Ada@Example.COM"  # validated, echoed as written

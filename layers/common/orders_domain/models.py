@@ -46,14 +46,15 @@ Money = Annotated[
 
 
 def _email_address(value: str) -> str:
-    """A syntactically valid address, normalised (email-validator, as pydantic's EmailStr uses it).
-    Imported on first use: only POST /users needs it, and it costs ~60 ms of cold start."""
+    """A syntactically valid address (email-validator, as pydantic's EmailStr uses it), kept as the
+    client wrote it. Imported on first use: only POST /users needs it, at ~60 ms of cold start."""
     from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
 
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
         raise ValueError(f"not a valid email address: {error}") from error
+    return value
 
 
 EmailAddress = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email_address)]
