@@ -1,6 +1,7 @@
 """ApiFunction: the REST API. Routes live in routers/, one module per resource; this module maps
 domain errors to HTTP responses, in one place."""
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -26,7 +27,23 @@ ERROR_STATUS: dict[type[Exception], tuple[int, str | None]] = {
     IdempotencyValidationError: (422, "this Idempotency-Key was already used with a different request"),
 }
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+def parse_json_body(body: str) -> Any:
+    """json.loads, where every way a body fails to be standard JSON is a JSONDecodeError (a 400):
+    also NaN and Infinity, and integers too long for int()."""
+
+    def not_json(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    try:
+        return json.loads(body, parse_constant=not_json)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        raise json.JSONDecodeError(str(error), body, 0) from error
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 app.include_router(users.router)
 app.include_router(inventory.router)
 app.include_router(orders.router)

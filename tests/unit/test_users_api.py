@@ -129,3 +129,13 @@ def test_json_with_a_charset_or_without_content_type_is_accepted(api):
 
     assert with_charset.status == 201
     assert with_charset.body["email"] == "Ada@Example.COM"  # validated, echoed as written
+
+
+@pytest.mark.parametrize(
+    "raw_body", ['{"name": NaN, "email": "a@b.co"}', '{"name": "A", "email": "a@b.co", "n": ' + "9" * 5000 + "}"]
+)
+def test_json_that_python_accepts_but_the_standard_does_not_is_400(api, stack, raw_body):
+    response = api.post("/users", raw_body=raw_body)
+
+    assert response.status == 400
+    assert table_items(stack, "UsersTable") == []
