@@ -26,18 +26,18 @@ def main() -> None:
     port = int(os.environ.get("PORT", "3000"))
     moto_host = os.environ.get("MOTO_HOST", "127.0.0.1")
     moto_port = int(os.environ.get("MOTO_PORT", "0"))
-    with local_stack(arguments.template, host, port, moto_port, moto_host) as (service, stack):
-        resolved = {"ApiUrl": f"http://{host}:{port}", **outputs(stack)}
+    with local_stack(arguments.template, host, port, moto_port, moto_host) as local:
+        resolved = {"ApiUrl": f"http://{host}:{port}", **outputs(local.stack)}
         if arguments.outputs_file:
             arguments.outputs_file.write_text(json.dumps(resolved, indent=2))
-        docker_endpoint = os.environ["AWS_ENDPOINT_URL"].replace("127.0.0.1", "host.docker.internal")
+        docker_endpoint = local.aws_endpoint.replace("127.0.0.1", "host.docker.internal")
         ENV_VARS_FILE.parent.mkdir(exist_ok=True)
-        ENV_VARS_FILE.write_text(json.dumps(sam_local_env_vars(stack, docker_endpoint), indent=2))
-        for line in describe(service, stack, host, port):
+        ENV_VARS_FILE.write_text(json.dumps(sam_local_env_vars(local.stack, docker_endpoint), indent=2))
+        for line in describe(local, host, port):
             say(line)
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        service.run()
+        local.service.run()
 
 
 def stop(signal_number: int, frame: object) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
-import requests
+from moto import mock_aws
 from moto.server import ThreadedMotoServer
 from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
@@ -127,6 +127,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class LocalStack:
+    service: LocalApigwService
+    stack: Stack
+    aws_endpoint: str  # the moto server, for the AWS CLI and for `sam local` containers
+
+
 @contextmanager
 def local_stack(
     template_path: Path = TEMPLATE,
@@ -134,30 +141,32 @@ def local_stack(
     port: int = 3000,
     moto_port: int = 0,
     moto_host: str = "127.0.0.1",
-) -> Iterator[tuple[LocalApigwService, Stack]]:
-    """Everything but the blocking serve: moto server, resources, functions, workers, API service."""
+) -> Iterator[LocalStack]:
+    """Everything but the blocking serve: moto, resources, functions, workers, API service.
+
+    The functions' own clients reach moto in process (moto's mock: no HTTP round trip per call);
+    the moto server shares the same state, for the AWS CLI and for `sam local` containers.
+    """
     moto_port = moto_port or free_port()
-    endpoint = f"http://127.0.0.1:{moto_port}"
     os.environ.update(
-        MOTO_PORT=str(moto_port),  # where moto's Step Functions sends its own service calls
-        AWS_ENDPOINT_URL=endpoint,
+        MOTO_PORT=str(moto_port),
         AWS_ACCESS_KEY_ID="local",
         AWS_SECRET_ACCESS_KEY="local",
         AWS_DEFAULT_REGION=REGION,
         AWS_REGION=REGION,
     )
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.pop("AWS_SESSION_TOKEN", None)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call would drown the rest
-    moto = ThreadedMotoServer(ip_address=moto_host, port=moto_port, verbose=False)
-    moto.start()
     sys.stdout = FunctionLogs(_terminal())
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     stop = threading.Event()
     with ExitStack() as cleanup:
+        cleanup.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        moto = ThreadedMotoServer(ip_address=moto_host, port=moto_port, verbose=False)
+        moto.start()
         cleanup.callback(moto.stop)
         cleanup.callback(stop.set)
-        requests.post(f"{endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=5)
         stack = deploy(load(template_path), boto3.session.Session(region_name=REGION))
 
         runtime = LocalLambda(stack)
@@ -170,7 +179,7 @@ def local_stack(
         api = ApiProvider(stacks).api
         service = LocalApigwService(api, ApiLambdaRunner(runtime), port=port, host=host)
         service.create()
-        yield service, stack
+        yield LocalStack(service, stack, f"http://127.0.0.1:{moto_port}")
 
 
 def _every(seconds: float, action: Any, stop: threading.Event) -> None:
@@ -181,13 +190,13 @@ def _every(seconds: float, action: Any, stop: threading.Event) -> None:
             say(f"[local] report failed: {error}")
 
 
-def describe(service: LocalApigwService, stack: Stack, host: str, port: int) -> list[str]:
+def describe(local: LocalStack, host: str, port: int) -> list[str]:
     url = f"http://{host}:{port}"
     lines = [f"Serverless Orders is running on {url} (Ctrl-C to stop)", "Routes:"]
-    for route in sorted(service.api.routes, key=lambda r: (r.path, r.methods)):
+    for route in sorted(local.service.api.routes, key=lambda r: (r.path, r.methods)):
         methods = ",".join(method for method in route.methods if method != "OPTIONS")
         lines.append(f"  {methods:<6} {url}{route.path}  → {route.function_name}")
-    lines.append(f"AWS (moto): {os.environ['AWS_ENDPOINT_URL']}  e.g. aws --endpoint-url ... sqs list-queues")
+    lines.append(f"AWS (moto): {local.aws_endpoint}  e.g. aws --endpoint-url {local.aws_endpoint} sqs list-queues")
     return lines
 
 
