@@ -65,7 +65,7 @@ class Intrinsics:
                 return str(self._get_att(name))
             return str(self._ref(name))
 
-        return _SUB_VARIABLE.sub(replace, text)
+        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")  # ${!x} is a literal ${x}
 
     def _join(self, argument: Any) -> str:
         separator, items = argument
