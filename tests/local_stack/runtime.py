@@ -46,7 +46,6 @@ class LocalLambda:
         self.stack = stack
         self.instances = {logical_id: instance_for(spec) for logical_id, spec in stack.functions.items()}
         self.pending: queue.Queue[AsyncInvocation] = queue.Queue()
-        self.dead_lettered: list[AsyncInvocation] = []
         self.sources = [EventSource.of(stack, mapping) for mapping in _mappings(stack)]
         self._configs = {logical_id: _async_config(stack, logical_id) for logical_id in stack.functions}
 
@@ -84,7 +83,6 @@ class LocalLambda:
     def _dead_letter(self, invocation: AsyncInvocation, config: AsyncConfig, error: FunctionError) -> None:
         """What Lambda does when retries are exhausted, with the function's role: the bare event to
         the DLQ, and an invocation record with the event and the error to the OnFailure destination."""
-        self.dead_lettered.append(invocation)
         sqs = self.stack.client("sqs")
         deliveries = []
         if config.dead_letter_arn:
