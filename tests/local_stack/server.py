@@ -197,6 +197,7 @@ def describe(local: LocalStack, host: str, port: int) -> list[str]:
         methods = ",".join(method for method in route.methods if method != "OPTIONS")
         lines.append(f"  {methods:<6} {url}{route.path}  → {route.function_name}")
     lines.append(f"AWS (moto): {local.aws_endpoint}  e.g. aws --endpoint-url {local.aws_endpoint} sqs list-queues")
+    lines.append("Auth: the template's Cognito authorizer is not enforced locally, as with `sam local start-api`.")
     return lines
 
 
