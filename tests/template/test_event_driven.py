@@ -9,16 +9,10 @@ from pathlib import Path
 import pytest
 
 from local_stack.template import PROJECT_ROOT
+from support.templates import lambda_targets
 
 STATELINT = Path(sys.executable).with_name("statelint")
 ASL_FILES = sorted((PROJECT_ROOT / "statemachine").glob("*.asl.json"))
-
-
-def lambda_targets(sam_template):
-    for rule in sam_template.of_type("AWS::Events::Rule").values():
-        for target in rule["Properties"]["Targets"]:
-            if target["Arn"].get("Fn::GetAtt", [""])[0] in sam_template.of_type("AWS::Lambda::Function"):
-                yield target["Arn"]["Fn::GetAtt"][0]
 
 
 def invoke_config(sam_template, function_id):

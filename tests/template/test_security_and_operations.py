@@ -2,7 +2,7 @@
 
 import json
 
-from test_event_driven import lambda_targets
+from support.templates import lambda_targets
 
 DATA_TABLES = {"UsersTable", "InventoryTable", "OrdersTable", "AnalyticsTable"}
 
