@@ -12,6 +12,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sns import SNSClient
@@ -41,3 +42,8 @@ def sns() -> SNSClient:
 @cache
 def stepfunctions() -> SFNClient:
     return boto3.client("stepfunctions", config=CLIENT_CONFIG)
+
+
+@cache
+def cognito() -> CognitoIdentityProviderClient:
+    return boto3.client("cognito-idp", config=CLIENT_CONFIG)

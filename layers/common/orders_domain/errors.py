@@ -14,6 +14,18 @@ class ConflictError(DomainError):
     """The request contradicts what is already stored."""
 
 
+class InvalidCursor(DomainError):  # noqa: N818 - named for what the client sent
+    """A list's `next` that this list did not issue (or was altered)."""
+
+
+class InvalidField(DomainError):  # noqa: N818 - named for what the client sent
+    """A value the schema allows that the system of record refuses (e.g. Cognito's email rules)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class ValidationError(DomainError):
     """An order that cannot be fulfilled as placed: unknown user or product."""
 

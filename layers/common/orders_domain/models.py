@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -37,11 +38,20 @@ def _number_only(value: Any) -> Any:
     return Decimal(str(value))
 
 
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 2.0 is the integer 2 (as JSON Schema says); 2.5, "2" and true are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 Money = Annotated[
     Decimal,
     BeforeValidator(_number_only),
     Field(ge=0, le=MAX_PRICE, decimal_places=2),
     PlainSerializer(_json_number, return_type=int | float, when_used="json"),
+    # What clients send and receive: a JSON number (never a string), at most 2 decimals.
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": int(MAX_PRICE), "multipleOf": 0.01}),
 ]
 
 
@@ -57,7 +67,19 @@ def _email_address(value: str) -> str:
     return value
 
 
-EmailAddress = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email_address)]
+EmailAddress = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(_email_address),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "description": "An address that email-validator and the user pool accept; another is a 422.",
+        }
+    ),
+]
 
 
 def utc_now() -> str:
@@ -78,11 +100,17 @@ class Record(BaseModel):
 
 
 class NewUser(Request):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}),
+    ]
     email: EmailAddress
 
 
 class User(Record):
+    """A customer's profile; user_id is the Cognito user's sub."""
+
     user_id: str
     name: str
     email: str
@@ -90,7 +118,7 @@ class User(Record):
 
 
 class StockUpdate(Request):
-    quantity: Annotated[int, Field(ge=0, le=MAX_STOCK_QUANTITY)]
+    quantity: Annotated[int, Field(ge=0, le=MAX_STOCK_QUANTITY), BeforeValidator(_integral)]
     price: Money
 
 
@@ -102,11 +130,15 @@ class StockItem(Record):
 
 class OrderLine(Request):
     product_id: Identifier
-    quantity: Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY), BeforeValidator(_integral)]
+
+
+PaymentMethod = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 class NewOrder(Request):
-    user_id: Identifier
+    """What a customer sends; the customer is the caller (the token's sub), never a field."""
+
     items: Annotated[list[OrderLine], Field(min_length=1, max_length=MAX_ORDER_LINES)]
 
     @field_validator("items")
@@ -116,6 +148,8 @@ class NewOrder(Request):
         if len(set(products)) != len(products):
             raise ValueError("each product_id may appear only once")
         return items
+
+    payment_method: PaymentMethod
 
 
 class OrderStatus(StrEnum):
@@ -145,6 +179,13 @@ class Order(Record):
     total: Money | None = None
     created_at: str
     updated_at: str
+
+
+class Page[T](BaseModel):
+    """One page of a list: `next` is the opaque cursor of the following page, null on the last."""
+
+    items: list[T]
+    next: str | None
 
 
 class PricedLine(Line):

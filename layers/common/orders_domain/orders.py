@@ -4,7 +4,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4, uuid5
 
 from orders_domain.errors import ConflictError, NotFoundError, ValidationError
-from orders_domain.models import Line, NewOrder, Order, OrderStatus, PricedLine, ValidatedOrder, utc_now
+from orders_domain.models import Line, NewOrder, Order, OrderStatus, Page, PricedLine, ValidatedOrder, utc_now
 from orders_domain.repositories import AnalyticsRepository, InventoryRepository, OrdersRepository, UsersRepository
 from orders_domain.workflow import OrderWorkflow
 
@@ -19,29 +19,43 @@ def new_order_id(user_id: str, idempotency_key: str | None) -> str:
     return str(uuid5(_ORDER_IDS_FROM_KEYS, f"{user_id}\n{idempotency_key}"))
 
 
-def place_order(orders: OrdersRepository, request: NewOrder, order_id: str) -> Order:
-    """Store the order as PENDING. OrderCreated is published from the table's stream, so an order
-    that is stored is always announced, whatever happens to this request afterwards."""
+def place_order(orders: OrdersRepository, user_id: str, request: NewOrder, order_id: str) -> Order:
+    """Store the customer's order as PENDING. OrderCreated is published from the table's stream, so
+    an order that is stored is always announced, whatever happens to this request afterwards."""
     now = utc_now()
     order = Order(
         order_id=order_id,
-        user_id=request.user_id,
+        user_id=user_id,
         items=[Line(product_id=line.product_id, quantity=line.quantity) for line in request.items],
         status=OrderStatus.PENDING,
         created_at=now,
         updated_at=now,
     )
-    stored = orders.add(order)
+    stored = orders.add(order, payment_method=request.payment_method)
     if (stored.user_id, stored.items) != (order.user_id, order.items):
         raise ConflictError(f"order {order_id} already exists with other content")
     return stored
 
 
-def find_order(orders: OrdersRepository, order_id: str) -> Order:
+def find_order(orders: OrdersRepository, order_id: str, owner: str | None = None) -> Order:
+    """The order; with `owner`, only that customer's: another customer's order is not found, so
+    that nobody learns which order ids exist."""
     order = orders.get(order_id)
-    if order is None:
+    if order is None or (owner is not None and order.user_id != owner):
         raise NotFoundError(f"order {order_id} not found")
     return order
+
+
+def customer_orders(orders: OrdersRepository, user_id: str, limit: int, cursor: str | None) -> Page[Order]:
+    """The customer's orders, newest first."""
+    return orders.page("by-customer", ("user_id", user_id), limit, cursor, newest_first=True)
+
+
+def orders_in(orders: OrdersRepository, status: OrderStatus | None, limit: int, cursor: str | None) -> Page[Order]:
+    """Orders in one status, or all of them, oldest first (the back office's queue)."""
+    partition = ("status", str(status)) if status else ("listing", orders.LISTING)
+    index = "by-status" if status else "by-creation"
+    return orders.page(index, partition, limit, cursor, newest_first=False)
 
 
 def validate_order(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -12,8 +14,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from orders_domain import aws
-from orders_domain.errors import NotFoundError, OutOfStock
-from orders_domain.models import Line, Order, OrderStatus, StockItem, StockUpdate, User, utc_now
+from orders_domain.errors import InvalidCursor, NotFoundError, OutOfStock
+from orders_domain.models import Line, Order, OrderStatus, Page, StockItem, StockUpdate, User, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
@@ -55,12 +57,19 @@ class UsersRepository:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
-    def add(self, user: User) -> None:
-        aws.dynamodb().put_item(
-            TableName=self.table_name,
-            Item=to_item(user),
-            ConditionExpression="attribute_not_exists(user_id)",
-        )
+    def add(self, user: User) -> bool:
+        """Store a new profile; False when this user has one already (a repeated trigger)."""
+        try:
+            aws.dynamodb().put_item(
+                TableName=self.table_name,
+                Item=to_item(user),
+                ConditionExpression="attribute_not_exists(user_id)",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            return False
+        return True
 
     def get(self, user_id: str) -> User | None:
         item = aws.dynamodb().get_item(TableName=self.table_name, Key={"user_id": {"S": user_id}}).get("Item")
@@ -234,16 +243,51 @@ class AnalyticsRepository:
         return True
 
 
+class Cursor:
+    """The opaque `next` of a list: the last key of a page (base64url JSON), accepted back only with
+    exactly the key names and partition value of the query it came from."""
+
+    @staticmethod
+    def encode(last_key: Item | None) -> str | None:
+        if not last_key:
+            return None
+        plain = json.dumps(from_item(last_key), separators=(",", ":"), sort_keys=True)
+        return base64.urlsafe_b64encode(plain.encode()).decode().rstrip("=")
+
+    @staticmethod
+    def decode(cursor: str, partition: tuple[str, str], sort_key: str) -> dict[str, AttributeValueTypeDef]:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        except (ValueError, UnicodeError) as error:
+            raise InvalidCursor("next is not a cursor of this list") from error
+        names = {"order_id", partition[0], sort_key}
+        if (
+            not isinstance(key, dict)
+            or set(key) != names
+            or not all(isinstance(value, str) and 0 < len(value) <= 256 for value in key.values())
+            or key[partition[0]] != partition[1]
+        ):
+            raise InvalidCursor("next is not a cursor of this list")
+        return {name: {"S": value} for name, value in key.items()}
+
+
 class OrdersRepository:
+    """Orders, and three indexes for lists: by customer, by status, and all (`listing` = ORDER)."""
+
+    LISTING = "ORDER"
+
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
-    def add(self, order: Order) -> Order:
-        """Store a new order; if one with the same id exists already, return that one unchanged."""
+    def add(self, order: Order, payment_method: str | None = None) -> Order:
+        """Store a new order; if one with the same id exists already, return that one unchanged.
+        The payment method is kept for the workflow, never returned."""
+        extra = {"listing": self.LISTING} | ({"payment_method": payment_method} if payment_method else {})
         try:
             aws.dynamodb().put_item(
                 TableName=self.table_name,
-                Item=to_item(order),
+                Item=to_item(order) | to_item(extra),
                 ConditionExpression="attribute_not_exists(order_id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -256,6 +300,27 @@ class OrdersRepository:
     def get(self, order_id: str) -> Order | None:
         item = aws.dynamodb().get_item(TableName=self.table_name, Key={"order_id": {"S": order_id}}).get("Item")
         return Order.model_validate(from_item(item)) if item else None
+
+    def page(
+        self, index: str, partition: tuple[str, str], limit: int, cursor: str | None, newest_first: bool
+    ) -> Page[Order]:
+        """One page of the index's partition, by creation time; raises InvalidCursor for a `next`
+        that this query did not issue."""
+        name, value = partition
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": index,
+            "KeyConditionExpression": "#partition = :value",
+            "ExpressionAttributeNames": {"#partition": name},
+            "ExpressionAttributeValues": {":value": {"S": value}},
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if cursor is not None:
+            arguments["ExclusiveStartKey"] = Cursor.decode(cursor, partition, "created_at")
+        response = aws.dynamodb().query(**arguments)
+        orders = [Order.model_validate(from_item(item)) for item in response.get("Items", [])]
+        return Page[Order](items=orders, next=Cursor.encode(response.get("LastEvaluatedKey")))
 
     def start_processing(self, order_id: str) -> Order:
         """Move a PENDING order to PROCESSING; an order past PENDING is returned as it is."""

@@ -23,6 +23,8 @@ class Settings(BaseModel):
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     state_machine_arn: str | None = Field(default=None, alias="STATE_MACHINE_ARN")
     order_received_topic_arn: str | None = Field(default=None, alias="ORDER_RECEIVED_TOPIC_ARN")
+    user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
+    cors_allow_origin: str = Field(default="*", alias="CORS_ALLOW_ORIGIN")
     idempotency_ttl_seconds: int = Field(default=3600, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
 
     def require(self, name: str) -> str:

@@ -1,64 +1,119 @@
-"""/orders"""
+"""Orders: customers place and read their own; staff read every order, by status."""
 
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
+from http_api import documented
+from identity import caller_of
+from pydantic import BaseModel
 
 from orders_domain import aws
-from orders_domain.models import Identifier, NewOrder
+from orders_domain.models import Identifier, NewOrder, Order, OrderStatus, Page
 from orders_domain.observability import metrics
-from orders_domain.orders import find_order, new_order_id, place_order
+from orders_domain.orders import customer_orders, find_order, new_order_id, orders_in, place_order
 from orders_domain.repositories import OrdersRepository
 from orders_domain.settings import get_settings
 
-router = Router()
+storefront = Router()
+back_office = Router()
 settings = get_settings()
 orders = OrdersRepository(settings.orders_table)
 
-# Keyed per user, so two clients that pick the same key never meet; the body is checked so that
-# a reused key with another order is refused instead of answered with the first order.
+Limit = Annotated[int, Query(ge=1, le=100, description="Orders per page")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=1024,
+        description="The `next` of the previous page: an opaque cursor. One that this list did not issue is a 400.",
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retries with the same key return the first answer; the same key with another body is a 422.",
+    ),
+]
+
+
+class Accepted(BaseModel):
+    order_id: str
+    status: OrderStatus
+
+
+def _shown(order: Order) -> dict[str, Any]:
+    return order.model_dump(mode="json", exclude_none=True)
+
+
+def _page(page: Page[Order]) -> dict[str, Any]:
+    return {"items": [_shown(order) for order in page.items], "next": page.next}
+
+
+# Idempotency is keyed per customer, so two customers who pick the same key never meet; the body is
+# checked so that a reused key with another order is refused instead of answered with the first order.
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="[user_id, idempotency_key]",
     payload_validation_jmespath="order",
     expires_after_seconds=settings.idempotency_ttl_seconds,
 )
-idempotency_store = DynamoDBPersistenceLayer(
-    table_name=settings.require("idempotency_table"), boto3_client=aws.dynamodb()
-)
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
 
 
-def accept_order(new_order: NewOrder, idempotency_key: str | None) -> dict[str, str]:
-    order = place_order(orders, new_order, new_order_id(new_order.user_id, idempotency_key))
+@cache
+def _accept_order_once() -> Callable[..., dict[str, str]]:
+    """POST /orders with an Idempotency-Key, through Powertools idempotency (only the storefront
+    has the idempotency table, so its store is made on first use)."""
+    store = DynamoDBPersistenceLayer(table_name=settings.require("idempotency_table"), boto3_client=aws.dynamodb())
+
+    @idempotent_function(data_keyword_argument="submission", config=idempotency_config, persistence_store=store)
+    def accept_once(submission: dict[str, Any]) -> dict[str, str]:
+        order = NewOrder.model_validate(submission["order"])
+        return accept_order(submission["user_id"], order, submission["idempotency_key"])
+
+    return accept_once  # type: ignore[no-any-return]  # Powertools' decorator is untyped
+
+
+def accept_order(user_id: str, new_order: NewOrder, idempotency_key: str | None) -> dict[str, str]:
+    order = place_order(orders, user_id, new_order, new_order_id(user_id, idempotency_key))
     metrics.add_metric(name="OrderCreated", unit=MetricUnit.Count, value=1)
     return {"order_id": order.order_id, "status": order.status}
 
 
-@idempotent_function(data_keyword_argument="submission", config=idempotency_config, persistence_store=idempotency_store)
-def accept_order_once(submission: dict[str, Any]) -> dict[str, str]:
-    return accept_order(NewOrder.model_validate(submission["order"]), submission["idempotency_key"])
-
-
-@router.post("/orders")
+@storefront.post("/orders", **documented(202, Accepted, 400, 401, 409, 415, description="Accepted"))
 def create_order(new_order: NewOrder, idempotency_key: IdempotencyKey = None) -> tuple[dict[str, str], int]:
+    user_id = caller_of(storefront.current_event).user_id
     if idempotency_key is None:
-        return accept_order(new_order, None), 202
-    submission = {
-        "user_id": new_order.user_id,
-        "idempotency_key": idempotency_key,
-        "order": new_order.model_dump(mode="json"),
-    }
-    return accept_order_once(submission=submission), 202
+        return accept_order(user_id, new_order, None), 202
+    submission = {"user_id": user_id, "idempotency_key": idempotency_key, "order": new_order.model_dump(mode="json")}
+    return _accept_order_once()(submission=submission), 202
 
 
-@router.get("/orders/<order_id>")
+@storefront.get("/orders", **documented(200, Page[Order], 400, 401))
+def list_own_orders(limit: Limit = 20, next: Cursor = None) -> dict[str, Any]:
+    return _page(customer_orders(orders, caller_of(storefront.current_event).user_id, limit, next))
+
+
+@storefront.get("/orders/<order_id>", **documented(200, Order, 401, 404))
+def get_own_order(order_id: Identifier) -> dict[str, Any]:
+    return _shown(find_order(orders, order_id, owner=caller_of(storefront.current_event).user_id))
+
+
+@back_office.get("/orders", **documented(200, Page[Order], 400, 401, 403))
+def list_orders(status: OrderStatus | None = None, limit: Limit = 20, next: Cursor = None) -> dict[str, Any]:
+    return _page(orders_in(orders, status, limit, next))
+
+
+@back_office.get("/orders/<order_id>", **documented(200, Order, 401, 403, 404))
 def get_order(order_id: Identifier) -> dict[str, Any]:
-    return find_order(orders, order_id).model_dump(mode="json", exclude_none=True)
+    return _shown(find_order(orders, order_id))

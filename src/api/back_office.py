@@ -1,0 +1,35 @@
+"""BackOfficeFunction: the staff's REST API (Cognito user-pool authorizer). Every route but the
+API's own documents requires membership of the staff group."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from http_api import configure, parse_json_body
+from identity import staff_of
+
+from orders_domain.observability import logger, metrics
+from orders_domain.settings import get_settings
+from routers import inventory, orders, users
+
+# A REST API's proxy responses carry their own CORS headers (API Gateway adds them only to preflights).
+cors = CORSConfig(
+    allow_origin=get_settings().cors_allow_origin,
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+    max_age=600,
+)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body, cors=cors)
+
+
+def authorize() -> None:
+    staff_of(app.current_event)
+
+
+configure(app, "Serverless Orders back office", authorize, users.back_office, inventory.back_office, orders.back_office)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

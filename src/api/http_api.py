@@ -1,0 +1,244 @@
+"""What both APIs share: JSON bodies only, bounded error responses, one mapping from domain errors
+to HTTP statuses, and an OpenAPI document that says what the API really answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from identity import Forbidden, Unauthorized, claims_of
+from pydantic import BaseModel, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from orders_domain.errors import ConflictError, InvalidCursor, InvalidField, NotFoundError
+from orders_domain.models import Identifier
+from orders_domain.observability import logger
+
+# Client mistakes that the domain or Powertools raise, and what the client is told.
+ERROR_STATUS: dict[type[Exception], tuple[int, str | None]] = {
+    InvalidCursor: (400, None),
+    InvalidField: (422, None),
+    Unauthorized: (401, "Unauthorized"),
+    Forbidden: (403, None),
+    NotFoundError: (404, None),
+    ConflictError: (409, None),
+    IdempotencyAlreadyInProgressError: (409, "a request with this Idempotency-Key is still in progress"),
+    IdempotencyValidationError: (422, "this Idempotency-Key was already used with a different request"),
+}
+# Errors about one input, named in `details` like any 422.
+ERROR_LOCATION: dict[type[Exception], Callable[[Exception], str]] = {
+    IdempotencyValidationError: lambda _: "header.Idempotency-Key",
+    InvalidField: lambda error: f"body.{getattr(error, 'field', '')}",
+}
+
+# An error body stays a few KB whatever the input: so many problems, each so long.
+MAX_DETAILS = 10
+MAX_TEXT = 200
+
+BEARER = "bearerAuth"
+
+
+class ErrorBody(BaseModel):
+    message: str
+
+
+class Problem(BaseModel):
+    location: str
+    message: str
+
+
+class ValidationErrorBody(ErrorBody):
+    details: list[Problem]
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The body is not JSON, or `next` is not a cursor of this list",
+    401: "No valid ID token (missing, malformed, expired, wrong issuer or audience, not an ID token)",
+    403: "The caller may not use this route",
+    404: "Not found (or not the caller's)",
+    409: "Conflicts with what is stored, or a request with this Idempotency-Key is in progress",
+    415: "The body is not sent as application/json",
+    422: "The request breaks the schema; `details` names each problem (at most 10)",
+}
+
+
+def documented(
+    status: int, model: Any, *errors: int, public: bool = False, description: str = "Success"
+) -> dict[str, Any]:
+    """Route decorator arguments that document the real success status and body, every error status
+    with the error body the API returns, and whether a token is needed."""
+    responses: dict[int, Any] = {
+        status: {"description": description, "content": {"application/json": {"model": model}}}
+    }
+    for error in sorted({*errors, 422}):
+        body = ValidationErrorBody if error == 422 else ErrorBody
+        responses[error] = {"description": ERROR_DESCRIPTIONS[error], "content": {"application/json": {"model": body}}}
+    return {"status_code": status, "responses": responses, "security": None if public else [{BEARER: []}]}
+
+
+def error_response(status_code: int, message: str, **extra: Any) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body={"message": _bounded(message), **extra},
+    )
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def invalid_request(problems: list[dict[str, Any]]) -> Response[dict[str, Any]]:
+    """422 naming at most MAX_DETAILS problems (never echoing the input), and how many there were."""
+    details = [
+        {"location": _bounded(".".join(str(part) for part in problem["loc"])), "message": _bounded(problem["msg"])}
+        for problem in problems[:MAX_DETAILS]
+    ]
+    summary = "; ".join(f"{d['location']}: {d['message']}" for d in details[:3])
+    if len(problems) > 3:
+        summary += f" (and {len(problems) - 3} more)"
+    return error_response(422, f"invalid request: {summary}", details=details)
+
+
+def parse_json_body(body: str) -> Any:
+    """json.loads, where every way a body fails to be standard JSON is a JSONDecodeError (a 400): also
+    NaN and Infinity, integers too long for int(), and nesting too deep to parse."""
+
+    def not_json(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    try:
+        return json.loads(body, parse_constant=not_json)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as error:
+        raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", body, 0) from error
+
+
+class RequestChecks(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, preceded by the API's own checks:
+    - who may call (`authorize`, which raises Unauthorized or Forbidden) comes before any look at
+      the input, so a caller without access learns nothing from validation errors;
+    - a body is JSON or nothing: Powertools would also parse forms and multipart bodies (a form
+      could create a user; a multipart body without a boundary was a 500). A body without
+      Content-Type is read as JSON, as Powertools does."""
+
+    def __init__(self, authorize: Callable[[], None]) -> None:
+        super().__init__()
+        self.authorize = authorize
+
+    def handler(self, app: Any, next_middleware: Any) -> Any:
+        # A route documented with a bearer token needs one (`documented`): the document is the rule.
+        if app.context["_route"].security:
+            self.authorize()
+        return super().handler(app, next_middleware)
+
+    def _get_body(self, app: Any) -> Any:
+        content_type = app.current_event.headers.get("content-type", "")
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if content_type and media_type != content_types.APPLICATION_JSON:
+            raise RequestUnsupportedContentType("Unsupported content type", errors=[])
+        return self._parse_json_data(app)
+
+
+_IDENTIFIER = TypeAdapter(Identifier)
+
+
+def malformed_path_parameters(parameters: dict[str, str] | None) -> list[dict[str, Any]]:
+    """Problems with the ids in the path that API Gateway matched. Powertools' router does not match
+    some characters (emoji, NUL, '#'), which would otherwise be a 404 instead of the 422 of any bad id."""
+    problems = []
+    for name, value in (parameters or {}).items():
+        try:
+            _IDENTIFIER.validate_python(value)
+        except PydanticValidationError as error:
+            problems += [{"loc": ("path", name), "msg": problem["msg"]} for problem in error.errors()]
+    return problems
+
+
+def configure(app: ApiGatewayResolver, title: str, authorize: Callable[[], None], *routers: Router) -> None:
+    """Give a resolver the behaviour both APIs share and its routers. On every route that needs a
+    token, `authorize()` (raising Unauthorized or Forbidden) runs before the request is validated."""
+    # Powertools keeps its request validation here and runs it first (3.37, pinned; tested).
+    app._request_validation_middleware = RequestChecks(authorize)
+    app.configure_openapi(
+        title=title,
+        version="1.0.0",
+        security_schemes={BEARER: HTTPBearer(bearerFormat="JWT", description="The Cognito ID token")},
+    )
+    app.enable_swagger(path="/swagger")
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_document() -> Response[str]:
+        return Response(200, content_types.APPLICATION_JSON, openapi_json(app))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+        return error_response(415, "request body must be JSON (Content-Type: application/json)")
+
+    @app.exception_handler(RequestValidationError)
+    def validation_failed(error: RequestValidationError) -> Response[dict[str, Any]]:
+        problems = error.errors()
+        if any(problem.get("type") == "json_invalid" for problem in problems):
+            return error_response(400, "request body is not valid JSON")
+        return invalid_request(list(problems))
+
+    @app.exception_handler(list(ERROR_STATUS))
+    def domain_error(error: Exception) -> Response[dict[str, Any]]:
+        return known_error(error)
+
+    @app.exception_handler(Exception)
+    def unexpected_error(error: Exception) -> Response[dict[str, Any]]:
+        # Logged in full for the operator; the client learns only that it is not its mistake.
+        logger.exception("request failed", error_type=type(error).__name__)
+        return error_response(500, "internal error")
+
+    for router in routers:
+        app.include_router(router)
+
+    @app.not_found
+    def route_not_found(_: Exception) -> Response[dict[str, Any]]:
+        # No route of the router matched, so none says whether it needs a token; claims say that the
+        # gateway's authorizer guarded it: who may call still comes before what was sent.
+        if claims_of(app.current_event):
+            try:
+                authorize()
+            except (Unauthorized, Forbidden) as refused:
+                return known_error(refused)
+        problems = malformed_path_parameters(app.current_event.get("pathParameters"))
+        if problems:
+            return invalid_request(problems)
+        # Never echo the raw path: it is the client's input.
+        return error_response(404, "no such route")
+
+
+def known_error(error: Exception) -> Response[dict[str, Any]]:
+    """The response to an error of ERROR_STATUS."""
+    status_code, message = ERROR_STATUS[type(error)]
+    if type(error) in ERROR_LOCATION:
+        location = ERROR_LOCATION[type(error)](error)
+        return invalid_request([{"loc": location.split("."), "msg": message or str(error)}])
+    return error_response(status_code, message or str(error))
+
+
+def openapi_json(app: ApiGatewayResolver) -> str:
+    """The generated document without Powertools' default 422 schemas, which this API never returns
+    (every route documents its own 422 body)."""
+    document = json.loads(app.get_openapi_json_schema())
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(unused, None)
+    return json.dumps(document, indent=2, sort_keys=True)

@@ -1,0 +1,31 @@
+"""StorefrontFunction: the customers' HTTP API (payload 2.0, JWT authorizer). Routes live in
+routers/, grouped by resource; the back office shares them where the logic is the same."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from http_api import configure, parse_json_body
+from identity import caller_of
+
+from orders_domain.observability import logger, metrics
+from routers import inventory, orders, users
+
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)
+
+
+def authorize() -> None:
+    """A customer's ID token. The JWT authorizer has verified the token; it also lets the pool's
+    access tokens through, which identify nobody here."""
+    caller_of(app.current_event)
+
+
+configure(app, "Serverless Orders storefront", authorize, inventory.storefront, users.storefront, orders.storefront)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    orders.idempotency_config.register_lambda_context(context)
+    return app.resolve(event, context)
