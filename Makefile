@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*)
 
-.PHONY: help install lint format typecheck validate scan build test dev bench lock clean
+.PHONY: help install lint format typecheck validate scan build test dev token fuzz openapi bench lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,11 +68,21 @@ scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: 
 test: lint validate scan ## Lint, template checks and scans, and the whole test suite
 	$(BIN)/pytest -n 2 --dist loadgroup
 
+openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)
+	PYTHONPATH=tests $(BIN)/python -m support.openapi
+
 bench: install ## Cold start, AWS requests per call, workflow states, local latency and throughput
 	PYTHONPATH=tests $(BIN)/python -m benchmarks
 
-dev: install ## Run the whole application locally on http://$${HOST:-127.0.0.1}:$${PORT:-3000} (no Docker, no AWS)
+dev: install ## Run the whole application locally: storefront :3000 (PORT), back office :3001 (ADMIN_PORT)
 	PYTHONPATH=tests $(BIN)/python -m local_stack
+
+token: install ## Print an ID token of the running `make dev`: make token EMAIL=you@example.com [STAFF=1] [NAME=...]
+	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=you@example.com [STAFF=1]"; exit 2; }
+	@PYTHONPATH=tests $(BIN)/python -m local_stack.token "$(EMAIL)" --name "$(or $(NAME),Local Customer)" $(if $(STAFF),--staff)
+
+fuzz: install ## schemathesis against a fresh local stack: both APIs, all checks, FUZZ_EXAMPLES per operation
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),300) $(BIN)/pytest -p no:randomly tests/e2e/test_fuzz.py -v
 
 lock: install ## Re-pin requirements/dev.txt and the dependencies layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt

@@ -1,10 +1,13 @@
-"""The one place where the local stack fills moto's gaps, by patching three of its methods:
+"""The one place where the local stack fills moto's gaps, by patching four of its methods:
 
 - `LambdaFunction._invoke_lambda` (moto runs code only in Docker): Step Functions Lambda tasks and
   `lambda.invoke` run the real handler through LocalLambda; a raised error becomes the payload's
   errorType, which Retry and Catch see.
 - `Rule.send_to_targets` (moto's EventBridge delivers only to SQS, logs and buses): a Lambda target
   becomes an asynchronous invocation, with its retries and dead-letter destinations.
+- `CognitoIdpBackend.confirm_sign_up` / `admin_confirm_sign_up` (moto runs no Cognito triggers):
+  a pool's PostConfirmation function runs synchronously, as Cognito runs it, and its failure fails
+  the confirmation.
 - the Step Functions retrier's `time.sleep` (optional): backoff is recorded and skipped, so tests
   assert the schedule without waiting.
 """
@@ -19,6 +22,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
+from moto.cognitoidp.exceptions import InvalidParameterException
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser
 from moto.events.models import Rule
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
@@ -33,6 +38,8 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
     original_invoke = LambdaFunction._invoke_lambda
     original_send = Rule.send_to_targets
     original_time = retrier_decl.time
+    original_confirm = CognitoIdpBackend.confirm_sign_up
+    original_admin_confirm = CognitoIdpBackend.admin_confirm_sign_up
 
     def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
         payload = json.loads(event) if isinstance(event, str) else (event or {})
@@ -53,8 +60,44 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
         if others.targets:
             original_send(others, original_event, transform_input)
 
+    def post_confirmation(backend: CognitoIdpBackend, pool_id: str, username: str, client_id: str | None) -> None:
+        pool = backend.describe_user_pool(pool_id)
+        trigger = pool.extended_config.get("LambdaConfig", {}).get("PostConfirmation")
+        if not trigger:
+            return
+        user: CognitoIdpUser = backend.admin_get_user(pool_id, username)
+        event = {
+            "version": "1",
+            "region": backend.region_name,
+            "userPoolId": pool_id,
+            "userName": user.username,
+            "callerContext": {"awsSdkVersion": "aws-sdk-unknown", "clientId": client_id or "CLIENT_ID_NOT_APPLICABLE"},
+            "triggerSource": "PostConfirmation_ConfirmSignUp",
+            "request": {
+                "userAttributes": {**user.attribute_lookup, "cognito:user_status": "CONFIRMED"},
+            },
+            "response": {},
+        }
+        try:
+            runtime.invoke(trigger, event)
+        except FunctionError as error:
+            # What Cognito answers when a trigger fails: the confirmation fails with the function's error.
+            raise InvalidParameterException(f"PostConfirmation failed with error {error.message}.") from error
+
+    def confirm_sign_up(backend: CognitoIdpBackend, client_id: str, username: str) -> str:
+        result: str = original_confirm(backend, client_id, username)
+        post_confirmation(backend, _pool_of_client(backend, client_id), username, client_id)
+        return result
+
+    def admin_confirm_sign_up(backend: CognitoIdpBackend, user_pool_id: str, username: str) -> str:
+        result: str = original_admin_confirm(backend, user_pool_id, username)
+        post_confirmation(backend, user_pool_id, username, None)
+        return result
+
     LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    CognitoIdpBackend.confirm_sign_up = confirm_sign_up  # type: ignore[method-assign]
+    CognitoIdpBackend.admin_confirm_sign_up = admin_confirm_sign_up  # type: ignore[method-assign]
     if backoff is not None:
         retrier_decl.time = SimpleNamespace(sleep=backoff.append)  # type: ignore[assignment]
     try:
@@ -63,3 +106,9 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
         LambdaFunction._invoke_lambda = original_invoke  # type: ignore[method-assign]
         Rule.send_to_targets = original_send  # type: ignore[method-assign]
         retrier_decl.time = original_time
+        CognitoIdpBackend.confirm_sign_up = original_confirm  # type: ignore[method-assign]
+        CognitoIdpBackend.admin_confirm_sign_up = original_admin_confirm  # type: ignore[method-assign]
+
+
+def _pool_of_client(backend: CognitoIdpBackend, client_id: str) -> str:
+    return next(pool_id for pool_id, pool in backend.user_pools.items() if client_id in pool.clients)

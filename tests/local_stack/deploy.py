@@ -267,6 +267,34 @@ def _state_machine(stack: Stack, logical_id: str, properties: dict[str, Any]) ->
     return {"Ref": arn, "Arn": arn, "Name": name, "Definition": definition, "Properties": properties}
 
 
+def _user_pool(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    # CloudFormation's property names are the API's, but for the pool's name.
+    passed = ("UsernameAttributes", "AutoVerifiedAttributes", "Schema", "LambdaConfig", "Policies")
+    arguments = {key: properties[key] for key in passed if key in properties}
+    if "AdminCreateUserConfig" in properties:
+        arguments["AdminCreateUserConfig"] = properties["AdminCreateUserConfig"]
+    pool = stack.client("cognito-idp").create_user_pool(
+        PoolName=properties.get("UserPoolName") or stack.physical_name(logical_id, 128), **arguments
+    )["UserPool"]
+    return {"Ref": pool["Id"], "Arn": pool["Arn"], "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool['Id']}"}
+
+
+def _user_pool_client(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    passed = ("GenerateSecret", "ExplicitAuthFlows", "ReadAttributes", "WriteAttributes", "PreventUserExistenceErrors")
+    client = stack.client("cognito-idp").create_user_pool_client(
+        UserPoolId=properties["UserPoolId"],
+        ClientName=properties.get("ClientName") or stack.physical_name(logical_id, 128),
+        **{key: properties[key] for key in passed if key in properties},
+    )["UserPoolClient"]
+    return {"Ref": client["ClientId"]}
+
+
+def _user_pool_group(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    name = properties.get("GroupName") or stack.physical_name(logical_id, 128)
+    stack.client("cognito-idp").create_group(UserPoolId=properties["UserPoolId"], GroupName=name)
+    return {"Ref": name}
+
+
 def _log_group(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
     name = properties.get("LogGroupName") or f"/local/{stack.physical_name(logical_id)}"
     return {"Ref": name, "Arn": _arn("logs", f"log-group:{name}:*"), "Properties": properties}
@@ -284,4 +312,7 @@ _CREATORS: dict[str, Creator] = {
     "AWS::Lambda::Function": _function,
     "AWS::StepFunctions::StateMachine": _state_machine,
     "AWS::Logs::LogGroup": _log_group,
+    "AWS::Cognito::UserPool": _user_pool,
+    "AWS::Cognito::UserPoolClient": _user_pool_client,
+    "AWS::Cognito::UserPoolGroup": _user_pool_group,
 }

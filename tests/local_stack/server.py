@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import logging
@@ -33,10 +34,13 @@ from moto.server import ThreadedMotoServer
 from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 from samcli.local.apigw.local_apigw_service import LocalApigwService
+from samcli.yamlhelper import yaml_parse
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionError, running
+from local_stack.gateway import UNAUTHORIZED, ApiAuthorizers, UnauthorizedRequest
 from local_stack.runtime import LocalLambda
 from local_stack.template import REGION, TEMPLATE, load
 
@@ -79,10 +83,13 @@ class FunctionLogs(io.TextIOBase):
 
 
 class ApiLambdaRunner:
-    """What LocalApigwService expects of SAM's LocalLambdaRunner, running the handler in process."""
+    """What LocalApigwService expects of SAM's LocalLambdaRunner: the API's authorizer first (SAM CLI
+    skips Cognito and JWT authorizers), then the handler, in process."""
 
-    def __init__(self, runtime: LocalLambda) -> None:
+    def __init__(self, runtime: LocalLambda, authorizers: ApiAuthorizers, label: str) -> None:
         self.runtime = runtime
+        self.authorizers = authorizers
+        self.label = label
 
     def is_debugging(self) -> bool:
         return False
@@ -91,13 +98,43 @@ class ApiLambdaRunner:
         request = json.loads(event)
         started = time.monotonic()
         try:
-            result = self.runtime.invoke(function_identifier, request)
+            result = self.runtime.invoke(function_identifier, self.authorizers.authorize(request))
             status = result.get("statusCode", "?") if isinstance(result, dict) else "?"
+        except UnauthorizedRequest as refusal:
+            result, status = UNAUTHORIZED, f"401 ({refusal})"
         except FunctionError as error:
             result, status = error.payload(), f"502 ({error.error_type})"
         elapsed = (time.monotonic() - started) * 1000
-        say(f"[api] {request.get('httpMethod')} {request.get('path')} → {status} in {elapsed:.0f} ms")
+        method = request.get("httpMethod") or request.get("requestContext", {}).get("http", {}).get("method")
+        path = request.get("path") or request.get("rawPath") or ""
+        # The path is the client's: escaped, so that it cannot forge a line of this log.
+        say(f"[{self.label}] {method} {printable(path)} → {status} in {elapsed:.0f} ms")
         stdout.write_str(json.dumps(result))
+
+
+class TextBodies:
+    """WSGI middleware for a gap of SAM CLI's emulation: a body that is not UTF-8 made it answer 502.
+    API Gateway hands a text body to the function with such bytes replaced (U+FFFD); so does this."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length:
+            body = environ["wsgi.input"].read(length)
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                body = body.decode("utf-8", errors="replace").encode("utf-8")
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.app(environ, start_response)
+
+
+def printable(text: str, limit: int = 200) -> str:
+    escaped = text.encode("unicode_escape").decode("ascii")
+    return escaped if len(escaped) <= limit else escaped[:limit] + "…"
 
 
 @dataclass
@@ -127,27 +164,45 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# The APIs of the template and where `make dev` serves them: (logical id, port variable, default port).
+APIS = (("StorefrontApi", "PORT", 3000), ("BackOfficeApi", "ADMIN_PORT", 3001))
+
+
+@dataclass(frozen=True)
+class ServedApi:
+    logical_id: str
+    url: str
+    service: LocalApigwService
+    server: BaseWSGIServer
+
+
 @dataclass(frozen=True)
 class LocalStack:
-    service: LocalApigwService
+    apis: dict[str, ServedApi]
     stack: Stack
-    aws_endpoint: str  # the moto server, for the AWS CLI and for `sam local` containers
+    aws_endpoint: str  # the moto server, for the AWS CLI, token requests and `sam local` containers
+
+    def serve(self) -> None:
+        """Start answering on every API's port (each on its own thread)."""
+        for api in self.apis.values():
+            threading.Thread(target=api.server.serve_forever, name=api.logical_id, daemon=True).start()
 
 
 @contextmanager
 def local_stack(
     template_path: Path = TEMPLATE,
     host: str = "127.0.0.1",
-    port: int = 3000,
+    ports: dict[str, int] | None = None,
     moto_port: int = 0,
     moto_host: str = "127.0.0.1",
 ) -> Iterator[LocalStack]:
-    """Everything but the blocking serve: moto, resources, functions, workers, API service.
+    """Everything but the serving: moto, resources, functions, workers, one gateway per API.
 
     The functions' own clients reach moto in process (moto's mock: no HTTP round trip per call);
     the moto server shares the same state, for the AWS CLI and for `sam local` containers.
     """
     moto_port = moto_port or free_port()
+    ports = {logical_id: default for logical_id, _, default in APIS} | (ports or {})
     os.environ.update(
         MOTO_PORT=str(moto_port),
         AWS_ACCESS_KEY_ID="local",
@@ -158,6 +213,7 @@ def local_stack(
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call would drown the rest
+    logging.getLogger("samcli").setLevel(logging.ERROR)  # "authorizer not found": enforced here instead
     sys.stdout = FunctionLogs(_terminal())
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     stop = threading.Event()
@@ -175,11 +231,47 @@ def local_stack(
         reporter = ExecutionReporter(stack)
         threading.Thread(target=_every, args=(0.25, reporter.report_finished, stop), daemon=True).start()
 
-        stacks, _ = SamLocalStackProvider.get_stacks(str(template_path))
-        api = ApiProvider(stacks).api
-        service = LocalApigwService(api, ApiLambdaRunner(runtime), port=port, host=host)
-        service.create()
-        yield LocalStack(service, stack, f"http://127.0.0.1:{moto_port}")
+        source = yaml_parse(template_path.read_text())
+        apis = {}
+        for logical_id, port in ports.items():
+            # SAM CLI keeps one route per method and path across all APIs of a template: one API each.
+            stacks, _ = SamLocalStackProvider.get_stacks(template_dictionary=only_api(source, logical_id))
+            label = "storefront" if logical_id == "StorefrontApi" else "back-office"
+            runner = ApiLambdaRunner(runtime, ApiAuthorizers(stack, logical_id), label)
+            service = LocalApigwService(ApiProvider(stacks).api, runner, port=port, host=host)
+            service.create()
+            server = make_server(host, port, TextBodies(service._app), threaded=True)
+            cleanup.callback(server.server_close)
+            apis[logical_id] = ServedApi(logical_id, f"http://{host}:{server.server_port}", service, server)
+        yield LocalStack(apis, stack, f"http://127.0.0.1:{moto_port}")
+
+
+def only_api(template: dict[str, Any], keep: str) -> dict[str, Any]:
+    """The SAM template with one API and the function events that belong to it."""
+    kept = copy.deepcopy(template)
+    resources = kept["Resources"]
+    for name in [name for name, resource in resources.items() if resource["Type"] in _API_TYPES and name != keep]:
+        del resources[name]
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        events = resource.get("Properties", {}).get("Events", {})
+        for name in [name for name, event in events.items() if _api_of(event) not in (None, keep)]:
+            del events[name]
+    return kept
+
+
+_API_TYPES = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi")
+
+
+def _api_of(event: dict[str, Any]) -> str | None:
+    if event.get("Type") not in ("Api", "HttpApi"):
+        return None
+    properties = event.get("Properties", {})
+    reference = properties.get("RestApiId") if event["Type"] == "Api" else properties.get("ApiId")
+    if isinstance(reference, dict):
+        reference = reference.get("Ref")
+    return reference or ("ServerlessRestApi" if event["Type"] == "Api" else "ServerlessHttpApi")
 
 
 def _every(seconds: float, action: Any, stop: threading.Event) -> None:
@@ -190,14 +282,18 @@ def _every(seconds: float, action: Any, stop: threading.Event) -> None:
             say(f"[local] report failed: {error}")
 
 
-def describe(local: LocalStack, host: str, port: int) -> list[str]:
-    url = f"http://{host}:{port}"
-    lines = [f"Serverless Orders is running on {url} (Ctrl-C to stop)", "Routes:"]
-    for route in sorted(local.service.api.routes, key=lambda r: (r.path, r.methods)):
-        methods = ",".join(method for method in route.methods if method != "OPTIONS")
-        lines.append(f"  {methods:<6} {url}{route.path}  → {route.function_name}")
+def describe(local: LocalStack) -> list[str]:
+    lines = ["Serverless Orders is running (Ctrl-C to stop)"]
+    for api in local.apis.values():
+        lines.append(f"{api.logical_id}: {api.url}")
+        for route in sorted(api.service.api.routes, key=lambda r: (r.path, r.methods)):
+            methods = ",".join(method for method in route.methods if method != "OPTIONS")
+            lines.append(f"  {methods:<6} {api.url}{route.path}")
     lines.append(f"AWS (moto): {local.aws_endpoint}  e.g. aws --endpoint-url {local.aws_endpoint} sqs list-queues")
-    lines.append("Auth: the template's Cognito authorizer is not enforced locally, as with `sam local start-api`.")
+    lines.append(
+        "Auth: both APIs check ID tokens of the local user pool, as API Gateway does. A token: "
+        "make token EMAIL=you@example.com [STAFF=1]"
+    )
     return lines
 
 
@@ -210,6 +306,12 @@ def sam_local_env_vars(stack: Stack, endpoint: str) -> dict[str, Any]:
     }
 
 
-def outputs(stack: Stack) -> dict[str, Any]:
-    """The template's Outputs, resolved to the local resources (what `sam list stack-outputs` shows)."""
-    return {name: stack.output(name) for name in stack.template.outputs if name != "ApiUrl"}
+def outputs(local: LocalStack) -> dict[str, Any]:
+    """The template's Outputs, resolved to the local resources (what `sam list stack-outputs` shows),
+    with the local APIs' and AWS endpoint's addresses."""
+    resolved = {name: local.stack.output(name) for name in local.stack.template.outputs}
+    return (
+        resolved
+        | {f"{logical_id.removesuffix('Api')}ApiUrl": api.url for logical_id, api in local.apis.items()}
+        | {"AwsEndpointUrl": local.aws_endpoint}
+    )

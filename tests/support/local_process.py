@@ -16,13 +16,16 @@ import requests
 
 from local_stack.server import free_port
 from local_stack.template import PROJECT_ROOT
+from local_stack.token import id_token
 
 
 class LocalStackProcess:
     def __init__(self, workdir: Path, template: Path | None = None) -> None:
         self.port = free_port()
+        self.admin_port = free_port()
         self.moto_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_url = f"http://127.0.0.1:{self.admin_port}"
         self.endpoint = f"http://127.0.0.1:{self.moto_port}"
         self.outputs_file = workdir / f"outputs-{self.port}.json"
         self.log_file = workdir / f"local-stack-{self.port}.log"
@@ -33,6 +36,7 @@ class LocalStackProcess:
             **os.environ,
             "PYTHONPATH": str(PROJECT_ROOT / "tests"),
             "PORT": str(self.port),
+            "ADMIN_PORT": str(self.admin_port),
             "MOTO_PORT": str(self.moto_port),
         }
         environment.pop("AWS_ENDPOINT_URL", None)
@@ -46,12 +50,8 @@ class LocalStackProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"local stack exited: {self.log()}")
-            if self.outputs_file.exists():
-                try:
-                    requests.get(f"{self.url}/users/ready-check", timeout=2)
-                    return self
-                except requests.ConnectionError:
-                    pass
+            if self.outputs_file.exists():  # written once every endpoint accepts requests
+                return self
             time.sleep(0.2)
         raise TimeoutError(f"local stack not ready after {timeout}s: {self.log()}")
 
@@ -69,8 +69,21 @@ class LocalStackProcess:
             aws_secret_access_key="local",
         )
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return requests.request(method, self.url + path, timeout=30, **kwargs)
+    def token(self, email: str, name: str = "Ada", staff: bool = False) -> str:
+        """An ID token from the local user pool, through the ordinary Cognito API (make token)."""
+        return id_token(self.outputs, email, name, staff)
+
+    def storefront(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self._request(self.url, method, path, token, **kwargs)
+
+    def back_office(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self._request(self.admin_url, method, path, token, **kwargs)
+
+    def _request(self, base: str, method: str, path: str, token: str | None, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token is not None:
+            headers.setdefault("Authorization", f"Bearer {token}")
+        return requests.request(method, base + path, headers=headers, timeout=30, **kwargs)
 
     def log(self) -> str:
         if not self._log.closed:
