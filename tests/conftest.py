@@ -35,7 +35,7 @@ from local_stack.deploy import FunctionSpec, Stack, deploy
 from local_stack.functions import FunctionInstance
 from local_stack.runtime import LocalLambda
 from local_stack.template import SamTemplate, load
-from support.api import ApiClient
+from support.api import ApiClient, id_token_claims, route_templates
 from support.least_privilege import RECORDER, Call, unexercised_grants
 from support.workflow import wait_for_execution
 
@@ -113,9 +113,29 @@ def function(local_lambda: LocalLambda) -> Any:
     return lambda logical_id: local_lambda.instances[logical_id]
 
 
+STAFF = id_token_claims("staff-0001", "grace@example.com", "Grace", groups=("staff",))
+
+
 @pytest.fixture
-def api(function: Any) -> ApiClient:
-    return ApiClient(function("ApiFunction"))
+def back_office(function: Any, sam_template: SamTemplate) -> ApiClient:
+    """The back-office API, called by a member of staff."""
+    routes = route_templates(sam_template, "BackOfficeApi")
+    return ApiClient(function("BackOfficeFunction"), routes, http_api=False, claims=STAFF)
+
+
+@pytest.fixture
+def customer(back_office: ApiClient) -> dict[str, Any]:
+    """The ID token claims of a customer whom staff invited (account and profile exist)."""
+    from support import seed
+
+    return seed.customer(back_office)
+
+
+@pytest.fixture
+def storefront(function: Any, sam_template: SamTemplate, customer: dict[str, Any]) -> ApiClient:
+    """The storefront API, called by `customer`."""
+    routes = route_templates(sam_template, "StorefrontApi")
+    return ApiClient(function("StorefrontFunction"), routes, http_api=True, claims=customer)
 
 
 def _least_privilege_dir(config: pytest.Config) -> Path:

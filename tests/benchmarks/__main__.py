@@ -25,11 +25,14 @@ from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import deploy
 from local_stack.runtime import LocalLambda
 from local_stack.template import load
-from support.api import ApiClient, ApiResponse
+from support import seed
+from support.api import ApiClient, ApiResponse, id_token_claims, route_templates
 from support.local_process import LocalStackProcess
 from support.workflow import execution_arn, states_entered, wait_for_execution
 
 KEY = {"Idempotency-Key": "bench"}
+STAFF = id_token_claims("bench-staff", "staff@example.com", "Bench Staff", groups=("staff",))
+ORDER = {"items": [{"product_id": "bench-1", "quantity": 1}], "payment_method": "pm_card_visa"}
 
 
 def aws_requests_per_route() -> tuple[dict[str, int], list[str]]:
@@ -38,26 +41,40 @@ def aws_requests_per_route() -> tuple[dict[str, int], list[str]]:
         # The functions' clients come from boto3's default session (moto resets it when it starts).
         boto3.setup_default_session()
         boto3.DEFAULT_SESSION.events.register("before-call", lambda model, **_: calls.update([model.name]))
-        stack = deploy(load(), boto3.session.Session(region_name="us-east-1"))
+        template = load()
+        stack = deploy(template, boto3.session.Session(region_name="us-east-1"))
         runtime = LocalLambda(stack)
         with moto_runs_local_functions(runtime, backoff=[]):
-            api = ApiClient(runtime.instances["ApiFunction"])
-            user_id = api.post("/users", {"name": "Bench", "email": "bench@example.com"}).body["user_id"]
-            api.put("/inventory/bench-1", {"quantity": 100, "price": 1})
-            api.post("/orders", {"user_id": user_id, "items": [{"product_id": "bench-1", "quantity": 1}]})  # warm
-            body = {"user_id": user_id, "items": [{"product_id": "bench-1", "quantity": 1}]}
+            back_office = ApiClient(
+                runtime.instances["BackOfficeFunction"], route_templates(template, "BackOfficeApi"), False, STAFF
+            )
+            customer = seed.customer(back_office, "Bench")
+            storefront = ApiClient(
+                runtime.instances["StorefrontFunction"], route_templates(template, "StorefrontApi"), True, customer
+            )
+            user_id = customer["sub"]
+            seed.stock(back_office, "bench-1", 100, 1)
+            storefront.post("/orders", ORDER)  # warm
 
             def count(call: Callable[[], ApiResponse]) -> tuple[int, ApiResponse]:
                 calls.clear()
                 response = call()
                 return sum(calls.values()), response
 
-            counts = {"POST /orders (Idempotency-Key)": count(lambda: api.post("/orders", body, headers=KEY))[0]}
-            counts["POST /orders"], placed = count(lambda: api.post("/orders", body))
+            counts = {
+                "POST /orders (Idempotency-Key)": count(lambda: storefront.post("/orders", ORDER, headers=KEY))[0]
+            }
+            counts["POST /orders"], placed = count(lambda: storefront.post("/orders", ORDER))
             order_id = placed.body["order_id"]
-            counts["GET /orders/{id}"] = count(lambda: api.get(f"/orders/{order_id}"))[0]
-            counts["GET /users/{id}"] = count(lambda: api.get(f"/users/{user_id}"))[0]
-            counts["GET /inventory/{id}"] = count(lambda: api.get("/inventory/bench-1"))[0]
+            counts["GET /orders/{id}"] = count(lambda: storefront.get(f"/orders/{order_id}"))[0]
+            counts["GET /orders"] = count(lambda: storefront.get("/orders"))[0]
+            counts["GET /me"] = count(lambda: storefront.get("/me"))[0]
+            counts["GET /products/{id}"] = count(lambda: storefront.get("/products/bench-1"))[0]
+            counts["back office GET /users/{id}"] = count(lambda: back_office.get(f"/users/{user_id}"))[0]
+            counts["back office GET /inventory/{id}"] = count(lambda: back_office.get("/inventory/bench-1"))[0]
+            counts["back office GET /orders?status"] = count(
+                lambda: back_office.get("/orders", query={"status": "PENDING"})
+            )[0]
             runtime.settle()
             wait_for_execution(stack, execution_arn(stack, order_id))
             path = states_entered(stack, execution_arn(stack, order_id))
@@ -68,14 +85,23 @@ def local_latency_and_throughput() -> tuple[list[float], float, int]:
     with tempfile.TemporaryDirectory() as workdir:
         local = LocalStackProcess(Path(workdir)).wait_until_ready()
         try:
-            user_id = local.request("POST", "/users", json={"name": "B", "email": "b@example.com"}).json()["user_id"]
-            local.request("PUT", "/inventory/bench-1", json={"quantity": 10_000, "price": 1})
+            staff = local.token("bench-staff@example.com", "Bench Staff", staff=True)
+            customer = local.token("bench@example.com", "Bench")
+            stocked = local.back_office("PUT", "/inventory/bench-1", staff, json={"quantity": 10_000, "price": 1})
+            stocked.raise_for_status()
+
+            def place() -> str:
+                response = local.storefront("POST", "/orders", customer, json=ORDER)
+                response.raise_for_status()
+                return str(response.json()["order_id"])
+
+            def status(order_id: str) -> str:
+                return str(local.storefront("GET", f"/orders/{order_id}", customer).json()["status"])
 
             def place_and_wait() -> float:
                 started = time.monotonic()
-                body = {"user_id": user_id, "items": [{"product_id": "bench-1", "quantity": 1}]}
-                order_id = local.request("POST", "/orders", json=body).json()["order_id"]
-                while local.request("GET", f"/orders/{order_id}").json()["status"] != "CONFIRMED":
+                order_id = place()
+                while status(order_id) != "CONFIRMED":
                     time.sleep(0.1)
                 return time.monotonic() - started
 
@@ -83,14 +109,12 @@ def local_latency_and_throughput() -> tuple[list[float], float, int]:
             latencies = [place_and_wait() for _ in range(10)]
             # Throughput: orders placed by 12 concurrent clients, then one poller until all are confirmed.
             orders = 60
-            body = {"user_id": user_id, "items": [{"product_id": "bench-1", "quantity": 1}]}
             started = time.monotonic()
             with ThreadPoolExecutor(max_workers=12) as pool:
-                placed = list(pool.map(lambda _: local.request("POST", "/orders", json=body).json(), range(orders)))
-            pending = {order["order_id"] for order in placed}
+                pending = set(pool.map(lambda _: place(), range(orders)))
             while pending:
                 time.sleep(0.5)
-                pending = {o for o in pending if local.request("GET", f"/orders/{o}").json()["status"] != "CONFIRMED"}
+                pending = {order_id for order_id in pending if status(order_id) != "CONFIRMED"}
             return latencies, orders / (time.monotonic() - started), orders
         finally:
             local.stop()
@@ -109,7 +133,7 @@ def main() -> None:
     counts, path = aws_requests_per_route()
     print("AWS requests per call, warm (target: POST /orders <= 4, GET routes 1)")
     for label, count in counts.items():
-        print(f"  {label:<32} {count}")
+        print(f"  {label:<34} {count}")
     print(f"Workflow states entered by a confirmed one-line order (target <= 10): {len(path)}")
     print("  " + " → ".join(path))
     latencies, rate, orders = local_latency_and_throughput()

@@ -11,7 +11,7 @@ from support.local_process import LocalStackProcess
 GET_STOCK_ROUTE = """        GetStock:
           Type: Api
           Properties:
-            RestApiId: !Ref OrdersApi
+            RestApiId: !Ref BackOfficeApi
             Path: /inventory/{product_id}"""
 
 
@@ -34,23 +34,28 @@ def changed(tmp_path_factory):
 
 
 def test_a_renamed_route_is_served_where_the_template_now_says(changed):
-    changed.request("PUT", "/inventory/widget", json={"quantity": 1, "price": 1})
+    staff = changed.token("grace@example.com", "Grace", staff=True)
+    changed.back_office("PUT", "/inventory/widget", staff, json={"quantity": 1, "price": 1})
 
-    moved = changed.request("GET", "/stock/widget")
-    old = changed.request("GET", "/inventory/widget")
+    moved = changed.back_office("GET", "/stock/widget", staff)
+    old = changed.back_office("GET", "/inventory/widget", staff)
 
-    # The gateway sends /stock/... to ApiFunction, whose own router knows only /inventory/...
+    # The gateway sends /stock/... to BackOfficeFunction, whose own router knows only /inventory/...
     assert moved.status_code == 404
-    assert moved.json() == {"message": "no route for GET /stock/widget"}
+    assert moved.json() == {"message": "no such route"}
     assert old.status_code in (403, 404, 405)
-    assert "no route for" not in old.text
+    assert "no such route" not in old.text
 
 
 def test_a_function_that_fails_ends_with_the_original_event_in_its_dlq_and_on_failure_queue(changed):
-    user_id = changed.request("POST", "/users", json={"name": "A", "email": "a@example.com"}).json()["user_id"]
-    changed.request("PUT", "/inventory/gadget", json={"quantity": 5, "price": 1})
-    order = changed.request(
-        "POST", "/orders", json={"user_id": user_id, "items": [{"product_id": "gadget", "quantity": 1}]}
+    staff = changed.token("grace@example.com", "Grace", staff=True)
+    customer = changed.token("ada@example.com", "Ada")
+    changed.back_office("PUT", "/inventory/gadget", staff, json={"quantity": 5, "price": 1})
+    order = changed.storefront(
+        "POST",
+        "/orders",
+        customer,
+        json={"items": [{"product_id": "gadget", "quantity": 1}], "payment_method": "pm_card_visa"},
     )
     order_id = order.json()["order_id"]
     sqs = changed.client("sqs")
@@ -69,15 +74,18 @@ def test_a_function_that_fails_ends_with_the_original_event_in_its_dlq_and_on_fa
     assert "NOTIFY_TOPIC" not in record["responsePayload"]["errorMessage"]
     assert "ORDER_RECEIVED_TOPIC_ARN" in record["responsePayload"]["errorMessage"]
     # The other targets of the rule are not held back: the order still completes.
-    status = eventually(lambda: changed.request("GET", f"/orders/{order_id}").json()["status"] == "CONFIRMED")
+    status = eventually(
+        lambda: changed.storefront("GET", f"/orders/{order_id}", customer).json()["status"] == "CONFIRMED"
+    )
     assert status
 
 
 def test_an_edited_handler_takes_effect_on_the_next_request_without_a_restart(changed):
-    app = changed.workdir / "src" / "api" / "app.py"
-    assert changed.request("GET", "/stock/x").json()["message"] == "no route for GET /stock/x"
+    staff = changed.token("grace@example.com", "Grace", staff=True)
+    shared = changed.workdir / "src" / "api" / "http_api.py"
+    assert changed.back_office("GET", "/stock/x", staff).json()["message"] == "no such route"
 
-    app.write_text(app.read_text().replace('f"no route for {', 'f"nothing at {'))
+    shared.write_text(shared.read_text().replace('"no such route"', '"nothing here"'))
 
-    assert changed.request("GET", "/stock/x").json()["message"] == "nothing at GET /stock/x"
+    assert changed.back_office("GET", "/stock/x", staff).json()["message"] == "nothing here"
     assert changed.process.poll() is None

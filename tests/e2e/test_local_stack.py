@@ -1,4 +1,5 @@
-"""The application served by the local stack, over HTTP, as a client and an operator see it."""
+"""The application served by the local stack, over HTTP with real tokens of the local user pool,
+as a customer, a member of staff and an operator see it."""
 
 import json
 import uuid
@@ -10,27 +11,31 @@ from e2e.conftest import eventually
 TERMINAL = {"CONFIRMED", "REJECTED", "FAILED"}
 
 
-def new_user(local):
-    response = local.request("POST", "/users", json={"name": "Ada", "email": "ada@example.com"})
-    assert response.status_code == 201
-    return response.json()["user_id"]
+@pytest.fixture(scope="module")
+def staff(local):
+    return local.token("grace@example.com", "Grace", staff=True)
 
 
-def new_product(local, quantity, price=10.0):
+@pytest.fixture(scope="module")
+def ada(local):
+    return local.token("ada@example.com", "Ada")
+
+
+def new_product(local, staff, quantity, price=10.0):
     product_id = f"p-{uuid.uuid4().hex[:10]}"
-    response = local.request("PUT", f"/inventory/{product_id}", json={"quantity": quantity, "price": price})
+    response = local.back_office("PUT", f"/inventory/{product_id}", staff, json={"quantity": quantity, "price": price})
     assert response.status_code == 200
     return product_id
 
 
-def place(local, user_id, lines, key=None):
-    body = {"user_id": user_id, "items": [{"product_id": p, "quantity": q} for p, q in lines.items()]}
-    return local.request("POST", "/orders", json=body, headers={"Idempotency-Key": key} if key else {})
+def place(local, token, lines, key=None):
+    body = {"items": [{"product_id": p, "quantity": q} for p, q in lines.items()], "payment_method": "pm_card_visa"}
+    return local.storefront("POST", "/orders", token, json=body, headers={"Idempotency-Key": key} if key else {})
 
 
-def final(local, order_id, timeout=30.0):
+def final(local, token, order_id, timeout=30.0):
     def terminal():
-        order = local.request("GET", f"/orders/{order_id}").json()
+        order = local.storefront("GET", f"/orders/{order_id}", token).json()
         return order if order["status"] in TERMINAL else None
 
     order = eventually(terminal, timeout)
@@ -38,8 +43,8 @@ def final(local, order_id, timeout=30.0):
     return order
 
 
-def stock_of(local, product_id):
-    return local.request("GET", f"/inventory/{product_id}").json()["quantity"]
+def stock_of(local, staff, product_id):
+    return local.back_office("GET", f"/inventory/{product_id}", staff).json()["quantity"]
 
 
 def messages_about(local, queue_url, order_id):
@@ -62,109 +67,152 @@ def confirmations(local):
     return url
 
 
-def test_every_route_follows_the_contract(local):
-    user = local.request("POST", "/users", json={"name": "Grace", "email": "grace@example.com"})
+def test_the_quick_start_signs_up_orders_and_confirms_with_auth_enforced(local, staff, confirmations):
+    """README's quick start: a customer signs up, gets a token, orders; the order is confirmed."""
+    lin = local.token("lin@example.com", "Lin")
+    product_id = new_product(local, staff, 5, price=19.99)
+
+    me = local.storefront("GET", "/me", lin)
+    order = place(local, lin, {product_id: 2})
+    confirmed = final(local, lin, order.json()["order_id"])
+
+    assert me.status_code == 200
+    assert me.json()["email"] == "lin@example.com"
+    assert me.json()["name"] == "Lin"
+    assert order.status_code == 202
+    assert confirmed["user_id"] == me.json()["user_id"]
+    assert (confirmed["status"], confirmed["total"]) == ("CONFIRMED", 39.98)
+    assert stock_of(local, staff, product_id) == 3
+    assert place(local, None, {product_id: 1}).status_code == 401
+    assert stock_of(local, staff, product_id) == 3
+
+
+def test_every_route_follows_the_contract(local, staff, ada):
+    user = local.back_office("POST", "/users", staff, json={"name": "Hopper", "email": "hopper@example.com"})
     assert user.status_code == 201
     assert user.headers["Content-Type"].startswith("application/json")
     user_id = user.json()["user_id"]
-    assert local.request("GET", f"/users/{user_id}").json() == user.json()
-    assert local.request("GET", "/users/nobody").status_code == 404
+    assert local.back_office("GET", f"/users/{user_id}", staff).json() == user.json()
+    assert local.back_office("GET", "/users/nobody", staff).status_code == 404
+    again = local.back_office("POST", "/users", staff, json={"name": "Hopper", "email": "hopper@example.com"})
+    assert again.status_code == 409
 
-    product = local.request("PUT", "/inventory/e2e-widget", json={"quantity": 3, "price": 2.5})
+    product = local.back_office("PUT", "/inventory/e2e-widget", staff, json={"quantity": 3, "price": 2.5})
     assert product.json() == {"product_id": "e2e-widget", "quantity": 3, "price": 2.5}
-    assert local.request("GET", "/inventory/e2e-widget").json() == product.json()
-    assert local.request("GET", "/inventory/nothing").status_code == 404
+    assert local.back_office("GET", "/inventory/e2e-widget", staff).json() == product.json()
+    assert local.storefront("GET", "/products/e2e-widget").json() == product.json()
+    assert local.back_office("GET", "/inventory/nothing", staff).status_code == 404
 
-    order = place(local, user_id, {"e2e-widget": 1})
+    order = place(local, ada, {"e2e-widget": 1})
     assert order.status_code == 202
-    assert order.json() == {"order_id": order.json()["order_id"], "status": "PENDING"}
-    fetched = local.request("GET", f"/orders/{order.json()['order_id']}").json()
+    order_id = order.json()["order_id"]
+    assert order.json() == {"order_id": order_id, "status": "PENDING"}
+    fetched = local.storefront("GET", f"/orders/{order_id}", ada).json()
     assert set(fetched) >= {"order_id", "user_id", "items", "status", "created_at", "updated_at"}
-    assert local.request("GET", f"/orders/{uuid.uuid4()}").status_code == 404
+    assert "payment_method" not in fetched
+    assert local.back_office("GET", f"/orders/{order_id}", staff).json()["order_id"] == order_id
+    listed = local.storefront("GET", "/orders?limit=100", ada).json()
+    assert order_id in [item["order_id"] for item in listed["items"]]
+    assert local.storefront("GET", f"/orders/{uuid.uuid4()}", ada).status_code == 404
 
 
-def test_an_order_is_confirmed_with_stock_taken_one_shipment_and_one_notification(local, confirmations):
-    user_id = new_user(local)
-    product_id = new_product(local, 5, price=19.99)
+def test_an_order_is_confirmed_with_stock_taken_one_shipment_and_one_notification(local, staff, ada, confirmations):
+    product_id = new_product(local, staff, 5, price=19.99)
 
-    order_id = place(local, user_id, {product_id: 2}).json()["order_id"]
-    order = final(local, order_id)
+    order_id = place(local, ada, {product_id: 2}).json()["order_id"]
+    order = final(local, ada, order_id)
 
     assert order["status"] == "CONFIRMED"
     assert order["total"] == 39.98
-    assert stock_of(local, product_id) == 3
+    assert stock_of(local, staff, product_id) == 3
     [shipment] = messages_about(local, local.outputs["ShippingQueueUrl"], order_id)
     assert json.loads(shipment["Body"])["order"]["items"][0]["product_id"] == product_id
     [notification] = messages_about(local, confirmations, order_id)
     assert json.loads(json.loads(notification["Body"])["Message"])["order_id"] == order_id
 
 
-def test_an_order_beyond_the_stock_is_rejected_and_takes_nothing(local):
-    user_id = new_user(local)
-    product_id = new_product(local, 1)
+def test_an_order_beyond_the_stock_is_rejected_and_takes_nothing(local, staff, ada):
+    product_id = new_product(local, staff, 1)
 
-    order = final(local, place(local, user_id, {product_id: 2}).json()["order_id"])
+    order = final(local, ada, place(local, ada, {product_id: 2}).json()["order_id"])
 
     assert (order["status"], order["reason"]) == ("REJECTED", "OUT_OF_STOCK")
-    assert stock_of(local, product_id) == 1
+    assert stock_of(local, staff, product_id) == 1
     assert messages_about(local, local.outputs["ShippingQueueUrl"], order["order_id"]) == []
 
 
-def test_an_order_for_an_unknown_product_is_rejected_as_invalid(local):
-    order = final(local, place(local, new_user(local), {"never-stocked": 1}).json()["order_id"])
+def test_an_order_for_an_unknown_product_is_rejected_as_invalid(local, staff, ada):
+    order = final(local, ada, place(local, ada, {"never-stocked": 1}).json()["order_id"])
 
     assert (order["status"], order["reason"]) == ("REJECTED", "VALIDATION_FAILED")
 
 
-def test_retries_with_the_same_idempotency_key_create_one_order(local):
-    user_id = new_user(local)
-    product_id = new_product(local, 5)
+def test_retries_with_the_same_idempotency_key_create_one_order(local, staff, ada):
+    product_id = new_product(local, staff, 5)
 
-    responses = [place(local, user_id, {product_id: 1}, key="e2e-key-1") for _ in range(3)]
-    conflicting = place(local, user_id, {product_id: 2}, key="e2e-key-1")
+    responses = [place(local, ada, {product_id: 1}, key="e2e-key-1") for _ in range(3)]
+    conflicting = place(local, ada, {product_id: 2}, key="e2e-key-1")
 
     assert {r.status_code for r in responses} == {202}
     assert len({r.json()["order_id"] for r in responses}) == 1
     assert conflicting.status_code == 422
-    final(local, responses[0].json()["order_id"])
-    assert stock_of(local, product_id) == 4
+    final(local, ada, responses[0].json()["order_id"])
+    assert stock_of(local, staff, product_id) == 4
 
 
-def test_twenty_concurrent_orders_on_a_stock_of_five_confirm_exactly_five(local):
-    user_id = new_user(local)
-    product_id = new_product(local, 5)
+def test_twenty_concurrent_orders_on_a_stock_of_five_confirm_exactly_five(local, staff, ada):
+    product_id = new_product(local, staff, 5)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        placed = list(pool.map(lambda _: place(local, user_id, {product_id: 1}), range(20)))
+        placed = list(pool.map(lambda _: place(local, ada, {product_id: 1}), range(20)))
     assert {response.status_code for response in placed} == {202}
-    outcomes = [final(local, response.json()["order_id"], timeout=90)["status"] for response in placed]
+    outcomes = [final(local, ada, response.json()["order_id"], timeout=90)["status"] for response in placed]
 
     assert outcomes.count("CONFIRMED") == 5
     assert outcomes.count("REJECTED") == 15
-    assert stock_of(local, product_id) == 0
+    assert stock_of(local, staff, product_id) == 0
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body"),
+    ("api", "method", "path", "body"),
     [
-        ("POST", "/users", '{"name": "x"'),
-        ("POST", "/users", '{"name": "x", "email": "nope"}'),
-        ("POST", "/orders", '{"user_id": "u", "items": []}'),
-        ("POST", "/orders", '{"user_id": "u", "items": [{"product_id": "p", "quantity": "1"}]}'),
-        ("PUT", "/inventory/p1", '{"quantity": -1, "price": 1}'),
-        ("PUT", "/inventory/p1", "[]"),
-        ("GET", "/orders/" + "x" * 200, None),
+        ("back_office", "POST", "/users", '{"name": "x"'),
+        ("back_office", "POST", "/users", '{"name": "x", "email": "nope"}'),
+        ("storefront", "POST", "/orders", '{"items": [], "payment_method": "pm"}'),
+        ("storefront", "POST", "/orders", '{"items": [{"product_id": "p", "quantity": "1"}], "payment_method": "pm"}'),
+        ("storefront", "POST", "/orders", '{"user_id": "u", "items": [{"product_id": "p", "quantity": 1}]}'),
+        ("back_office", "PUT", "/inventory/p1", '{"quantity": -1, "price": 1}'),
+        ("back_office", "PUT", "/inventory/p1", "[]"),
+        ("back_office", "GET", "/orders/" + "x" * 200, None),
+        ("storefront", "GET", "/orders/%F0%9F%98%80", None),
+        ("storefront", "GET", "/orders?next=garbage", None),
     ],
 )
-def test_bad_input_is_a_4xx_json_error_and_the_server_stays_healthy(local, method, path, body):
-    response = local.request(method, path, data=body, headers={"Content-Type": "application/json"})
+def test_bad_input_is_a_4xx_json_error_and_the_server_stays_healthy(local, staff, ada, api, method, path, body):
+    token = staff if api == "back_office" else ada
+    call = getattr(local, api)
+    response = call(method, path, token, data=body, headers={"Content-Type": "application/json"})
 
     assert 400 <= response.status_code < 500
     assert isinstance(response.json()["message"], str)
-    assert local.request("GET", "/users/still-alive").status_code == 404
+    assert local.back_office("GET", "/users/still-alive", staff).status_code == 404
 
 
-def test_a_path_outside_the_template_is_refused_by_the_gateway(local):
-    response = local.request("DELETE", "/users")
+def test_a_forged_log_line_cannot_be_written_through_an_id(local, ada):
+    local.storefront("GET", "/orders/x%0A[workflow]%20forged%20SUCCEEDED", ada)
 
-    assert response.status_code in (403, 404, 405)
+    assert "\n[workflow] forged" not in local.log()
+    assert not any(line.startswith("[workflow] forged") for line in local.log().splitlines())
+
+
+def test_business_outcomes_leave_one_line_per_execution_and_no_traceback(local, staff, ada):
+    product_id = new_product(local, staff, 1)
+    order = final(local, ada, place(local, ada, {product_id: 2}).json()["order_id"])
+
+    assert order["reason"] == "OUT_OF_STOCK"
+
+    def reported():
+        return [line for line in local.log().splitlines() if line.startswith(f"[workflow] {order['order_id']}")]
+
+    assert len(eventually(reported, timeout=5)) == 1
+    assert "Traceback" not in local.log()

@@ -1,25 +1,18 @@
-"""Calls ApiFunction's handler with API Gateway proxy events built from the samples in events/."""
+"""Calls an API function's handler with the proxy events API Gateway would send it: payload 2.0
+for the storefront's HTTP API, 1.0 for the back office's REST API, with the verified claims where
+the gateway's authorizer puts them. Routes come from the API's definition in the transformed template."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from local_stack.functions import FunctionInstance
-
-EVENTS = Path(__file__).resolve().parents[2] / "events"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
-    return event
-
-
-def _route_samples() -> list[dict[str, Any]]:
-    return [load_event(path.name) for path in sorted(EVENTS.glob("api_*.json"))]
+from local_stack.gateway import gateway_claims
+from local_stack.template import SamTemplate
 
 
 @dataclass
@@ -27,12 +20,46 @@ class ApiResponse:
     status: int
     body: Any
     headers: dict[str, str]
+    text: str = ""
 
 
+def id_token_claims(user_id: str, email: str, name: str = "Ada", groups: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The claims of a Cognito ID token, as the authorizers verify and pass them on."""
+    claims: dict[str, Any] = {
+        "sub": user_id,
+        "email": email,
+        "name": name,
+        "token_use": "id",
+        "cognito:username": user_id,
+        "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_local",
+        "aud": "local-client",
+    }
+    if groups:
+        claims["cognito:groups"] = list(groups)
+    return claims
+
+
+def route_templates(template: SamTemplate, api_logical_id: str) -> list[tuple[str, str]]:
+    """(METHOD, /path/{param}) of every route the API defines, as deployed."""
+    body = template.properties(api_logical_id)["Body"]
+    return [
+        (method.upper(), path)
+        for path, methods in body["paths"].items()
+        for method in methods
+        if method in ("get", "post", "put", "delete", "patch")
+    ]
+
+
+@dataclass
 class ApiClient:
-    def __init__(self, function: FunctionInstance) -> None:
-        self.function = function
-        self.samples = _route_samples()
+    function: FunctionInstance
+    routes: list[tuple[str, str]]
+    http_api: bool  # payload 2.0 (HTTP API) rather than 1.0 (REST API)
+    claims: dict[str, Any] | None = None
+
+    def as_caller(self, claims: dict[str, Any] | None) -> ApiClient:
+        """The same API, called with another identity (None: no token)."""
+        return replace(self, claims=claims)
 
     def request(
         self,
@@ -41,39 +68,22 @@ class ApiClient:
         body: Any = None,
         headers: dict[str, str] | None = None,
         raw_body: str | None = None,
+        query: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> ApiResponse:
-        event = self.event_for(method, path)
-        event["body"] = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
-        # The samples' own Idempotency-Key is for `sam local invoke`: a test sends only the keys it names.
-        sample_headers = {name: value for name, value in event["headers"].items() if name != "Idempotency-Key"}
-        event["headers"] = {**sample_headers, **(headers or {})}
-        event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
+        text_body = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
+        headers = {"Content-Type": "application/json"} if text_body and headers is None else dict(headers or {})
+        builder = self._event_v2 if self.http_api else self._event_v1
+        event = builder(method, path, text_body, headers, query or {})
         response = self.function.invoke(event, timeout=timeout)
         text = response.get("body") or ""
-        headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
-        headers.update(response.get("headers") or {})
-        return ApiResponse(response["statusCode"], json.loads(text) if text else None, headers)
-
-    def event_for(self, method: str, path: str) -> dict[str, Any]:
-        """The sample event of the route that matches, with this path's parameters filled in."""
-        for sample in self.samples:
-            pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(sample["resource"]))
-            match = re.fullmatch(pattern, path)
-            if sample["httpMethod"] == method and match:
-                parameters = match.groupdict() or None
-                context = {**sample["requestContext"], "path": f"/dev{path}", "httpMethod": method}
-                return {**sample, "path": path, "pathParameters": parameters, "requestContext": context}
-        sample = dict(self.samples[0])
-        context = {**sample["requestContext"], "resourcePath": path, "httpMethod": method}
-        return {
-            **sample,
-            "httpMethod": method,
-            "path": path,
-            "resource": path,
-            "pathParameters": None,
-            "requestContext": context,
-        }
+        response_headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
+        response_headers.update(response.get("headers") or {})
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = None
+        return ApiResponse(response["statusCode"], parsed, response_headers, text)
 
     def get(self, path: str, **kwargs: Any) -> ApiResponse:
         return self.request("GET", path, **kwargs)
@@ -83,3 +93,75 @@ class ApiClient:
 
     def put(self, path: str, body: Any = None, **kwargs: Any) -> ApiResponse:
         return self.request("PUT", path, body, **kwargs)
+
+    def _match(self, method: str, path: str) -> tuple[str, dict[str, str] | None]:
+        for route_method, template in self.routes:
+            pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+            match = re.fullmatch(pattern, path)
+            if route_method == method and match:
+                return template, match.groupdict() or None
+        raise AssertionError(f"the API has no route {method} {path}: API Gateway would answer it itself")
+
+    def _event_v1(
+        self, method: str, path: str, body: str | None, headers: dict[str, str], query: dict[str, str]
+    ) -> dict[str, Any]:
+        resource, parameters = self._match(method, path)
+        context: dict[str, Any] = {
+            "accountId": "123456789012",
+            "apiId": "backoffice",
+            "httpMethod": method,
+            "path": f"/dev{path}",
+            "protocol": "HTTP/1.1",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "resourcePath": resource,
+            "stage": "dev",
+            "identity": {"sourceIp": "203.0.113.10"},
+        }
+        if self.claims is not None:
+            context["authorizer"] = {"claims": gateway_claims(self.claims, http_api=False)}
+        return {
+            "resource": resource,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {name: [value] for name, value in headers.items()},
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": {name: [value] for name, value in query.items()} or None,
+            "pathParameters": parameters,
+            "stageVariables": None,
+            "requestContext": context,
+            "body": body,
+            "isBase64Encoded": False,
+        }
+
+    def _event_v2(
+        self, method: str, path: str, body: str | None, headers: dict[str, str], query: dict[str, str]
+    ) -> dict[str, Any]:
+        route, parameters = self._match(method, path)
+        context: dict[str, Any] = {
+            "accountId": "123456789012",
+            "apiId": "storefront",
+            "domainName": "storefront.execute-api.us-east-1.amazonaws.com",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.10"},
+            "requestId": "JKJaXmPLvHcESHA=",
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+        }
+        if self.claims is not None:
+            context["authorizer"] = {"jwt": {"claims": gateway_claims(self.claims, http_api=True), "scopes": None}}
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": f"{method} {route}",
+            "rawPath": path,
+            "rawQueryString": urlencode(query),
+            "headers": {name.lower(): value for name, value in headers.items()},
+            "requestContext": context,
+            "isBase64Encoded": False,
+        }
+        if query:
+            event["queryStringParameters"] = query
+        if parameters:
+            event["pathParameters"] = parameters
+        if body is not None:
+            event["body"] = body
+        return event

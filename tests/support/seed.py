@@ -1,32 +1,35 @@
-"""Users, stock and orders created through the API, as a client would."""
+"""Customers, stock and orders created through the APIs, as staff and customers would."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from support.api import ApiClient
+from support.api import ApiClient, id_token_claims
 
 
-def user(api: ApiClient, name: str = "Ada") -> str:
-    response = api.post("/users", {"name": name, "email": f"{name.lower()}@example.com"})
+def customer(back_office: ApiClient, name: str = "Ada") -> dict[str, Any]:
+    """A customer invited by staff (account and profile); the claims of the customer's ID token."""
+    email = f"{name.lower()}@example.com"
+    response = back_office.post("/users", {"name": name, "email": email})
     assert response.status == 201, response
-    return str(response.body["user_id"])
+    return id_token_claims(str(response.body["user_id"]), email, name)
 
 
-def stock(api: ApiClient, product_id: str, quantity: int, price: float = 10.0) -> None:
-    response = api.put(f"/inventory/{product_id}", {"quantity": quantity, "price": price})
+def stock(back_office: ApiClient, product_id: str, quantity: int, price: float = 10.0) -> None:
+    response = back_office.put(f"/inventory/{product_id}", {"quantity": quantity, "price": price})
     assert response.status == 200, response
 
 
-def order(api: ApiClient, user_id: str, lines: dict[str, int]) -> str:
+def order(storefront: ApiClient, lines: dict[str, int], payment_method: str = "pm_card_visa") -> str:
+    """An order placed by the storefront client's customer."""
     body: dict[str, Any] = {
-        "user_id": user_id,
         "items": [{"product_id": product_id, "quantity": quantity} for product_id, quantity in lines.items()],
+        "payment_method": payment_method,
     }
-    response = api.post("/orders", body)
+    response = storefront.post("/orders", body)
     assert response.status == 202, response
     return str(response.body["order_id"])
 
 
-def quantity(api: ApiClient, product_id: str) -> int:
-    return int(api.get(f"/inventory/{product_id}").body["quantity"])
+def quantity(back_office: ApiClient, product_id: str) -> int:
+    return int(back_office.get(f"/inventory/{product_id}").body["quantity"])

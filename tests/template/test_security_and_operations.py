@@ -38,27 +38,6 @@ def alarm_dimension_refs(sam_template, namespace, metric):
     return found
 
 
-def test_every_route_requires_a_cognito_id_token(sam_template):
-    api = sam_template.properties("OrdersApi")["Body"]
-    schemes = api["securityDefinitions"]
-    assert schemes["CognitoAuthorizer"]["x-amazon-apigateway-authtype"] == "cognito_user_pools"
-    for path, methods in api["paths"].items():
-        for method, operation in methods.items():
-            if method != "options":  # CORS preflight carries no token
-                assert operation["security"] == [{"CognitoAuthorizer": []}], (method, path)
-
-
-def test_the_stage_is_throttled_traced_and_access_logged_to_a_log_group_with_retention(sam_template):
-    stage = sam_template.properties("OrdersApiStage")
-    assert stage["TracingEnabled"] is True
-    [settings] = stage["MethodSettings"]
-    assert "Fn::If" in settings["ThrottlingRateLimit"]
-    assert "Fn::If" in settings["ThrottlingBurstLimit"]
-    log_group = gets_att(stage["AccessLogSetting"]["DestinationArn"])
-    assert sam_template.properties(log_group)["RetentionInDays"]
-    assert json.loads(stage["AccessLogSetting"]["Format"].replace("\n", ""))["requestId"] == "$context.requestId"
-
-
 def test_every_table_queue_and_topic_is_encrypted_at_rest(sam_template):
     for name in sam_template.of_type("AWS::DynamoDB::Table"):
         assert sam_template.properties(name)["SSESpecification"]["SSEEnabled"] is True, name
@@ -102,14 +81,9 @@ def test_every_function_alarms_on_errors_and_throttles(sam_template):
     assert set(lambda_targets(sam_template)) <= functions
 
 
-def test_the_workflow_and_the_api_have_their_alarms(sam_template):
+def test_the_workflow_has_its_alarms(sam_template):
     assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsFailed") == {"OrderWorkflow"}
     assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsTimedOut") == {"OrderWorkflow"}
-    api_alarms = {
-        alarm["MetricName"]: alarm for alarm in alarms(sam_template) if alarm["Namespace"] == "AWS/ApiGateway"
-    }
-    assert api_alarms["5XXError"]["Statistic"] == "Average"
-    assert api_alarms["Latency"]["ExtendedStatistic"] == "p99"
 
 
 def test_the_dashboard_shows_orders_workflow_api_functions_and_queues(sam_template):

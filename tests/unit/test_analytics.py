@@ -4,18 +4,25 @@ a poison message failing alone and ending in the queue's DLQ."""
 import copy
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from support import seed
-from support.api import load_event
 from support.aws import drain_queue, table_items
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def load_event(name):
+    """A sample event of events/ (the ones `sam local invoke -e` uses)."""
+    return json.loads((EVENTS / name).read_text())
 
 
 @pytest.fixture
-def priced(api):
-    seed.stock(api, "widget-1", 100, price=19.99)
-    seed.stock(api, "widget-2", 100, price=5)
+def priced(back_office):
+    seed.stock(back_office, "widget-1", 100, price=19.99)
+    seed.stock(back_office, "widget-2", 100, price=5)
 
 
 def sample_batch():
@@ -62,10 +69,9 @@ def test_a_poison_message_alone_is_reported_failed(stack, function, priced, pois
 
 
 def test_order_created_reaches_analytics_through_the_fifo_queue_and_poison_ends_in_its_dlq(
-    api, stack, local_lambda, priced
+    storefront, stack, local_lambda, priced
 ):
-    user_id = seed.user(api)
-    seed.order(api, user_id, {"widget-1": 1})
+    seed.order(storefront, {"widget-1": 1})
     queue_url = stack.ref("AnalyticsQueue")
     stack.client("sqs").send_message(QueueUrl=queue_url, MessageBody="poison", MessageGroupId="order-created")
 

@@ -1,4 +1,5 @@
-"""No client input produces a 5xx: generated bodies, ids and content types against every route."""
+"""No client input produces a 5xx: generated bodies, ids, queries and content types against every
+route of both APIs (the storefront called by a customer, the back office by staff)."""
 
 import json
 
@@ -6,12 +7,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 ROUTES = [
-    ("POST", "/users"),
-    ("GET", "/users/{id}"),
-    ("PUT", "/inventory/{id}"),
-    ("GET", "/inventory/{id}"),
-    ("POST", "/orders"),
-    ("GET", "/orders/{id}"),
+    ("storefront", "GET", "/products/{id}"),
+    ("storefront", "GET", "/me"),
+    ("storefront", "POST", "/orders"),
+    ("storefront", "GET", "/orders"),
+    ("storefront", "GET", "/orders/{id}"),
+    ("back_office", "POST", "/users"),
+    ("back_office", "GET", "/users/{id}"),
+    ("back_office", "PUT", "/inventory/{id}"),
+    ("back_office", "GET", "/inventory/{id}"),
+    ("back_office", "GET", "/orders"),
+    ("back_office", "GET", "/orders/{id}"),
 ]
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
@@ -28,6 +34,7 @@ shaped = st.fixed_dictionaries(
         "quantity": json_values,
         "price": json_values,
         "user_id": json_values,
+        "payment_method": json_values,
         "items": st.lists(
             st.fixed_dictionaries({}, optional={"product_id": json_values, "quantity": json_values}), max_size=30
         )
@@ -41,18 +48,35 @@ bodies = st.one_of(
     st.sampled_from(["", "NaN", '{"price": Infinity}', "1" * 5000, "[" * 500 + "]" * 500, '{"a": 1,}']),
 )
 ids = st.text(min_size=1, max_size=200).filter(lambda text: "/" not in text and "?" not in text)
-content_types = st.sampled_from([None, "application/json", "application/json; charset=utf-8", "text/plain"])
+content_types = st.sampled_from(
+    [
+        None,
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "application/jsonx",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "multipart/form-data; boundary=x",
+    ]
+)
+queries = st.dictionaries(
+    st.sampled_from(["limit", "next", "status"]),
+    st.text(max_size=40) | st.integers(-5, 200).map(str) | st.sampled_from(["PENDING", "CONFIRMED", "e30"]),
+    max_size=3,
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(route=st.sampled_from(ROUTES), body=bodies, identifier=ids, content_type=content_types)
-def test_no_client_input_is_answered_with_a_5xx(api, route, body, identifier, content_type):
-    method, path = route
+@given(route=st.sampled_from(ROUTES), body=bodies, identifier=ids, content_type=content_types, query=queries)
+def test_no_client_input_is_answered_with_a_5xx(storefront, back_office, route, body, identifier, content_type, query):
+    api, method, path = route
+    client = storefront if api == "storefront" else back_office
     headers = {"Content-Type": content_type} if content_type else {}
 
-    response = api.request(method, path.replace("{id}", identifier), raw_body=body, headers=headers)
+    response = client.request(method, path.replace("{id}", identifier), raw_body=body, headers=headers, query=query)
 
-    assert response.status < 500, (method, path, identifier, body, response.body)
+    assert response.status < 500, (api, method, path, identifier, query, body, response.body)
     assert isinstance(response.body, dict)
     if response.status >= 400:
         assert isinstance(response.body["message"], str)

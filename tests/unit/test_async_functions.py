@@ -3,23 +3,29 @@ through the OrderCreated rule, with the template's retries and dead-letter desti
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 from moto.sns.models import SNSBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from support import seed
-from support.api import load_event
 from support.aws import ServerFaultError, TopicCapture, drain_queue, failing_backend_call
 from support.workflow import execution_arn, wait_for_execution
 
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def load_event(name):
+    """A sample event of events/ (the ones `sam local invoke -e` uses)."""
+    return json.loads((EVENTS / name).read_text())
+
 
 @pytest.fixture
-def order(api):
-    user_id = seed.user(api)
-    seed.stock(api, "widget-1", 5)
-    order_id = seed.order(api, user_id, {"widget-1": 2})
-    return api.get(f"/orders/{order_id}").body
+def order(back_office, storefront):
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    return storefront.get(f"/orders/{order_id}").body
 
 
 def order_created(order):
@@ -44,12 +50,14 @@ def executions(stack):
     return sfn.list_executions(stateMachineArn=stack.ref("OrderWorkflow"))["executions"]
 
 
-def test_order_created_on_the_bus_marks_the_order_processing_and_starts_its_workflow(api, stack, local_lambda, order):
+def test_order_created_on_the_bus_marks_the_order_processing_and_starts_its_workflow(
+    storefront, stack, local_lambda, order
+):
     put_on_bus(stack, order_created(order))
     local_lambda.run_pending()
 
     assert [execution["name"] for execution in executions(stack)] == [order["order_id"]]
-    assert api.get(f"/orders/{order['order_id']}").body["status"] in ("PROCESSING", "CONFIRMED")
+    assert storefront.get(f"/orders/{order['order_id']}").body["status"] in ("PROCESSING", "CONFIRMED")
     wait_for_execution(stack, execution_arn(stack, order["order_id"]))
 
 
@@ -67,7 +75,7 @@ def test_a_second_delivery_starts_nothing_and_is_not_an_error(stack, function, o
     wait_for_execution(stack, execution_arn(stack, order["order_id"]))
 
 
-def test_an_order_past_pending_is_not_started_again(api, stack, function, order):
+def test_an_order_past_pending_is_not_started_again(storefront, stack, function, order):
     stack.client("dynamodb").update_item(
         TableName=stack.ref("OrdersTable"),
         Key={"order_id": {"S": order["order_id"]}},
@@ -80,7 +88,7 @@ def test_an_order_past_pending_is_not_started_again(api, stack, function, order)
 
     assert result["started"] is False
     assert executions(stack) == []
-    assert api.get(f"/orders/{order['order_id']}").body["status"] == "REJECTED"
+    assert storefront.get(f"/orders/{order['order_id']}").body["status"] == "REJECTED"
 
 
 def test_a_failing_process_order_ends_in_its_dlq_and_on_failure_destination_with_the_event(

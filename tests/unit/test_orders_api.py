@@ -1,45 +1,43 @@
-"""POST /orders and GET /orders/{order_id}: validation, idempotency, and no order left unannounced."""
+"""Storefront POST /orders and GET /orders/{order_id}, called by a customer: validation,
+idempotency, and no order left unannounced."""
 
 import time
 
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
+from support import seed
 from support.aws import BusCapture, ServerFaultError, failing_backend_call, stream_event, stream_reader, table_items
 
 
 @pytest.fixture
-def user_id(api):
-    return api.post("/users", {"name": "Ada", "email": "ada@example.com"}).body["user_id"]
+def order_body():
+    return {"items": [{"product_id": "widget-1", "quantity": 2}], "payment_method": "pm_card_visa"}
 
 
-@pytest.fixture
-def order_body(user_id):
-    return {"user_id": user_id, "items": [{"product_id": "widget-1", "quantity": 2}]}
-
-
-def test_create_order_is_202_pending_and_stores_the_order(api, stack, order_body):
-    response = api.post("/orders", order_body)
+def test_create_order_is_202_pending_and_stores_the_order_for_the_caller(storefront, customer, stack, order_body):
+    response = storefront.post("/orders", order_body)
 
     assert response.status == 202
     assert response.body == {"order_id": response.body["order_id"], "status": "PENDING"}
     [stored] = table_items(stack, "OrdersTable")
     assert stored["order_id"] == response.body["order_id"]
     assert stored["status"] == "PENDING"
-    assert stored["user_id"] == order_body["user_id"]
+    assert stored["user_id"] == customer["sub"]
     assert stored["items"] == [{"product_id": "widget-1", "quantity": 2}]
+    assert stored["payment_method"] == "pm_card_visa"
 
 
-def test_get_order_returns_the_contract_fields(api, order_body):
-    order_id = api.post("/orders", order_body).body["order_id"]
+def test_get_order_returns_the_contract_fields(storefront, customer, order_body):
+    order_id = storefront.post("/orders", order_body).body["order_id"]
 
-    response = api.get(f"/orders/{order_id}")
+    response = storefront.get(f"/orders/{order_id}")
 
     assert response.status == 200
     body = response.body
-    assert body == {
+    assert body == {  # the payment method is kept for the workflow, never shown
         "order_id": order_id,
-        "user_id": order_body["user_id"],
+        "user_id": customer["sub"],
         "items": order_body["items"],
         "status": "PENDING",
         "created_at": body["created_at"],
@@ -48,11 +46,11 @@ def test_get_order_returns_the_contract_fields(api, order_body):
     assert body["created_at"].endswith("Z")
 
 
-def test_unknown_order_is_404(api):
-    response = api.get("/orders/3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21")
+def test_unknown_order_is_404(storefront):
+    response = storefront.get("/orders/3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21")
 
     assert response.status == 404
-    assert "not found" in response.body["message"]
+    assert response.body == {"message": "order 3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21 not found"}
 
 
 @pytest.mark.parametrize(
@@ -74,74 +72,91 @@ def test_unknown_order_is_404(api):
         None,
     ],
 )
-def test_invalid_items_are_422_and_store_nothing(api, stack, user_id, items):
-    response = api.post("/orders", {"user_id": user_id, "items": items})
+def test_invalid_items_are_422_and_store_nothing(storefront, stack, items):
+    response = storefront.post("/orders", {"items": items, "payment_method": "pm_card_visa"})
 
     assert response.status == 422
     assert any(detail["location"].startswith("body.items") for detail in response.body["details"])
     assert table_items(stack, "OrdersTable") == []
 
 
-@pytest.mark.parametrize("body", [{"items": [{"product_id": "a", "quantity": 1}]}, {"user_id": 7, "items": []}])
-def test_missing_or_wrong_user_id_is_422(api, stack, body):
-    response = api.post("/orders", body)
+LINES = [{"product_id": "a", "quantity": 1}]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"items": LINES}, "body.payment_method"),
+        ({"items": LINES, "payment_method": ""}, "body.payment_method"),
+        ({"items": LINES, "payment_method": "p" * 129}, "body.payment_method"),
+        ({"items": LINES, "payment_method": 7}, "body.payment_method"),
+        ({"items": LINES, "payment_method": None}, "body.payment_method"),
+        # The customer is the caller: nobody orders in another customer's name.
+        ({"items": LINES, "payment_method": "pm_card_visa", "user_id": "someone-else"}, "body.user_id"),
+    ],
+)
+def test_missing_or_wrong_payment_method_or_a_user_id_is_422(storefront, stack, body, field):
+    response = storefront.post("/orders", body)
 
     assert response.status == 422
+    assert field in [detail["location"] for detail in response.body["details"]]
     assert table_items(stack, "OrdersTable") == []
 
 
-def test_malformed_json_order_is_400_and_stores_nothing(api, stack):
-    response = api.post("/orders", raw_body='{"user_id": "u", "items": [')
+def test_malformed_json_order_is_400_and_stores_nothing(storefront, stack):
+    response = storefront.post("/orders", raw_body='{"payment_method": "pm", "items": [')
 
     assert response.status == 400
     assert table_items(stack, "OrdersTable") == []
 
 
 class TestIdempotencyKey:
-    def test_same_key_and_body_returns_the_same_response_and_creates_one_order(self, api, stack, order_body):
-        first = api.post("/orders", order_body, headers={"Idempotency-Key": "attempt-1"})
-        again = api.post("/orders", order_body, headers={"idempotency-key": "attempt-1"})
+    def test_same_key_and_body_returns_the_same_response_and_creates_one_order(self, storefront, stack, order_body):
+        first = storefront.post("/orders", order_body, headers={"Idempotency-Key": "attempt-1"})
+        again = storefront.post("/orders", order_body, headers={"idempotency-key": "attempt-1"})
 
         assert first.status == again.status == 202
         assert again.body == first.body
         assert [item["order_id"] for item in table_items(stack, "OrdersTable")] == [first.body["order_id"]]
 
-    def test_same_key_with_another_body_is_422_and_creates_nothing(self, api, stack, order_body):
-        api.post("/orders", order_body, headers={"Idempotency-Key": "attempt-1"})
+    def test_same_key_with_another_body_is_422_and_creates_nothing(self, storefront, stack, order_body):
+        storefront.post("/orders", order_body, headers={"Idempotency-Key": "attempt-1"})
         changed = {**order_body, "items": [{"product_id": "widget-1", "quantity": 3}]}
 
-        response = api.post("/orders", changed, headers={"Idempotency-Key": "attempt-1"})
+        response = storefront.post("/orders", changed, headers={"Idempotency-Key": "attempt-1"})
 
         assert response.status == 422
         assert "Idempotency-Key" in response.body["message"]
         [stored] = table_items(stack, "OrdersTable")
         assert stored["items"] == [{"product_id": "widget-1", "quantity": 2}]
 
-    def test_different_keys_create_different_orders(self, api, stack, order_body):
-        first = api.post("/orders", order_body, headers={"Idempotency-Key": "attempt-1"})
-        second = api.post("/orders", order_body, headers={"Idempotency-Key": "attempt-2"})
+    def test_different_keys_create_different_orders(self, storefront, stack, order_body):
+        first = storefront.post("/orders", order_body, headers={"Idempotency-Key": "attempt-1"})
+        second = storefront.post("/orders", order_body, headers={"Idempotency-Key": "attempt-2"})
 
         assert first.body["order_id"] != second.body["order_id"]
         assert len(table_items(stack, "OrdersTable")) == 2
 
-    def test_without_a_key_every_request_is_a_new_order(self, api, stack, order_body):
-        api.post("/orders", order_body)
-        api.post("/orders", order_body)
+    def test_without_a_key_every_request_is_a_new_order(self, storefront, stack, order_body):
+        storefront.post("/orders", order_body)
+        storefront.post("/orders", order_body)
 
         assert len(table_items(stack, "OrdersTable")) == 2
 
-    def test_two_users_may_pick_the_same_key(self, api, stack, order_body):
-        other_user = api.post("/users", {"name": "Bob", "email": "bob@example.com"}).body["user_id"]
+    def test_two_customers_may_pick_the_same_key(self, storefront, back_office, stack, order_body):
+        bob = storefront.as_caller(seed.customer(back_office, "Bob"))
 
-        first = api.post("/orders", order_body, headers={"Idempotency-Key": "k"})
-        second = api.post("/orders", {**order_body, "user_id": other_user}, headers={"Idempotency-Key": "k"})
+        first = storefront.post("/orders", order_body, headers={"Idempotency-Key": "k"})
+        second = bob.post("/orders", order_body, headers={"Idempotency-Key": "k"})
 
         assert first.status == second.status == 202
         assert first.body["order_id"] != second.body["order_id"]
+        owners = {item["order_id"]: item["user_id"] for item in table_items(stack, "OrdersTable")}
+        assert owners == {first.body["order_id"]: storefront.claims["sub"], second.body["order_id"]: bob.claims["sub"]}
 
     @pytest.mark.parametrize("key", ["", "k" * 256])
-    def test_empty_or_oversized_key_is_422(self, api, stack, order_body, key):
-        response = api.post("/orders", order_body, headers={"Idempotency-Key": key})
+    def test_empty_or_oversized_key_is_422(self, storefront, stack, order_body, key):
+        response = storefront.post("/orders", order_body, headers={"Idempotency-Key": key})
 
         assert response.status == 422
         assert table_items(stack, "OrdersTable") == []
@@ -155,12 +170,12 @@ def _idempotency_table_write(stack):
     return lambda backend, table_name, *args, **kwargs: table_name == stack.ref("IdempotencyTable")
 
 
-def test_a_lost_response_to_the_order_write_still_yields_one_order(api, stack, order_body, monkeypatch):
+def test_a_lost_response_to_the_order_write_still_yields_one_order(storefront, stack, order_body, monkeypatch):
     # DynamoDB stores the order but its answer never arrives: the SDK retries the same put, which
     # finds the order (same id from the key) instead of adding a second one.
     error = ServerFaultError("InternalServerError", 500)
     with failing_backend_call(monkeypatch, DynamoDBBackend, "put_item", _orders_table_write(stack), error, after=True):
-        response = api.post("/orders", order_body, headers={"Idempotency-Key": "lost-response"})
+        response = storefront.post("/orders", order_body, headers={"Idempotency-Key": "lost-response"})
 
     assert response.status == 202
     [stored] = table_items(stack, "OrdersTable")
@@ -168,7 +183,7 @@ def test_a_lost_response_to_the_order_write_still_yields_one_order(api, stack, o
 
 
 def test_an_order_stored_by_a_request_that_then_failed_is_still_announced_and_retry_finds_it(
-    api, stack, function, order_body, monkeypatch
+    storefront, stack, function, order_body, monkeypatch
 ):
     bus = BusCapture(stack, stack.ref("OrdersBus"), {"source": ["orders.api"]})
     orders_stream = stream_reader(stack, "OrdersTable", "PublishOrderEventsFunction")
@@ -176,7 +191,7 @@ def test_an_order_stored_by_a_request_that_then_failed_is_still_announced_and_re
     # and, from its point of view, no order. The request had 0.2 s left (its in-progress lock's life).
     error = ServerFaultError("ServiceUnavailable", 503)
     with failing_backend_call(monkeypatch, DynamoDBBackend, "update_item", _idempotency_table_write(stack), error):
-        failed = api.post("/orders", order_body, headers={"Idempotency-Key": "crash-1"}, timeout=0.2)
+        failed = storefront.post("/orders", order_body, headers={"Idempotency-Key": "crash-1"}, timeout=0.2)
     assert failed.status == 500
     assert failed.body == {"message": "internal error"}
     [stranded] = table_items(stack, "OrdersTable")
@@ -189,21 +204,21 @@ def test_an_order_stored_by_a_request_that_then_failed_is_still_announced_and_re
 
     # Once the failed request's lock has expired, the client's retry returns that same order.
     time.sleep(0.3)
-    retried = api.post("/orders", order_body, headers={"Idempotency-Key": "crash-1"})
+    retried = storefront.post("/orders", order_body, headers={"Idempotency-Key": "crash-1"})
     assert retried.status == 202
     assert retried.body == {"order_id": stranded["order_id"], "status": "PENDING"}
     assert len(table_items(stack, "OrdersTable")) == 1
     assert orders_stream.read() == []  # nothing new to announce
 
 
-def test_a_failed_order_write_frees_the_idempotency_key_for_the_retry(api, stack, order_body, monkeypatch):
+def test_a_failed_order_write_frees_the_idempotency_key_for_the_retry(storefront, stack, order_body, monkeypatch):
     always = _orders_table_write(stack)
     with failing_backend_call(monkeypatch, DynamoDBBackend, "put_item", always, ServerFaultError()):
-        failed = api.post("/orders", order_body, headers={"Idempotency-Key": "write-fails"})
+        failed = storefront.post("/orders", order_body, headers={"Idempotency-Key": "write-fails"})
     assert failed.status == 500
     assert table_items(stack, "OrdersTable") == []
 
-    retried = api.post("/orders", order_body, headers={"Idempotency-Key": "write-fails"})
+    retried = storefront.post("/orders", order_body, headers={"Idempotency-Key": "write-fails"})
 
     assert retried.status == 202  # not 409: the failed attempt released its in-progress record
     assert [item["order_id"] for item in table_items(stack, "OrdersTable")] == [retried.body["order_id"]]

@@ -3,6 +3,7 @@
 import pytest
 from moto.events.models import EventsBackend
 
+from support import seed
 from support.aws import BusCapture, drain_queue, stream_event, stream_reader
 
 
@@ -21,14 +22,14 @@ def publisher(function):
     return function("PublishOrderEventsFunction")
 
 
-def place(api, quantity=1):
-    user_id = api.post("/users", {"name": "Ada", "email": "ada@example.com"}).body["user_id"]
-    body = {"user_id": user_id, "items": [{"product_id": "widget-1", "quantity": quantity}]}
-    return api.post("/orders", body).body["order_id"], user_id
+def place(storefront, quantity=1):
+    """An order placed by the storefront's customer: its id and the customer's."""
+    order_id = seed.order(storefront, {"widget-1": quantity})
+    return order_id, storefront.claims["sub"]
 
 
-def test_each_new_order_is_published_once_as_order_created(api, bus, orders_stream, publisher):
-    order_id, user_id = place(api, quantity=3)
+def test_each_new_order_is_published_once_as_order_created(storefront, bus, orders_stream, publisher):
+    order_id, user_id = place(storefront, quantity=3)
 
     result = publisher.invoke(stream_event(orders_stream))
 
@@ -42,8 +43,8 @@ def test_each_new_order_is_published_once_as_order_created(api, bus, orders_stre
     assert event["detail"]["status"] == "PENDING"
 
 
-def test_updates_to_an_order_are_not_announced_again(api, stack, bus, orders_stream, publisher):
-    order_id, _ = place(api)
+def test_updates_to_an_order_are_not_announced_again(storefront, stack, bus, orders_stream, publisher):
+    order_id, _ = place(storefront)
     publisher.invoke(stream_event(orders_stream))
     bus.events()
     stack.client("dynamodb").update_item(
@@ -63,10 +64,10 @@ def test_updates_to_an_order_are_not_announced_again(api, stack, bus, orders_str
 
 
 def test_a_record_that_cannot_be_published_is_reported_alone_for_retry(
-    api, stack, bus, orders_stream, publisher, monkeypatch
+    storefront, stack, bus, orders_stream, publisher, monkeypatch
 ):
-    first, _ = place(api)
-    second, _ = place(api)
+    first, _ = place(storefront)
+    second, _ = place(storefront)
     event = stream_event(orders_stream)
     sequence_of = {
         r["dynamodb"]["NewImage"]["order_id"]["S"]: r["dynamodb"]["SequenceNumber"] for r in event["Records"]
@@ -87,12 +88,14 @@ def test_a_record_that_cannot_be_published_is_reported_alone_for_retry(
     assert [e["detail"]["order_id"] for e in bus.events()] == [first]
 
 
-def test_records_that_keep_failing_end_as_a_pointer_in_the_on_failure_queue(api, stack, local_lambda, monkeypatch):
+def test_records_that_keep_failing_end_as_a_pointer_in_the_on_failure_queue(
+    storefront, stack, local_lambda, monkeypatch
+):
     def refuse_everything(self, entries):
         return [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected by the test"} for _ in entries]
 
     monkeypatch.setattr(EventsBackend, "put_events", refuse_everything)
-    order_id, _ = place(api)
+    order_id, _ = place(storefront)
     retries = stack.resolve(stack.template.properties("PublishOrderEventsFunctionOrderInserted"))[
         "MaximumRetryAttempts"
     ]

@@ -1,0 +1,193 @@
+"""Identity and the two APIs in the transformed template: who may call what, as deployed."""
+
+import json
+
+import pytest
+
+STOREFRONT_ROUTES = {
+    ("get", "/products/{product_id}"): "NONE",
+    ("get", "/me"): "CustomerToken",
+    ("post", "/orders"): "CustomerToken",
+    ("get", "/orders"): "CustomerToken",
+    ("get", "/orders/{order_id}"): "CustomerToken",
+    ("get", "/openapi.json"): "NONE",
+    ("get", "/swagger"): "NONE",
+}
+BACK_OFFICE_ROUTES = {
+    ("post", "/users"): "StaffToken",
+    ("get", "/users/{user_id}"): "StaffToken",
+    ("put", "/inventory/{product_id}"): "StaffToken",
+    ("get", "/inventory/{product_id}"): "StaffToken",
+    ("get", "/orders"): "StaffToken",
+    ("get", "/orders/{order_id}"): "StaffToken",
+    ("get", "/openapi.json"): "NONE",
+    ("get", "/swagger"): "NONE",
+}
+
+
+def routes(sam_template, api):
+    paths = sam_template.properties(api)["Body"]["paths"]
+    return {(method, path): operation for path, methods in paths.items() for method, operation in methods.items()}
+
+
+def test_customers_sign_up_themselves_with_email_as_username_and_a_name(sam_template):
+    pool = sam_template.properties("UserPool")
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False
+    assert pool["UsernameAttributes"] == ["email"]
+    assert pool["UsernameConfiguration"] == {"CaseSensitive": False}
+    assert pool["AutoVerifiedAttributes"] == ["email"]
+    schema = {attribute["Name"]: attribute for attribute in pool["Schema"]}
+    assert schema["name"]["Required"] is True
+    assert schema["email"]["Required"] is True
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+
+
+def test_a_confirmed_sign_up_runs_the_profile_trigger_which_cognito_may_invoke(sam_template):
+    pool = sam_template.properties("UserPool")
+    assert pool["LambdaConfig"] == {"PostConfirmation": {"Fn::GetAtt": ["CreateProfileFunction", "Arn"]}}
+    permission = sam_template.properties("CreateProfileFunctionCognitoPermission")
+    assert permission["Principal"] == "cognito-idp.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+    assert permission["FunctionName"] == {"Ref": "CreateProfileFunction"}
+
+
+def test_one_public_app_client_with_password_srp_and_refresh_flows_reading_the_name(sam_template):
+    [client_id] = sam_template.of_type("AWS::Cognito::UserPoolClient")
+    client = sam_template.properties(client_id)
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+    # moto does not enforce these; AWS puts only readable attributes in the ID token.
+    assert {"email", "name"} <= set(client["ReadAttributes"])
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+
+
+def test_staff_are_the_group_named_staff(sam_template):
+    [group] = sam_template.of_type("AWS::Cognito::UserPoolGroup").values()
+    assert group["Properties"] == {
+        "GroupName": "staff",
+        "Description": group["Properties"]["Description"],
+        "UserPoolId": {"Ref": "UserPool"},
+    }
+
+
+def test_the_storefront_is_an_http_api_whose_jwt_authorizer_trusts_only_the_pool_and_its_client(sam_template):
+    body = sam_template.properties("StorefrontApi")["Body"]
+    authorizer = body["components"]["securitySchemes"]["CustomerToken"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "jwt"
+    assert authorizer["identitySource"] == "$request.header.Authorization"
+    assert authorizer["jwtConfiguration"] == {
+        "issuer": {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"},
+        "audience": [{"Ref": "UserPoolClient"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("api", "function", "expected"),
+    [
+        ("StorefrontApi", "StorefrontFunction", STOREFRONT_ROUTES),
+        ("BackOfficeApi", "BackOfficeFunction", BACK_OFFICE_ROUTES),
+    ],
+)
+def test_each_route_has_its_authorizer_and_reaches_its_api_function(sam_template, api, function, expected):
+    served = {route: operation for route, operation in routes(sam_template, api).items() if route[0] != "options"}
+    assert set(served) == set(expected)
+    for route, operation in served.items():
+        assert operation["security"] == [{expected[route]: []}], route
+        integration = operation["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy"
+        assert f"{function}.Arn" in json.dumps(integration["uri"]), route
+        if api == "StorefrontApi":
+            assert integration["payloadFormatVersion"] == "2.0"
+
+
+def test_the_back_office_authorizer_is_the_pools_and_preflights_need_no_token(sam_template):
+    body = sam_template.properties("BackOfficeApi")["Body"]
+    scheme = body["securityDefinitions"]["StaffToken"]
+    assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert scheme["x-amazon-apigateway-authorizer"]["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
+    assert scheme["name"] == "Authorization"
+    preflights = [
+        operation for (method, _), operation in routes(sam_template, "BackOfficeApi").items() if method == "options"
+    ]
+    assert preflights
+    assert all("security" not in operation for operation in preflights)
+
+
+def test_the_back_office_gateway_errors_are_json_with_cors_headers(sam_template):
+    responses = sam_template.properties("BackOfficeApi")["Body"]["x-amazon-apigateway-gateway-responses"]
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        response = responses[kind]
+        assert response["responseTemplates"] == {"application/json": '{"message": $context.error.messageString}'}
+        origin = response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
+        assert origin == {"Fn::Sub": "'${CorsAllowOrigin}'"}
+
+
+def test_the_storefront_answers_preflights_for_the_configured_origins(sam_template):
+    cors = sam_template.properties("StorefrontApi")["Body"]["x-amazon-apigateway-cors"]
+    assert cors["allowOrigins"] == [{"Ref": "CorsAllowOrigin"}] or cors["allowOrigins"] == ["*"]
+    assert {"Authorization", "Content-Type", "Idempotency-Key"} <= set(cors["allowHeaders"])
+
+
+def test_both_apis_are_throttled_and_access_logged_to_log_groups_with_retention(sam_template):
+    storefront = sam_template.properties("StorefrontApiApiGatewayDefaultStage")
+    back_office = sam_template.properties("BackOfficeApiStage")
+    assert storefront["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Fn::If": ["IsProd", 200, 50]}
+    assert storefront["DefaultRouteSettings"]["ThrottlingBurstLimit"] == {"Fn::If": ["IsProd", 400, 100]}
+    [settings] = back_office["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == {"Fn::If": ["IsProd", 100, 25]}
+    assert settings["ThrottlingBurstLimit"] == {"Fn::If": ["IsProd", 200, 50]}
+    assert back_office["TracingEnabled"] is True
+    for log in (storefront["AccessLogSettings"], back_office["AccessLogSetting"]):
+        log_group = log["DestinationArn"]["Fn::GetAtt"][0]
+        assert sam_template.properties(log_group)["RetentionInDays"] == {"Fn::If": ["IsProd", 90, 14]}
+        assert json.loads(log["Format"].replace("\n", ""))["caller"] == "$context.authorizer.claims.sub"
+
+
+def test_lists_are_queries_on_indexes_projected_whole(sam_template):
+    indexes = {index["IndexName"]: index for index in sam_template.properties("OrdersTable")["GlobalSecondaryIndexes"]}
+    keys = {name: [key["AttributeName"] for key in index["KeySchema"]] for name, index in indexes.items()}
+    assert keys == {
+        "by-customer": ["user_id", "created_at"],
+        "by-status": ["status", "created_at"],
+        "by-creation": ["listing", "created_at"],
+    }
+    assert all(index["Projection"] == {"ProjectionType": "ALL"} for index in indexes.values())
+
+
+def test_the_api_functions_may_query_only_their_own_indexes(sam_template):
+    def queried(role):
+        statements = [s for p in sam_template.properties(role)["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        return [s["Resource"] for s in statements if s["Action"] == "dynamodb:Query"]
+
+    assert queried("StorefrontFunctionRole") == [{"Fn::Sub": "${OrdersTable.Arn}/index/by-customer"}]
+    assert queried("BackOfficeFunctionRole") == [
+        [{"Fn::Sub": "${OrdersTable.Arn}/index/by-status"}, {"Fn::Sub": "${OrdersTable.Arn}/index/by-creation"}]
+    ]
+
+
+def test_both_apis_alarm_on_5xx_rate_and_p99_latency(sam_template):
+    alarms = [alarm["Properties"] for alarm in sam_template.of_type("AWS::CloudWatch::Alarm").values()]
+    api_alarms = {
+        (alarm["MetricName"], json.dumps(alarm["Dimensions"][0]["Value"])): alarm
+        for alarm in alarms
+        if alarm["Namespace"] == "AWS/ApiGateway"
+    }
+    storefront = json.dumps({"Ref": "StorefrontApi"})
+    back_office = json.dumps({"Fn::Sub": "${AWS::StackName}-back-office"})
+    assert api_alarms[("5xx", storefront)]["Threshold"] == 0.01
+    assert api_alarms[("5XXError", back_office)]["Threshold"] == 0.01
+    assert api_alarms[("Latency", storefront)]["ExtendedStatistic"] == "p99"
+    assert api_alarms[("Latency", back_office)]["ExtendedStatistic"] == "p99"
+    for alarm in api_alarms.values():
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_outputs_name_both_apis_and_the_user_pool(sam_template):
+    outputs = sam_template.outputs
+    assert {"StorefrontApiUrl", "BackOfficeApiUrl", "UserPoolId", "UserPoolClientId"} <= set(outputs)
+    assert "${StorefrontApi}" in outputs["StorefrontApiUrl"]["Value"]["Fn::Sub"]
+    assert outputs["BackOfficeApiUrl"]["Value"]["Fn::Sub"].endswith("/${Stage}")
