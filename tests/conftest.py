@@ -31,8 +31,8 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 
 from local_stack.adapter import moto_runs_local_functions
-from local_stack.deploy import FunctionSpec, Stack, deploy
-from local_stack.functions import FunctionInstance
+from local_stack.deploy import Stack, deploy
+from local_stack.functions import FunctionInstance, FunctionSpec
 from local_stack.runtime import LocalLambda
 from local_stack.template import SamTemplate, load
 from support.api import ApiClient, id_token_claims, route_templates

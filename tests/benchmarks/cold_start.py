@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local_stack.deploy import FunctionSpec
+from local_stack.functions import FunctionSpec
 from local_stack.template import PROJECT_ROOT
 
 RUNTIME_VENV = PROJECT_ROOT / ".aws-sam" / "bench-runtime"

@@ -1,5 +1,6 @@
 """One local stack (`python -m local_stack`, as `make dev` starts it) for the e2e suite, driven over HTTP."""
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -41,3 +42,22 @@ def eventually(check, timeout=20.0, interval=0.1):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def notify_failures(stack, timeout=60.0):
+    """Place an order and return it with what the failing NotifyFunction left after its retries:
+    the bare event from its DLQ and the invocation record from the on-failure queue."""
+    staff = stack.token("grace@example.com", "Grace", staff=True)
+    customer = stack.token("ada@example.com", "Ada")
+    stack.back_office("PUT", "/inventory/gadget", staff, json={"quantity": 5, "price": 1})
+    body = {"items": [{"product_id": "gadget", "quantity": 1}], "payment_method": "pm_card_visa"}
+    order_id = stack.storefront("POST", "/orders", customer, json=body).json()["order_id"]
+    sqs = stack.client("sqs")
+
+    def received(queue_logical_id):
+        url = sqs.get_queue_url(QueueName=f"orders-local-{queue_logical_id}")["QueueUrl"]
+        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages")
+
+    [dead_letter] = eventually(lambda: received("NotifyDLQ"), timeout=timeout)
+    [failure] = eventually(lambda: received("AsyncFailuresQueue"), timeout=timeout)
+    return order_id, json.loads(dead_letter["Body"]), json.loads(failure["Body"]), customer

@@ -1,10 +1,8 @@
 """The local stack is made from the template it is given: change a copy of the template, or of the
 code, and the running application follows (routes, environment, failures, edits without a restart)."""
 
-import json
-
 import pytest
-from e2e.conftest import copy_project, eventually
+from e2e.conftest import copy_project, eventually, notify_failures
 
 from support.local_process import LocalStackProcess
 
@@ -48,27 +46,9 @@ def test_a_renamed_route_is_served_where_the_template_now_says(changed):
 
 
 def test_a_function_that_fails_ends_with_the_original_event_in_its_dlq_and_on_failure_queue(changed):
-    staff = changed.token("grace@example.com", "Grace", staff=True)
-    customer = changed.token("ada@example.com", "Ada")
-    changed.back_office("PUT", "/inventory/gadget", staff, json={"quantity": 5, "price": 1})
-    order = changed.storefront(
-        "POST",
-        "/orders",
-        customer,
-        json={"items": [{"product_id": "gadget", "quantity": 1}], "payment_method": "pm_card_visa"},
-    )
-    order_id = order.json()["order_id"]
-    sqs = changed.client("sqs")
+    order_id, dead_letter, record, customer = notify_failures(changed)
 
-    def received(queue_logical_id):
-        url = sqs.get_queue_url(QueueName=f"orders-local-{queue_logical_id}")["QueueUrl"]
-        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages")
-
-    [dead_letter] = eventually(lambda: received("NotifyDLQ"), timeout=30)
-    [failure] = eventually(lambda: received("AsyncFailuresQueue"), timeout=30)
-
-    assert json.loads(dead_letter["Body"])["detail"]["order_id"] == order_id
-    record = json.loads(failure["Body"])
+    assert dead_letter["detail"]["order_id"] == order_id
     assert record["requestPayload"]["detail"]["order_id"] == order_id
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert "NOTIFY_TOPIC" not in record["responsePayload"]["errorMessage"]

@@ -33,7 +33,9 @@ def place(local, token, lines, key=None):
     return local.storefront("POST", "/orders", token, json=body, headers={"Idempotency-Key": key} if key else {})
 
 
-def final(local, token, order_id, timeout=30.0):
+def final(local, token, order_id, timeout=90.0):
+    """The order once terminal (generous: a first order starts each function's first instance)."""
+
     def terminal():
         order = local.storefront("GET", f"/orders/{order_id}", token).json()
         return order if order["status"] in TERMINAL else None
@@ -216,3 +218,26 @@ def test_business_outcomes_leave_one_line_per_execution_and_no_traceback(local, 
 
     assert len(eventually(reported, timeout=5)) == 1
     assert "Traceback" not in local.log()
+
+
+def test_concurrent_duplicates_of_one_request_see_the_409_that_aws_gives(local, staff):
+    """Instances run concurrently: while the first request holds the Idempotency-Key, the others
+    are told it is in progress; none creates a second order."""
+    racer = local.token("racer@example.com", "Racer")
+    product_id = new_product(local, staff, 100)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        # Warm instances first, as under steady traffic (a first request also sets up idempotency).
+        warm_up = set(pool.map(lambda _: place(local, racer, {product_id: 1}, key="warm-up").status_code, range(50)))
+        assert warm_up <= {202, 409}
+        responses = list(pool.map(lambda _: place(local, racer, {product_id: 1}, key="one-click"), range(50)))
+
+    statuses = [response.status_code for response in responses]
+    assert set(statuses) <= {202, 409}
+    assert statuses.count(409) >= 1
+    assert {response.json()["order_id"] for response in responses if response.status_code == 202} == {
+        responses[statuses.index(202)].json()["order_id"]
+    }
+    conflict = responses[statuses.index(409)].json()
+    assert conflict == {"message": "a request with this Idempotency-Key is still in progress"}
+    listed = local.storefront("GET", "/orders?limit=100", racer).json()["items"]
+    assert len(listed) == 2  # one order for each key

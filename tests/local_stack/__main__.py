@@ -12,7 +12,8 @@ import os
 import signal
 from pathlib import Path
 
-from local_stack.server import APIS, describe, local_stack, outputs, sam_local_env_vars, say
+from local_stack.logs import say
+from local_stack.server import APIS, describe, local_stack, outputs, sam_local_env_vars
 from local_stack.template import PROJECT_ROOT, TEMPLATE
 
 OUTPUTS_FILE = PROJECT_ROOT / ".aws-sam" / "local-outputs.json"

@@ -13,11 +13,11 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import boto3
 
+from local_stack.functions import FunctionSpec
 from local_stack.intrinsics import Intrinsics, UnresolvedReferenceError
 from local_stack.template import REGION, SamTemplate
 
@@ -28,21 +28,6 @@ PSEUDO_PARAMETERS = {
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
 }
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One Lambda function as deployed: what the local runtime needs to run it."""
-
-    logical_id: str
-    name: str
-    arn: str
-    handler: str
-    code_dir: Path
-    layer_dirs: tuple[Path, ...]
-    environment: dict[str, str]
-    timeout: int
-    memory_size: int
 
 
 @dataclass
@@ -104,6 +89,11 @@ class Stack:
                 },
                 timeout=int(properties.get("Timeout", 3)),
                 memory_size=int(properties.get("MemorySize", 128)),
+                reserved_concurrency=(
+                    int(properties["ReservedConcurrentExecutions"])
+                    if "ReservedConcurrentExecutions" in properties
+                    else None
+                ),
             )
         return specs
 

@@ -19,10 +19,26 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
-from local_stack.deploy import FunctionSpec
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function as deployed: what the local runtime needs to run it."""
+
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    code_dir: Path
+    layer_dirs: tuple[Path, ...]
+    environment: dict[str, str]
+    timeout: int
+    memory_size: int
+    reserved_concurrency: int | None = None
+
 
 _TURN = threading.RLock()
 
@@ -77,6 +93,19 @@ class FunctionError(Exception):
         return {"errorType": self.error_type, "errorMessage": self.message, "stackTrace": self.trace}
 
 
+class Throttled(FunctionError):  # noqa: N818 - what Lambda calls it
+    """No instance may run: the function's reserved concurrency is in use (Lambda's 429)."""
+
+    def __init__(self, function: str) -> None:
+        super().__init__("TooManyRequestsException", f"Rate Exceeded. ({function}: reserved concurrency in use)", [])
+
+
+class Invocable(Protocol):
+    """What runs a function: an instance in this process, or a pool of worker processes."""
+
+    def invoke(self, event: Any, timeout: float | None = None) -> Any: ...
+
+
 class FunctionInstance:
     def __init__(self, spec: FunctionSpec, base_environment: dict[str, str] | None = None) -> None:
         self.spec = spec
@@ -115,6 +144,14 @@ class FunctionInstance:
             except Exception as error:
                 trace = traceback.format_exception(error)
                 raise FunctionError(type(error).__name__, str(error), trace) from error
+
+    def initialize(self) -> None:
+        """Lambda's init phase: import the handler module now (raises FunctionError)."""
+        with _TURN, self._activated():
+            try:
+                self._load()
+            except Exception as error:
+                raise FunctionError(type(error).__name__, str(error), traceback.format_exception(error)) from error
 
     def _load(self) -> None:
         for name in list(self._modules):

@@ -30,6 +30,19 @@ UNAUTHORIZED = {
     "headers": {"Content-Type": "application/json"},
     "body": json.dumps({"message": "Unauthorized"}),
 }
+
+
+def integration_failure(http_api: bool) -> dict[str, Any]:
+    """What API Gateway answers when the function fails (an error, a timeout, a crash, a throttle):
+    SAM CLI answers 500 for both kinds of API."""
+    status, message = (500, "Internal Server Error") if http_api else (502, "Internal server error")
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"message": message}),
+    }
+
+
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 

@@ -13,15 +13,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from local_stack.deploy import FunctionSpec, Stack
-from local_stack.functions import FunctionError, FunctionInstance, acting_as
+from local_stack.deploy import Stack
+from local_stack.functions import FunctionError, FunctionInstance, FunctionSpec, Invocable, Throttled, acting_as
 from local_stack.streams import StreamReader, lambda_event
 
 ASYNC_RETRIES_DEFAULT = 2  # Lambda's default for asynchronous invocations
+THROTTLED_RETRY_SECONDS = 0.2
 
 
 @dataclass
@@ -40,9 +42,7 @@ class AsyncConfig:
 
 
 class LocalLambda:
-    def __init__(
-        self, stack: Stack, instance_for: Callable[[FunctionSpec], FunctionInstance] = FunctionInstance
-    ) -> None:
+    def __init__(self, stack: Stack, instance_for: Callable[[FunctionSpec], Invocable] = FunctionInstance) -> None:
         self.stack = stack
         self.instances = {logical_id: instance_for(spec) for logical_id, spec in stack.functions.items()}
         self.pending: queue.Queue[AsyncInvocation] = queue.Queue()
@@ -58,21 +58,27 @@ class LocalLambda:
         """Event: queued, like Lambda's internal queue, and run by `run_pending` or a worker."""
         self.pending.put(AsyncInvocation(self.stack.function_named(name_or_arn), event))
 
-    def run_pending(self) -> int:
-        """Run queued asynchronous invocations (and their retries) until none is left."""
+    def run_pending(self, run: Callable[[AsyncInvocation], Any] | None = None) -> int:
+        """Run queued asynchronous invocations (and their retries) until none is left; `run` may
+        hand each one to another thread."""
         count = 0
         while True:
             try:
                 invocation = self.pending.get_nowait()
             except queue.Empty:
                 return count
-            self._attempt(invocation)
+            (run or self._attempt)(invocation)
             count += 1
 
     def _attempt(self, invocation: AsyncInvocation) -> None:
         invocation.attempts += 1
         try:
             self.instances[invocation.function.logical_id].invoke(invocation.event)
+        except Throttled:
+            # Lambda keeps a throttled event on its queue (up to six hours): not an attempt.
+            invocation.attempts -= 1
+            time.sleep(THROTTLED_RETRY_SECONDS)
+            self.pending.put(invocation)
         except FunctionError as error:
             config = self._configs[invocation.function.logical_id]
             if invocation.attempts <= config.max_retries:
@@ -128,13 +134,24 @@ class LocalLambda:
                 return
         raise TimeoutError("the local stack did not settle")
 
-    def start_workers(self, stop: threading.Event, poll_interval: float = 0.1) -> list[threading.Thread]:
-        """Background delivery for a long-running local stack (`make dev`)."""
+    def start_workers(
+        self, stop: threading.Event, poll_interval: float = 0.1, concurrency: int = 32
+    ) -> list[threading.Thread]:
+        """Background delivery for a long-running local stack (`make dev`): asynchronous invocations
+        run concurrently (as many as `concurrency`), event sources are polled in order."""
+        running = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="lambda-async")
+
+        def attempt(invocation: AsyncInvocation) -> None:
+            try:
+                self._attempt(invocation)
+            except Exception:
+                logging.getLogger("local_stack").exception("asynchronous invocation failed")
 
         def loop() -> None:
             while not stop.is_set():
                 try:
-                    delivered = self.run_pending() + self.poll_sources()
+                    delivered = self.run_pending(lambda invocation: running.submit(attempt, invocation))
+                    delivered += self.poll_sources()
                 except Exception:
                     logging.getLogger("local_stack").exception("delivery failed")
                     delivered = 0

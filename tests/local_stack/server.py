@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import boto3
 from moto import mock_aws
@@ -39,47 +39,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
-from local_stack.functions import FunctionError, running
-from local_stack.gateway import UNAUTHORIZED, ApiAuthorizers, UnauthorizedRequest
+from local_stack.functions import FunctionError
+from local_stack.gateway import UNAUTHORIZED, ApiAuthorizers, UnauthorizedRequest, integration_failure
+from local_stack.logs import FunctionLogs, say, terminal
 from local_stack.runtime import LocalLambda
 from local_stack.template import REGION, TEMPLATE, load
-
-_print_lock = threading.Lock()
-
-
-def say(line: str, out: TextIO | None = None) -> None:
-    with _print_lock:
-        print(line, file=out or _terminal(), flush=True)
-
-
-def _terminal() -> TextIO:
-    return sys.__stdout__ or sys.stdout
-
-
-class FunctionLogs(io.TextIOBase):
-    """Standard output of the process: a line written while a function's code runs on this thread
-    is prefixed with the function's name (Lambda would put it in that function's log stream)."""
-
-    def __init__(self, terminal: TextIO) -> None:
-        self.terminal = terminal
-        self._partial = threading.local()
-
-    def write(self, text: str) -> int:
-        function = getattr(running, "function", None)
-        if function is None:
-            self.terminal.write(text)
-            return len(text)
-        buffered = getattr(self._partial, "text", "") + text
-        *lines, self._partial.text = buffered.split("\n")
-        for line in lines:
-            say(f"[{function}] {line}")
-        return len(text)
-
-    def flush(self) -> None:
-        self.terminal.flush()
-
-    def writable(self) -> bool:
-        return True
+from local_stack.workers import FunctionPool
 
 
 class ApiLambdaRunner:
@@ -103,7 +68,8 @@ class ApiLambdaRunner:
         except UnauthorizedRequest as refusal:
             result, status = UNAUTHORIZED, f"401 ({refusal})"
         except FunctionError as error:
-            result, status = error.payload(), f"502 ({error.error_type})"
+            result = integration_failure(self.authorizers.http_api)
+            status = f"{result['statusCode']} ({error.error_type})"
         elapsed = (time.monotonic() - started) * 1000
         method = request.get("httpMethod") or request.get("requestContext", {}).get("http", {}).get("method")
         path = request.get("path") or request.get("rawPath") or ""
@@ -181,6 +147,7 @@ class LocalStack:
     apis: dict[str, ServedApi]
     stack: Stack
     aws_endpoint: str  # the moto server, for the AWS CLI, token requests and `sam local` containers
+    aws_host: str = "127.0.0.1"  # the address moto's server listens on
 
     def serve(self) -> None:
         """Start answering on every API's port (each on its own thread)."""
@@ -214,7 +181,7 @@ def local_stack(
         os.environ.pop(name, None)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call would drown the rest
     logging.getLogger("samcli").setLevel(logging.ERROR)  # "authorizer not found": enforced here instead
-    sys.stdout = FunctionLogs(_terminal())
+    sys.stdout = FunctionLogs(terminal())
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     stop = threading.Event()
     with ExitStack() as cleanup:
@@ -225,7 +192,9 @@ def local_stack(
         cleanup.callback(stop.set)
         stack = deploy(load(template_path), boto3.session.Session(region_name=REGION))
 
-        runtime = LocalLambda(stack)
+        # Each function's instances are worker processes; their clients reach moto over HTTP.
+        worker_environment = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}"}
+        runtime = LocalLambda(stack, lambda spec: FunctionPool(spec, worker_environment, spec.reserved_concurrency))
         cleanup.enter_context(moto_runs_local_functions(runtime))
         runtime.start_workers(stop)
         reporter = ExecutionReporter(stack)
@@ -243,7 +212,7 @@ def local_stack(
             server = make_server(host, port, TextBodies(service._app), threaded=True)
             cleanup.callback(server.server_close)
             apis[logical_id] = ServedApi(logical_id, f"http://{host}:{server.server_port}", service, server)
-        yield LocalStack(apis, stack, f"http://127.0.0.1:{moto_port}")
+        yield LocalStack(apis, stack, f"http://127.0.0.1:{moto_port}", moto_host)
 
 
 def only_api(template: dict[str, Any], keep: str) -> dict[str, Any]:
@@ -290,6 +259,11 @@ def describe(local: LocalStack) -> list[str]:
             methods = ",".join(method for method in route.methods if method != "OPTIONS")
             lines.append(f"  {methods:<6} {api.url}{route.path}")
     lines.append(f"AWS (moto): {local.aws_endpoint}  e.g. aws --endpoint-url {local.aws_endpoint} sqs list-queues")
+    if local.aws_host != "127.0.0.1":
+        port = local.aws_endpoint.rsplit(":", 1)[1]
+        lines.append(
+            f"  listening on {local.aws_host}:{port}; from a `sam local` container: http://host.docker.internal:{port}"
+        )
     lines.append(
         "Auth: both APIs check ID tokens of the local user pool, as API Gateway does. A token: "
         "make token EMAIL=you@example.com [STAFF=1]"

@@ -90,10 +90,10 @@ class LocalStackProcess:
             self._log.flush()
         return self.log_file.read_text()
 
-    def stop(self, timeout: float = 15) -> int:
-        """Ctrl-C, as a user would; the exit code (raises if it does not stop in time)."""
+    def stop(self, timeout: float = 15, how: signal.Signals = signal.SIGINT) -> int:
+        """Ctrl-C (or `how`), as a user would; the exit code (raises if it does not stop in time)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(how)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:

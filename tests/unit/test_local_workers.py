@@ -1,0 +1,159 @@
+"""make dev's execution environments (local_stack/workers.py): one process per warm instance,
+concurrent instances up to the function's limit, Lambda's timeout and crash semantics."""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from local_stack.functions import FunctionError, FunctionSpec, Throttled
+from local_stack.workers import FunctionPool
+
+HANDLERS = """
+import os
+import sys
+import time
+
+time.sleep(float(os.environ.get("INIT_SECONDS", "0")))  # the init phase
+
+
+def lambda_handler(event, context):
+    if event.get("exit"):
+        os._exit(event["exit"])
+    if event.get("sys_exit"):
+        sys.exit(event["sys_exit"])
+    time.sleep(event.get("sleep", 0))
+    if event.get("raise"):
+        raise ValueError(event["raise"])
+    return {"pid": os.getpid(), "remaining_ms": context.get_remaining_time_in_millis(), "env": os.environ["GREETING"]}
+"""
+
+
+@pytest.fixture
+def spec(tmp_path):
+    (tmp_path / "app.py").write_text(HANDLERS)
+
+    def make(timeout=1, reserved=None, **environment):
+        return FunctionSpec(
+            logical_id="ProbeFunction",
+            name="orders-local-ProbeFunction",
+            arn="arn:aws:lambda:us-east-1:123456789012:function:orders-local-ProbeFunction",
+            handler="app.lambda_handler",
+            code_dir=tmp_path,
+            layer_dirs=(),
+            environment={"GREETING": "hello", **environment},
+            timeout=timeout,
+            memory_size=128,
+            reserved_concurrency=reserved,
+        )
+
+    return make
+
+
+@pytest.fixture
+def pools():
+    made = []
+
+    def make(spec):
+        pool = FunctionPool(spec, dict(os.environ), spec.reserved_concurrency)
+        made.append(pool)
+        return pool
+
+    yield make
+    for pool in made:
+        pool.stop()
+
+
+def test_a_warm_instance_is_its_own_process_with_the_functions_environment(spec, pools):
+    pool = pools(spec())
+
+    first, second = pool.invoke({}), pool.invoke({})
+
+    assert first["pid"] == second["pid"] != os.getpid()
+    assert first["env"] == "hello"
+    assert 0 < first["remaining_ms"] <= 1000
+
+
+def test_concurrent_invocations_run_in_as_many_instances(spec, pools):
+    pool = pools(spec(timeout=5))
+
+    with ThreadPoolExecutor(max_workers=3) as callers:
+        answers = list(callers.map(lambda _: pool.invoke({"sleep": 0.5}), range(3)))
+
+    assert len({answer["pid"] for answer in answers}) == 3
+
+
+def test_a_handler_past_its_timeout_is_stopped_and_reported_as_lambda_does(spec, pools):
+    pool = pools(spec(timeout=1))
+    before = pool.invoke({})["pid"]
+
+    with pytest.raises(FunctionError) as timed_out:
+        pool.invoke({"sleep": 30})
+
+    assert timed_out.value.error_type == "Sandbox.Timedout"
+    assert timed_out.value.message.endswith("Task timed out after 1.00 seconds")
+    after = pool.invoke({})["pid"]
+    assert after != before  # that instance is gone; a fresh one serves the next invocation
+
+
+def test_the_init_phase_does_not_count_against_the_timeout(spec, pools):
+    pool = pools(spec(timeout=1, INIT_SECONDS="1.5"))
+
+    assert pool.invoke({})["env"] == "hello"
+
+
+@pytest.mark.parametrize("crash", [{"exit": 3}, {"sys_exit": 4}])
+def test_a_crashing_handler_costs_its_instance_not_the_function(spec, pools, crash):
+    pool = pools(spec())
+
+    with pytest.raises(FunctionError) as crashed:
+        pool.invoke(crash)
+
+    assert crashed.value.error_type == "Runtime.ExitError"
+    assert f"exit status {crash.get('exit') or crash.get('sys_exit')}" in crashed.value.message
+    assert pool.invoke({})["env"] == "hello"
+
+
+def test_a_handlers_error_keeps_the_instance_warm(spec, pools):
+    pool = pools(spec())
+    before = pool.invoke({})["pid"]
+
+    with pytest.raises(FunctionError) as failed:
+        pool.invoke({"raise": "no such order"})
+
+    assert (failed.value.error_type, failed.value.message) == ("ValueError", "no such order")
+    assert pool.invoke({})["pid"] == before
+
+
+def test_reserved_concurrency_throttles_what_is_beyond_it(spec, pools):
+    pool = pools(spec(timeout=5, reserved=1))
+    started = threading.Event()
+    busy = threading.Thread(target=lambda: (started.set(), pool.invoke({"sleep": 1.5})))
+    pool.invoke({})  # one warm instance: the busy call below takes it at once
+    busy.start()
+    started.wait()
+
+    try:
+        outcomes = []
+        for _ in range(50):  # until the busy call holds the only instance
+            try:
+                outcomes.append(pool.invoke({})["pid"])
+            except Throttled as throttled:
+                outcomes.append(throttled.error_type)
+                break
+    finally:
+        busy.join()
+
+    assert outcomes[-1] == "TooManyRequestsException"
+
+
+def test_without_a_reservation_what_is_beyond_the_limit_waits(spec, pools):
+    function = spec(timeout=5)
+    pool = pools(function)
+    pool.limit = 1
+
+    with ThreadPoolExecutor(max_workers=2) as callers:
+        answers = list(callers.map(lambda _: pool.invoke({"sleep": 0.3}), range(2)))
+
+    assert answers[0]["pid"] == answers[1]["pid"]  # one instance, taken in turn, none refused
