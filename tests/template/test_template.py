@@ -68,12 +68,13 @@ def test_sam_validate_passes_offline(arguments):
 
 
 def test_functions_run_python_313_on_arm64_with_active_tracing(sam_template):
+    assert sam_template.parameters["Architecture"] == "arm64"
     functions = sam_template.of_type("AWS::Lambda::Function")
     assert functions
     for name, function in functions.items():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.13", name
-        assert properties["Architectures"] == ["arm64"], name
+        assert properties["Architectures"] == [{"Ref": "Architecture"}], name
         assert properties["TracingConfig"] == {"Mode": "Active"}, name
         assert len(properties["Layers"]) == 2, name
 
