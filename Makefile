@@ -82,7 +82,7 @@ token: install ## Print an ID token of the running `make dev`: make token EMAIL=
 	@PYTHONPATH=tests $(BIN)/python -m local_stack.token "$(EMAIL)" --name "$(or $(NAME),Local Customer)" $(if $(STAFF),--staff)
 
 fuzz: install ## schemathesis against a fresh local stack: both APIs, all checks, FUZZ_EXAMPLES per operation
-	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),300) $(BIN)/pytest -p no:randomly tests/e2e/test_fuzz.py -v
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),300) $(BIN)/pytest -p no:randomly tests/e2e/test_fuzz.py -v -s
 
 lock: install ## Re-pin requirements/dev.txt and the dependencies layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt
