@@ -25,14 +25,21 @@ class ApiResponse:
 
 def id_token_claims(user_id: str, email: str, name: str = "Ada", groups: tuple[str, ...] = ()) -> dict[str, Any]:
     """The claims of a Cognito ID token, as the authorizers verify and pass them on."""
+    claims = {"email": email, "name": name, "cognito:username": user_id, "aud": "local-client"}
+    return _token_claims("id", user_id, groups) | claims
+
+
+def access_token_claims(user_id: str, groups: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The claims of a Cognito access token of the same pool: verified, but not an ID token."""
+    claims = {"client_id": "local-client", "username": user_id, "scope": "aws.cognito.signin.user.admin"}
+    return _token_claims("access", user_id, groups) | claims
+
+
+def _token_claims(token_use: str, user_id: str, groups: tuple[str, ...]) -> dict[str, Any]:
     claims: dict[str, Any] = {
         "sub": user_id,
-        "email": email,
-        "name": name,
-        "token_use": "id",
-        "cognito:username": user_id,
+        "token_use": token_use,
         "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_local",
-        "aud": "local-client",
     }
     if groups:
         claims["cognito:groups"] = list(groups)
