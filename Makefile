@@ -36,7 +36,7 @@ lint: install ## ruff (lint and format check) and mypy
 	$(MAKE) --no-print-directory typecheck
 
 typecheck: install
-	MYPYPATH=layers/common $(BIN)/mypy -p orders_domain
+	MYPYPATH=layers/common $(BIN)/mypy -p orders_domain -p local_stack
 	@for dir in $(FUNCTION_DIRS); do \
 		echo "mypy $$dir"; (cd $$dir && MYPYPATH=$(CURDIR)/layers/common $(abspath $(BIN))/mypy --config-file $(CURDIR)/pyproject.toml .) || exit 1; \
 	done
@@ -62,7 +62,7 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt $(VENV)/.installed
 
 scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: .checkov.yaml, resource Metadata)
 	mkdir -p .aws-sam
-	PYTHONPATH=tests $(BIN)/python -m local_stack.template .aws-sam/transformed-template.json
+	$(BIN)/python -m local_stack.template .aws-sam/transformed-template.json
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam/transformed-template.json
 
 test: lint validate scan ## Lint, template checks and scans, and the whole test suite
@@ -75,11 +75,11 @@ bench: install ## Cold start, AWS requests per call, workflow states, local late
 	PYTHONPATH=tests $(BIN)/python -m benchmarks
 
 dev: install ## Run the whole application locally: storefront :3000 (PORT), back office :3001 (ADMIN_PORT)
-	PYTHONPATH=tests $(BIN)/python -m local_stack
+	$(BIN)/python -m local_stack
 
 token: install ## Print an ID token of the running `make dev`: make token EMAIL=you@example.com [STAFF=1] [NAME=...]
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=you@example.com [STAFF=1]"; exit 2; }
-	@PYTHONPATH=tests $(BIN)/python -m local_stack.token "$(EMAIL)" --name "$(or $(NAME),Local Customer)" $(if $(STAFF),--staff)
+	@$(BIN)/python -m local_stack.token "$(EMAIL)" --name "$(or $(NAME),Local Customer)" $(if $(STAFF),--staff)
 
 fuzz: install ## schemathesis against a fresh local stack: both APIs, all checks, FUZZ_EXAMPLES per operation
 	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),300) $(BIN)/pytest -p no:randomly tests/e2e/test_fuzz.py -v -s

@@ -34,7 +34,7 @@ class LocalStackProcess:
             arguments += ["--template", str(template)]
         environment = {
             **os.environ,
-            "PYTHONPATH": str(PROJECT_ROOT / "tests"),
+            "PYTHONPATH": str(PROJECT_ROOT),
             "PORT": str(self.port),
             "ADMIN_PORT": str(self.admin_port),
             "MOTO_PORT": str(self.moto_port),

@@ -12,7 +12,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 REGION = "us-east-1"
 
@@ -42,7 +42,7 @@ class SamTemplate:
     def local_path(self, s3_location: Any) -> Path:
         """The local folder or file behind a placeholder S3 location written by `load`."""
         if isinstance(s3_location, dict):  # functions and layers say S3Key, state machines Key
-            key = s3_location.get("S3Key") or s3_location["Key"]
+            key = str(s3_location.get("S3Key") or s3_location["Key"])
         else:
             key = str(s3_location).split("/", 3)[3]
         return self.path.parent / key

@@ -54,7 +54,7 @@ class StreamReader:
         """Lambda's filter criteria use EventBridge's pattern syntax: moto's matcher applies it."""
         if not self.filters:
             return True
-        return any(EventPattern.load(f["Pattern"]).matches_event(record) for f in self.filters)
+        return any(EventPattern.load(f["Pattern"]).matches_event(record) for f in self.filters)  # type: ignore[arg-type]
 
 
 def lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -66,7 +66,7 @@ class Stack:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self.session.client(service, region_name=REGION)
+            self._clients[service] = self.session.client(service, region_name=REGION)  # type: ignore[call-overload]
         return self._clients[service]
 
     @cached_property
