@@ -2,8 +2,9 @@
 
 The storefront API on HOST:PORT (default 127.0.0.1:3000), the back office on HOST:ADMIN_PORT (3001),
 the AWS endpoint (moto) on MOTO_HOST:MOTO_PORT (127.0.0.1 and a free port). Once all of them accept
-requests it writes the resolved outputs (.aws-sam/local-outputs.json; removed on exit) and
-.aws-sam/local-env-vars.json for `sam local start-api --env-vars` (Docker) against the same AWS endpoint.
+requests and the demo data is made (local_stack/demo.py), it writes the resolved outputs
+(.aws-sam/local-outputs.json; removed on exit) and .aws-sam/local-env-vars.json for
+`sam local start-api/invoke --env-vars` (Docker) against the same AWS endpoint.
 """
 
 import argparse
@@ -12,11 +13,11 @@ import os
 import signal
 from pathlib import Path
 
+from local_stack import demo
 from local_stack.logs import say
 from local_stack.server import APIS, describe, local_stack, outputs, sam_local_env_vars
-from local_stack.template import PROJECT_ROOT, TEMPLATE
+from local_stack.template import OUTPUTS_FILE, PROJECT_ROOT, TEMPLATE
 
-OUTPUTS_FILE = PROJECT_ROOT / ".aws-sam" / "local-outputs.json"
 ENV_VARS_FILE = PROJECT_ROOT / ".aws-sam" / "local-env-vars.json"
 
 
@@ -34,9 +35,11 @@ def main() -> None:
         ENV_VARS_FILE.parent.mkdir(exist_ok=True)
         ENV_VARS_FILE.write_text(json.dumps(sam_local_env_vars(local.stack, docker_endpoint), indent=2))
         local.serve()
+        resolved = outputs(local)
+        demo_data = demo.seed(resolved)
         outputs_file: Path = arguments.outputs_file
         outputs_file.parent.mkdir(parents=True, exist_ok=True)
-        outputs_file.write_text(json.dumps(outputs(local), indent=2))
+        outputs_file.write_text(json.dumps(resolved, indent=2))
 
         def stop(signal_number: int, frame: object) -> None:
             """Ctrl-C or SIGTERM: everything runs in this one process, so ending it ends the APIs,
@@ -47,7 +50,7 @@ def main() -> None:
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        for line in describe(local):
+        for line in [*describe(local), *demo_data]:
             say(line)
         while True:
             signal.pause()

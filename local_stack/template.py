@@ -14,6 +14,7 @@ from samtranslator.yaml_helper import yaml_parse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
+OUTPUTS_FILE = PROJECT_ROOT / ".aws-sam" / "local-outputs.json"  # written by a running `make dev`
 REGION = "us-east-1"
 
 _LOCAL_URI_PROPERTIES = ("CodeUri", "ContentUri", "DefinitionUri")

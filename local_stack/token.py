@@ -8,17 +8,21 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 
 import boto3
 
-from local_stack.__main__ import OUTPUTS_FILE
+from local_stack.template import OUTPUTS_FILE
 
 
 def local_password(email: str) -> str:
     return "Local-" + hashlib.sha256(email.encode()).hexdigest()[:16] + "!"
 
 
-def id_token(outputs: dict[str, str], email: str, name: str, staff: bool) -> str:
+def id_token(
+    outputs: dict[str, str], email: str, name: str, staff: bool, before_confirmation: Callable[[], None] = lambda: None
+) -> str:
+    """The user's ID token; a new user is signed up and confirmed first (`before_confirmation` in between)."""
     idp = boto3.client(
         "cognito-idp",
         endpoint_url=outputs["AwsEndpointUrl"],
@@ -32,6 +36,7 @@ def id_token(outputs: dict[str, str], email: str, name: str, staff: bool) -> str
         idp.sign_up(
             ClientId=client, Username=email, Password=password, UserAttributes=[{"Name": "name", "Value": name}]
         )
+        before_confirmation()
         idp.admin_confirm_sign_up(UserPoolId=pool, Username=email)
     except idp.exceptions.UsernameExistsException:
         pass  # signed up before: log in again

@@ -55,8 +55,10 @@ def notify_failures(stack, timeout=60.0):
     sqs = stack.client("sqs")
 
     def received(queue_logical_id):
+        """This order's messages (the demo orders of a fresh stack failed the same way)."""
         url = sqs.get_queue_url(QueueName=f"orders-local-{queue_logical_id}")["QueueUrl"]
-        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages")
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [message for message in messages if order_id in message["Body"]]
 
     [dead_letter] = eventually(lambda: received("NotifyDLQ"), timeout=timeout)
     [failure] = eventually(lambda: received("AsyncFailuresQueue"), timeout=timeout)

@@ -60,17 +60,24 @@ RECIPE_HASH=$( { cat "${BASH_SOURCE[0]}"; echo "$SAM_ARCH"; } | sha256sum | cut 
 
 "$SCRIPT_DIR/docker.sh" >/dev/null || die "no Docker engine (tests/sam_local/docker.sh failed)"
 
-if [ "${FORCE:-0}" != 1 ]; then
-    cached=$(docker images -q --filter "label=${LABEL_KEY}=${RECIPE_HASH}" | head -n 1)
-    if [ -n "$cached" ]; then
-        docker tag "$cached" "$IMAGE"   # in case the tag was moved or removed
-        log "$IMAGE is up to date (recipe ${RECIPE_HASH}, image ${cached}); nothing to build"
-        exit 0
-    fi
-fi
+# The tag itself is checked, not "any image with the label": SAM CLI's per-function images are
+# built FROM this one and inherit its labels.
+use_cached_image() {
+    local recipe
+    [ "${FORCE:-0}" != 1 ] || return 1
+    recipe=$(docker image inspect --format "{{ index .Config.Labels \"${LABEL_KEY}\" }}" "$IMAGE" 2>/dev/null) || return 1
+    [ "$recipe" = "$RECIPE_HASH" ] || return 1
+    log "$IMAGE is up to date (recipe ${RECIPE_HASH}); nothing to build"
+}
+use_cached_image && exit 0
 
 START=$(date +%s)
 [ "$(id -u)" = 0 ] || die "debootstrap needs root"
+mkdir -p "$WORK_DIR"
+# One build at a time (two CI steps, two shells): the second waits, then finds the first's image.
+exec 9>"$WORK_DIR/.lock"
+flock 9
+if [ "${FORCE:-0}" != 1 ] && use_cached_image; then exit 0; fi
 
 if ! command -v debootstrap >/dev/null 2>&1; then
     log "installing debootstrap with apt-get"
@@ -127,7 +134,7 @@ debootstrap --variant=minbase --arch="$DEB_ARCH" --cache-dir="$DEB_CACHE" \
     --include=python3,libstdc++6,ca-certificates,tzdata \
     "$SUITE" "$ROOTFS" "$DEBIAN_MIRROR" >"$WORK_DIR/debootstrap.log" 2>&1 \
     || die "debootstrap failed: $(tail -n 1 "$WORK_DIR/debootstrap.log") (see $WORK_DIR/debootstrap.log)"
-"$ROOTFS/usr/bin/python$PYVER" -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' \
+chroot "$ROOTFS" "/usr/bin/python$PYVER" -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' \
     || die "the $SUITE rootfs has no working python$PYVER"
 
 pip_target() {  # pip_target DIR PINS... : wheels only, for CPython 3.13 on manylinux/this arch
@@ -219,6 +226,7 @@ rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/* "$ROOTFS"/usr/sha
     "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/* "$ROOTFS"/var/log/*.log
 
 log "importing into Docker as $IMAGE"
+previous=$(docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 image_id=$(tar -C "$ROOTFS" --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -cf - . \
     | docker import \
         --change "LABEL ${LABEL_KEY}=${RECIPE_HASH}" \
@@ -233,6 +241,11 @@ image_id=$(tar -C "$ROOTFS" --numeric-owner --exclude='./dev/*' --exclude='./pro
         --change 'ENTRYPOINT ["/lambda-entrypoint.sh"]' \
         - "$IMAGE") || die "docker import failed"
 docker tag "$IMAGE" "public.ecr.aws/lambda/python:${PYVER}"  # the unsuffixed name, as pulled on this arch
+
+# Best effort: drop the image this one replaces (kept while a container or a child image uses it).
+if [ -n "$previous" ] && [ "$previous" != "$image_id" ]; then
+    docker rmi "$previous" >/dev/null 2>&1 || true
+fi
 
 # Smoke test: the image's Python, the SDK and the Runtime Interface Client (with its extension).
 docker run --rm --entrypoint /bin/sh "$IMAGE" -c \

@@ -38,8 +38,15 @@ if ! command -v docker >/dev/null 2>&1; then
     die "dockerd is installed but there is no docker client on PATH"
 fi
 
+STARTED_PID=
+dockerd_running() {
+    { [ -n "$STARTED_PID" ] && kill -0 "$STARTED_PID" 2>/dev/null; } \
+        || { [ -f /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid 2>/dev/null)" 2>/dev/null; } \
+        || pgrep -x dockerd >/dev/null 2>&1
+}
+
 # A daemon process may already be starting (e.g. two callers at once): only start one if none runs.
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+if ! dockerd_running; then
     [ "$(id -u)" = 0 ] || die "no docker daemon is running and starting dockerd needs root"
     # A stale pid file from a killed daemon makes dockerd refuse to start.
     if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid 2>/dev/null)" 2>/dev/null; then
@@ -48,6 +55,7 @@ if ! pgrep -x dockerd >/dev/null 2>&1; then
     echo "docker.sh: starting dockerd (log: $DOCKERD_LOG)" >&2
     # setsid + nohup: the daemon outlives this script and the shell that called it.
     setsid nohup dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
+    STARTED_PID=$!
 fi
 
 for _ in $(seq 1 "$DOCKER_WAIT_SECONDS"); do
@@ -55,7 +63,7 @@ for _ in $(seq 1 "$DOCKER_WAIT_SECONDS"); do
         echo "docker.sh: docker engine ready ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
         exit 0
     fi
-    if ! pgrep -x dockerd >/dev/null 2>&1; then
+    if ! dockerd_running; then
         die "dockerd exited: $(grep -E 'level=(fatal|error)|failed' "$DOCKERD_LOG" 2>/dev/null | tail -n 1 | cut -c1-300)"
     fi
     sleep 1

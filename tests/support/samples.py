@@ -1,0 +1,82 @@
+"""What each sample of events/ does to a fresh `make dev` (its demo data, local_stack/demo.py): one
+sample at least per function of the template, with the answer it gets. `tests/e2e` invokes them
+through the local stack's Lambda API; `make sam-local-check` through `sam local invoke` (Docker).
+Listed in an order that works from a fresh start: each expectation holds after the ones before."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+CONFIRMED_ORDER = "1c53f3d5-4d0e-5b52-9c68-6bdc2f5623b9"  # the demo customer's demo-order-1
+REJECTED_ORDER = "8490f89f-cc5e-5bcd-8792-c0b62af80106"  # demo-order-2: gizmo-3 is out of stock
+NEW_ORDER = "2d631818-d353-5519-bba0-a93a7e61b453"  # storefront_create_order.json's Idempotency-Key
+
+
+@dataclass(frozen=True)
+class Sample:
+    function: str
+    event: str
+    expected: dict[str, Any]  # a subset of the answer; an API answer's body is compared decoded
+
+    def payload(self) -> bytes:
+        return (EVENTS / self.event).read_bytes()
+
+    def mismatch(self, answer: dict[str, Any]) -> str | None:
+        """None when the answer has every expected value, otherwise what differs."""
+        if isinstance(answer.get("body"), str) and answer["body"][:1] in "{[":
+            answer = answer | {"body": json.loads(answer["body"])}
+        return _mismatch(self.expected, answer, self.event)
+
+
+def _mismatch(expected: Any, actual: Any, where: str) -> str | None:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key, value in expected.items():
+            if key not in actual:
+                return f"{where}: no {key!r} in {actual}"
+            if problem := _mismatch(value, actual[key], f"{where}.{key}"):
+                return problem
+        return None
+    return None if expected == actual else f"{where}: expected {expected!r}, got {actual!r}"
+
+
+SAMPLES = (
+    Sample(
+        "CreateProfileFunction",
+        "cognito_post_confirmation.json",
+        {"triggerSource": "PostConfirmation_ConfirmSignUp", "response": {}},  # Cognito's event, given back
+    ),
+    Sample(
+        "StorefrontFunction",
+        "storefront_get_order.json",
+        {"statusCode": 200, "body": {"order_id": CONFIRMED_ORDER, "status": "CONFIRMED", "total": 39.98}},
+    ),
+    Sample(
+        "StorefrontFunction",
+        "storefront_create_order.json",
+        {"statusCode": 202, "body": {"order_id": NEW_ORDER, "status": "PENDING"}},
+    ),
+    Sample(
+        "BackOfficeFunction",
+        "back_office_put_stock.json",
+        {"statusCode": 200, "body": {"product_id": "widget-1", "quantity": 5, "price": 19.99}},
+    ),
+    Sample(
+        "BackOfficeFunction",
+        "back_office_create_user.json",
+        {"statusCode": 201, "body": {"email": "new.customer@example.com", "name": "New Customer"}},
+    ),
+    Sample("PublishOrderEventsFunction", "dynamodb_stream_order_inserted.json", {"batchItemFailures": []}),
+    # The demo order went through already: a repeated OrderCreated starts and sends nothing new.
+    Sample("ProcessOrderFunction", "eventbridge_order_created.json", {"order_id": CONFIRMED_ORDER, "started": False}),
+    Sample("NotifyFunction", "eventbridge_order_created.json", {"order_id": CONFIRMED_ORDER, "notified": True}),
+    Sample(
+        "ValidateOrderFunction",
+        "workflow_input.json",
+        {"order_id": CONFIRMED_ORDER, "items": [{"product_id": "widget-1", "quantity": 2, "price": 19.99}]},
+    ),
+    Sample("UpdateInventoryFunction", "update_inventory_task.json", {"order_id": CONFIRMED_ORDER, "reserved": False}),
+    Sample("ReleaseInventoryFunction", "release_inventory_task.json", {"order_id": REJECTED_ORDER, "released": False}),
+    Sample("AnalyticsFunction", "sqs_analytics_batch.json", {"batchItemFailures": []}),
+)
