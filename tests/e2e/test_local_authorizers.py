@@ -2,15 +2,12 @@
 wrong is API Gateway's 401 before any function runs; a customer is no member of staff; nobody sees
 another customer's order."""
 
-import base64
-import json
 import time
 import uuid
 
 import pytest
-from joserfc import jwt
-from joserfc.jwk import KeySet
-from moto.utilities.utils import load_resource
+
+from support.tokens import claims_of, signed, tampered, unsigned
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 
@@ -25,21 +22,9 @@ BACK_OFFICE_ROUTES = [
 ]
 
 
-def signed(claims, header=None):
-    """A token signed with the local pool's own key (what moto's Cognito signs with)."""
-    keys = KeySet.import_key_set({"keys": [load_resource("cognitoidp/resources/jwks-private.json")]})
-    return jwt.encode(header or {"alg": "RS256", "kid": "dummy"}, claims, keys)
-
-
-def unsigned(claims):
-    part = lambda value: base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")  # noqa: E731
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
-
-
 @pytest.fixture(scope="module")
 def ada_claims(local):
-    token = local.token("ada@example.com", "Ada")
-    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    return claims_of(local.token("ada@example.com", "Ada"))
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +40,7 @@ def wrong_tokens(local, ada_claims):
         "malformed": "a.b.c",
         "expired": signed({**ada_claims, "iat": now - 7200, "exp": now - 3600}),
         "wrong issuer": signed({**ada_claims, "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"}),
-        "wrongly signed": tokens["IdToken"][:-8] + ("A" * 8 if not tokens["IdToken"].endswith("A" * 8) else "B" * 8),
+        "wrongly signed": tampered(tokens["IdToken"]),
         "alg none": unsigned(ada_claims),
         "access token": tokens["AccessToken"],
     }

@@ -191,3 +191,15 @@ def test_outputs_name_both_apis_and_the_user_pool(sam_template):
     assert {"StorefrontApiUrl", "BackOfficeApiUrl", "UserPoolId", "UserPoolClientId"} <= set(outputs)
     assert "${StorefrontApi}" in outputs["StorefrontApiUrl"]["Value"]["Fn::Sub"]
     assert outputs["BackOfficeApiUrl"]["Value"]["Fn::Sub"].endswith("/${Stage}")
+
+
+def test_no_deployed_function_verifies_tokens_itself(sam_template):
+    """The API functions check a bearer token themselves only under SAM CLI, which sets AWS_SAM_LOCAL
+    (src/api/sam_local.py); on AWS the authorizers do it, and the template never sets that variable."""
+    for logical_id, function in sam_template.of_type("AWS::Lambda::Function").items():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert "AWS_SAM_LOCAL" not in variables, logical_id
+    for api_function in ("StorefrontFunction", "BackOfficeFunction"):
+        variables = sam_template.properties(api_function)["Environment"]["Variables"]
+        assert variables["USER_POOL_ID"] == {"Ref": "UserPool"}
+        assert variables["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}

@@ -24,6 +24,7 @@ class Settings(BaseModel):
     state_machine_arn: str | None = Field(default=None, alias="STATE_MACHINE_ARN")
     order_received_topic_arn: str | None = Field(default=None, alias="ORDER_RECEIVED_TOPIC_ARN")
     user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
+    user_pool_client_id: str | None = Field(default=None, alias="USER_POOL_CLIENT_ID")
     cors_allow_origin: str = Field(default="*", alias="CORS_ALLOW_ORIGIN")
     idempotency_ttl_seconds: int = Field(default=3600, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
 
