@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*)
 
-.PHONY: help install lint format typecheck validate scan build test dev token fuzz openapi bench lock clean
+.PHONY: help install lint format typecheck validate scan build test dev token fuzz openapi bench lock clean sam-local-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ token: install ## Print an ID token of the running `make dev`: make token EMAIL=
 
 fuzz: install ## schemathesis against a fresh local stack: both APIs, all checks, FUZZ_EXAMPLES per operation
 	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),300) $(BIN)/pytest -p no:randomly tests/e2e/test_fuzz.py -v -s
+
+sam-local-check: install ## sam local (Docker, offline image) against make dev: every sample invoked, the quick start via start-api
+	PYTHONPATH=tests:. $(BIN)/python tests/sam_local/check.py
 
 lock: install ## Re-pin requirements/dev.txt and the dependencies layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt

@@ -18,7 +18,7 @@ from local_stack.logs import say
 from local_stack.server import APIS, describe, local_stack, outputs, sam_local_env_vars
 from local_stack.template import OUTPUTS_FILE, PROJECT_ROOT, TEMPLATE
 
-ENV_VARS_FILE = PROJECT_ROOT / ".aws-sam" / "local-env-vars.json"
+ENV_VARS_FILE = PROJECT_ROOT / ".aws-sam" / "local-env-vars.json"  # beside the outputs file
 
 
 def main() -> None:
@@ -32,8 +32,9 @@ def main() -> None:
     moto_port = int(os.environ.get("MOTO_PORT", "0"))
     with local_stack(arguments.template, host, ports, moto_port, moto_host) as local:
         docker_endpoint = local.aws_endpoint.replace("127.0.0.1", "host.docker.internal")
-        ENV_VARS_FILE.parent.mkdir(exist_ok=True)
-        ENV_VARS_FILE.write_text(json.dumps(sam_local_env_vars(local.stack, docker_endpoint), indent=2))
+        env_vars_file: Path = arguments.outputs_file.with_name(ENV_VARS_FILE.name)
+        env_vars_file.parent.mkdir(parents=True, exist_ok=True)
+        env_vars_file.write_text(json.dumps(sam_local_env_vars(local.stack, docker_endpoint), indent=2))
         local.serve()
         resolved = outputs(local)
         demo_data = demo.seed(resolved)

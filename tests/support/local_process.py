@@ -20,7 +20,7 @@ from local_stack.token import id_token
 
 
 class LocalStackProcess:
-    def __init__(self, workdir: Path, template: Path | None = None) -> None:
+    def __init__(self, workdir: Path, template: Path | None = None, moto_host: str = "127.0.0.1") -> None:
         self.port = free_port()
         self.admin_port = free_port()
         self.moto_port = free_port()
@@ -28,6 +28,7 @@ class LocalStackProcess:
         self.admin_url = f"http://127.0.0.1:{self.admin_port}"
         self.endpoint = f"http://127.0.0.1:{self.moto_port}"
         self.outputs_file = workdir / f"outputs-{self.port}.json"
+        self.env_vars_file = workdir / "local-env-vars.json"  # for `sam local --env-vars`
         self.log_file = workdir / f"local-stack-{self.port}.log"
         arguments = [sys.executable, "-m", "local_stack", "--outputs-file", str(self.outputs_file)]
         if template is not None:
@@ -38,6 +39,7 @@ class LocalStackProcess:
             "PORT": str(self.port),
             "ADMIN_PORT": str(self.admin_port),
             "MOTO_PORT": str(self.moto_port),
+            "MOTO_HOST": moto_host,
         }
         environment.pop("AWS_ENDPOINT_URL", None)
         self._log = self.log_file.open("w")
