@@ -74,7 +74,7 @@ openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ 
 bench: install ## Cold start, AWS requests per call, workflow states, local latency and throughput
 	PYTHONPATH=tests $(BIN)/python -m benchmarks
 
-dev: install ## Run the whole application locally: storefront :3000 (PORT), back office :3001 (ADMIN_PORT)
+dev: install ## Run the whole application locally: storefront :3000 (PORT), back office :3001 (ADMIN_PORT), AWS (MOTO_PORT), payments (PAYMENT_PORT)
 	$(BIN)/python -m local_stack
 
 token: install ## Print an ID token of the running `make dev`: make token EMAIL=you@example.com [STAFF=1] [NAME=...]

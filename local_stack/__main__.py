@@ -1,7 +1,8 @@
 """python -m local_stack [--template T] [--outputs-file F]: serve the application locally (make dev).
 
 The storefront API on HOST:PORT (default 127.0.0.1:3000), the back office on HOST:ADMIN_PORT (3001),
-the AWS endpoint (moto) on MOTO_HOST:MOTO_PORT (127.0.0.1 and a free port). Once all of them accept
+the AWS endpoint (moto) on MOTO_HOST:MOTO_PORT (127.0.0.1 and a free port), the fake payment
+provider on MOTO_HOST:PAYMENT_PORT (a free port; local_stack/payment_provider.py). Once all of them accept
 requests and the demo data is made (local_stack/demo.py), it writes the resolved outputs
 (.aws-sam/local-outputs.json; removed on exit) and .aws-sam/local-env-vars.json for
 `sam local start-api/invoke --env-vars` (Docker) against the same AWS endpoint.
@@ -30,7 +31,8 @@ def main() -> None:
     ports = {logical_id: int(os.environ.get(variable, default)) for logical_id, variable, default in APIS}
     moto_host = os.environ.get("MOTO_HOST", "127.0.0.1")
     moto_port = int(os.environ.get("MOTO_PORT", "0"))
-    with local_stack(arguments.template, host, ports, moto_port, moto_host) as local:
+    payment_port = int(os.environ.get("PAYMENT_PORT", "0"))
+    with local_stack(arguments.template, host, ports, moto_port, moto_host, payment_port) as local:
         docker_endpoint = local.aws_endpoint.replace("127.0.0.1", "host.docker.internal")
         env_vars_file: Path = arguments.outputs_file.with_name(ENV_VARS_FILE.name)
         env_vars_file.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,19 @@
 - DynamoDB's writes (`put_item`, `update_item`, `delete_item`, `transact_write_items` and the PartiQL
   ones): moto checks a condition and then writes, so two writes on two threads could both pass the
   same `quantity >= :wanted`; DynamoDB applies each conditional write atomically. They take turns.
+- `transact_write_items` again: a cancelled transaction rolls back by replacing each of its tables
+  with a copy taken before, so a table's stream shard is a new object and every stream reader's
+  iterator (the event source mapping's) reads the old one, which never grows again: no later write
+  is published. The tables stay the same objects; their data is restored and the stream records of
+  the rolled-back writes are removed (DynamoDB publishes nothing for a cancelled transaction).
+- `BaseExecutionWorkerCommunication.terminated` (moto emits no Step Functions events): when an
+  execution of a STANDARD state machine ends (SUCCEEDED, FAILED, TIMED_OUT, ABORTED), the
+  "Step Functions Execution Status Change" event goes to the account's default event bus, as AWS
+  sends it (Express workflows send none on AWS either). Its rules deliver it like any event.
+- `Environment.set_stop` / `set_error` (moto's stop_execution wakes Wait states but not a task
+  waiting for its token, so an execution aborted while it waits for approval would never end): the
+  waiting callbacks are interrupted too, and the error that the interrupted task then raises does
+  not turn the stopped execution into a failed one: it ends ABORTED, as on AWS.
 - the Step Functions retrier's `time.sleep` (optional): backoff is recorded and skipped, so tests
   assert the schedule without waiting.
 """
@@ -23,6 +36,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
@@ -31,10 +45,15 @@ from moto.awslambda.models import LambdaFunction
 from moto.cognitoidp.exceptions import InvalidParameterException
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser
 from moto.dynamodb.models import DynamoDBBackend
-from moto.events.models import Rule
+from moto.events.models import Rule, events_backends
+from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 
 from local_stack.functions import FunctionError
+from local_stack.logs import say
 from local_stack.runtime import LocalLambda
 
 _DYNAMODB_WRITES = (
@@ -58,6 +77,47 @@ def _one_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
     return atomic
 
 
+def _stop_waiting_callbacks_too(set_stop: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(set_stop)
+    def stop(env: Environment, *args: Any, **kwargs: Any) -> None:
+        set_stop(env, *args, **kwargs)
+        for endpoint in list(env.callback_pool_manager._pool.values()):
+            endpoint.interrupt_all()
+
+    return stop
+
+
+def _stopped_stays_stopped(set_error: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(set_error)
+    def fail(env: Environment, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(env.program_state(), ProgramStopped):
+            set_error(env, *args, **kwargs)
+
+    return fail
+
+
+def _rolled_back_in_place(transact: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(transact)
+    def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
+        names = {next(iter(item.values())).get("TableName") for item in transact_items}
+        live = {name: backend.tables[name] for name in names if name in backend.tables}
+        try:
+            return transact(backend, transact_items)
+        except Exception:
+            for name, table in live.items():
+                restored = backend.tables[name]
+                if restored is not table:  # moto put back its copy: copy the data, keep the table
+                    shard = table.stream_shard
+                    published = len(restored.stream_shard.items) if restored.stream_shard is not None else 0
+                    vars(table).update({key: value for key, value in vars(restored).items() if key != "stream_shard"})
+                    if shard is not None:
+                        del shard.items[published:]
+                    backend.tables[name] = table
+            raise
+
+    return transact_write_items
+
+
 @contextmanager
 def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None = None) -> Iterator[None]:
     """While active, moto hands Lambda work to `runtime`. With `backoff`, Step Functions retry
@@ -65,6 +125,7 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
     original_send = Rule.send_to_targets
     original_confirm = CognitoIdpBackend.confirm_sign_up
     original_admin_confirm = CognitoIdpBackend.admin_confirm_sign_up
+    original_terminated = BaseExecutionWorkerCommunication.terminated
 
     def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
         payload = json.loads(event) if isinstance(event, str) else (event or {})
@@ -95,13 +156,23 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
         _post_confirmation(runtime, backend, user_pool_id, username, None)
         return result
 
+    def terminated(communication: BaseExecutionWorkerCommunication) -> None:
+        original_terminated(communication)  # the execution's final status, dates, output or error
+        _send_status_change(communication.execution)
+
     with ExitStack() as patches:
         patches.enter_context(patch.object(LambdaFunction, "_invoke_lambda", invoke))
         patches.enter_context(patch.object(Rule, "send_to_targets", send_to_targets))
         patches.enter_context(patch.object(CognitoIdpBackend, "confirm_sign_up", confirm_sign_up))
         patches.enter_context(patch.object(CognitoIdpBackend, "admin_confirm_sign_up", admin_confirm_sign_up))
+        patches.enter_context(patch.object(BaseExecutionWorkerCommunication, "terminated", terminated))
         for name in _DYNAMODB_WRITES:
-            patches.enter_context(patch.object(DynamoDBBackend, name, _one_at_a_time(getattr(DynamoDBBackend, name))))
+            write = getattr(DynamoDBBackend, name)
+            if name == "transact_write_items":
+                write = _rolled_back_in_place(write)
+            patches.enter_context(patch.object(DynamoDBBackend, name, _one_at_a_time(write)))
+        patches.enter_context(patch.object(Environment, "set_stop", _stop_waiting_callbacks_too(Environment.set_stop)))
+        patches.enter_context(patch.object(Environment, "set_error", _stopped_stays_stopped(Environment.set_error)))
         if backoff is not None:
             patches.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=backoff.append)))
         yield
@@ -131,6 +202,54 @@ def _post_confirmation(
     except FunctionError as error:
         # What Cognito answers when a trigger fails: the confirmation fails with the function's error.
         raise InvalidParameterException(f"PostConfirmation failed with error {error.message}.") from error
+
+
+STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+def status_change_event(execution: Execution) -> dict[str, Any]:
+    """The PutEvents entry of an ended execution: the detail is DescribeExecution's, as AWS sends it
+    (dates in epoch milliseconds; output and outputDetails only for SUCCEEDED; null where absent)."""
+    described = execution.to_describe_output()
+    succeeded = described["status"] == ExecutionStatus.SUCCEEDED
+    stopped = described.get("stopDate") or datetime.now(UTC)
+    detail = {
+        "executionArn": described["executionArn"],
+        "stateMachineArn": described["stateMachineArn"],
+        "name": described["name"],
+        "status": described["status"].value,
+        "startDate": _epoch_ms(described["startDate"]),
+        "stopDate": _epoch_ms(stopped),
+        "input": described["input"],
+        "inputDetails": {"included": True},
+        "output": described["output"] if succeeded else None,
+        "outputDetails": {"included": True} if succeeded else None,
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+    }
+    return {
+        "Source": "aws.states",
+        "DetailType": STATUS_CHANGE,
+        "Detail": json.dumps(detail),
+        "Resources": [described["executionArn"]],
+        "Time": stopped.timestamp(),  # moto renders it as ISO 8601, as AWS does
+    }
+
+
+def _send_status_change(execution: Execution) -> None:
+    """Put the ended execution's event on the default bus of its account and region (best effort,
+    as on AWS: a target that fails to take it fails no execution)."""
+    # moto's state machines keep their type in `type`; their `sm_type` always says STANDARD.
+    if getattr(execution.state_machine, "type", execution.sm_type) == StateMachineType.EXPRESS:
+        return
+    try:
+        events_backends[execution.account_id][execution.region_name].put_events([status_change_event(execution)])
+    except Exception as error:
+        say(f"[local] status-change event of {execution.exec_arn} not delivered: {error!r}")
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 def _pool_of_client(backend: CognitoIdpBackend, client_id: str) -> str:

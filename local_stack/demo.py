@@ -1,7 +1,8 @@
 """Demo data for a fresh `make dev`, made through the ordinary APIs as a user would make it by hand:
 two accounts (Cognito sign-up and confirmation, so the post-confirmation trigger stores their
-profiles), stock and prices through the back office, and two orders through the storefront, which
-the workflow takes to their end before the stack says it is ready.
+profiles), stock and prices through the back office, and three orders through the storefront, which
+the workflow takes as far as it can (confirmed, rejected, awaiting approval) before the stack says it
+is ready.
 
 The ids are fixed, so the samples in events/ name things that exist: Cognito makes up each user's
 `sub`, so the demo accounts' subs are pinned in moto, and an order's id follows from its customer
@@ -43,10 +44,12 @@ class DemoOrder:
 
 CUSTOMER = DemoUser("demo.customer@example.com", "Demo Customer", "3f1c2a9e-8d4b-4c1e-9f7a-2b6d5e4c3a21", staff=False)
 STAFF = DemoUser("demo.staff@example.com", "Demo Staff", "7d2b9c4e-1a3f-4e6b-8c5d-9e0f1a2b3c4d", staff=True)
-PRODUCTS = {"widget-1": (100, "19.99"), "gadget-2": (25, "49.50"), "gizmo-3": (0, "5.00")}  # stock, price
+PRODUCTS = {"widget-1": (100, "19.99"), "gadget-2": (40, "49.50"), "gizmo-3": (0, "5.00")}  # stock, price
 CONFIRMED_ORDER = DemoOrder("demo-order-1", (("widget-1", 2),), "CONFIRMED")
 REJECTED_ORDER = DemoOrder("demo-order-2", (("gizmo-3", 1),), "REJECTED")  # gizmo-3 is out of stock
-ORDERS = (CONFIRMED_ORDER, REJECTED_ORDER)
+# 25 x 49.50 = 1237.50, above the default ApprovalThreshold (1000): staff may approve or reject it.
+AWAITING_ORDER = DemoOrder("demo-order-3", (("gadget-2", 25),), "AWAITING_APPROVAL")
+ORDERS = (CONFIRMED_ORDER, REJECTED_ORDER, AWAITING_ORDER)
 
 
 def seed(outputs: dict[str, Any], timeout: float = 60) -> list[str]:

@@ -285,6 +285,48 @@ def _user_pool_group(stack: Stack, logical_id: str, properties: dict[str, Any]) 
     return {"Ref": name}
 
 
+def _secret(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A secret with its value, or one generated as CloudFormation generates it (GenerateSecretString)."""
+    name = properties.get("Name") or stack.physical_name(logical_id, 512)
+    value = properties.get("SecretString")
+    if value is None:
+        value = _generated_secret(stack, properties.get("GenerateSecretString", {}))
+    arn = stack.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
+    return {"Ref": arn, "Id": arn}
+
+
+def _generated_secret(stack: Stack, spec: dict[str, Any]) -> str:
+    """A random password as Secrets Manager generates it, in SecretStringTemplate under
+    GenerateStringKey if both are given."""
+    passed = (
+        "PasswordLength",
+        "ExcludeCharacters",
+        "ExcludeNumbers",
+        "ExcludePunctuation",
+        "ExcludeUppercase",
+        "ExcludeLowercase",
+        "IncludeSpace",
+        "RequireEachIncludedType",
+    )
+    arguments = {key: spec[key] for key in passed if key in spec}
+    if "PasswordLength" in arguments:
+        arguments["PasswordLength"] = int(arguments["PasswordLength"])
+    for flag in set(arguments) - {"PasswordLength", "ExcludeCharacters"}:
+        arguments[flag] = str(arguments[flag]).lower() == "true"
+    password: str = stack.client("secretsmanager").get_random_password(**arguments)["RandomPassword"]
+    if "SecretStringTemplate" in spec and "GenerateStringKey" in spec:
+        return json.dumps(json.loads(spec["SecretStringTemplate"]) | {spec["GenerateStringKey"]: password})
+    return password
+
+
+def _email_identity(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    # SES v2's identity is also the one SES v1 checks: sending from it works through either API and
+    # through Step Functions' aws-sdk:sesv2:sendEmail. moto verifies it at once.
+    identity = properties["EmailIdentity"]
+    stack.client("sesv2").create_email_identity(EmailIdentity=identity)
+    return {"Ref": identity}
+
+
 def _log_group(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
     name = properties.get("LogGroupName") or f"/local/{stack.physical_name(logical_id)}"
     return {"Ref": name, "Arn": _arn("logs", f"log-group:{name}:*"), "Properties": properties}
@@ -305,4 +347,6 @@ _CREATORS: dict[str, Creator] = {
     "AWS::Cognito::UserPool": _user_pool,
     "AWS::Cognito::UserPoolClient": _user_pool_client,
     "AWS::Cognito::UserPoolGroup": _user_pool_group,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::SES::EmailIdentity": _email_identity,
 }

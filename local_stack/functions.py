@@ -10,6 +10,7 @@ shared by the whole process.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 import threading
@@ -140,10 +141,11 @@ class FunctionInstance:
             try:
                 if self._handler is None or self._sources_changed():
                     self._load()  # an error here is an init error: Lambda reports it like any other
-                return self._handler(event, context)
+                return _marshalled(self._handler(event, context))
             except Exception as error:
                 trace = traceback.format_exception(error)
-                raise FunctionError(type(error).__name__, str(error), trace) from error
+                error_type = "Runtime.MarshalError" if isinstance(error, MarshalError) else type(error).__name__
+                raise FunctionError(error_type, str(error), trace) from error
 
     def initialize(self) -> None:
         """Lambda's init phase: import the handler module now (raises FunctionError)."""
@@ -152,6 +154,13 @@ class FunctionInstance:
                 self._load()
             except Exception as error:
                 raise FunctionError(type(error).__name__, str(error), traceback.format_exception(error)) from error
+
+    def module(self, name: str) -> ModuleType:
+        """One of this instance's modules, loaded by its init: for tests that reach into a warm
+        instance (to give it a clock they control)."""
+        if self._handler is None:
+            self.initialize()
+        return self._modules[name]
 
     def _load(self) -> None:
         for name in list(self._modules):
@@ -194,6 +203,19 @@ class FunctionInstance:
             running.function = None
             os.environ.clear()
             os.environ.update(saved_environment)
+
+
+def _marshalled(result: Any) -> Any:
+    """The result as the caller receives it: Lambda sends the handler's return value as JSON, so a
+    value that JSON cannot carry is the runtime's error, and an enum or a tuple arrives as text or a list."""
+    try:
+        return json.loads(json.dumps(result))
+    except (TypeError, ValueError) as error:
+        raise MarshalError(f"Unable to marshal response: {error}") from error
+
+
+class MarshalError(Exception):
+    """Lambda's Runtime.MarshalError."""
 
 
 # Every folder that holds some function's code or layer: modules loaded from them belong to one instance.

@@ -6,6 +6,8 @@
 - API: SAM CLI's own API Gateway emulation (`LocalApigwService`: routes from the template, proxy
   events, CORS, error responses) with a Lambda runner that runs the handler in process instead of
   in a Docker container.
+- Payment: a fake provider (payment_provider.py) on its own port; the template's PaymentApiUrl points
+  the functions at it, and it accepts the PaymentApiKey secret's value as its API key.
 - Events: LocalLambda's workers deliver the orders stream, EventBridge targets and SQS queues as the
   template's event source mappings and invoke configs say (adapter.py fills moto's gaps).
 """
@@ -22,7 +24,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionError
 from local_stack.gateway import UNAUTHORIZED, ApiAuthorizers, UnauthorizedRequest, integration_failure
 from local_stack.logs import FunctionLogs, say, terminal
+from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
 from local_stack.template import REGION, TEMPLATE, load
 from local_stack.workers import FunctionPool
@@ -143,16 +146,35 @@ class ServedApi:
 
 
 @dataclass(frozen=True)
+class ServedPayment:
+    url: str  # the base URL the functions call (`PaymentApiUrl`), e.g. http://127.0.0.1:PORT/v1
+    provider: PaymentProvider
+    server: BaseWSGIServer
+
+
+# The template's secret whose current value the fake provider accepts as its API key.
+PAYMENT_KEY_RESOURCE = "PaymentApiKey"
+
+
+def payment_parameters(url: str) -> dict[str, str]:
+    """The template parameters under `make dev`: the functions call the fake provider, and the
+    circuit breaker waits briefly, so that a recovery shows within a minute (ARCHITECTURE.md)."""
+    return {"PaymentApiUrl": url, "PaymentBreakerWait": "10", "PaymentMaxWait": "120"}
+
+
+@dataclass(frozen=True)
 class LocalStack:
     apis: dict[str, ServedApi]
     stack: Stack
+    payment: ServedPayment
     aws_endpoint: str  # the moto server, for the AWS CLI, token requests and `sam local` containers
     aws_host: str = "127.0.0.1"  # the address moto's server listens on
 
     def serve(self) -> None:
-        """Start answering on every API's port (each on its own thread)."""
+        """Start answering on every API's port and the payment provider's (each on its own thread)."""
         for api in self.apis.values():
             threading.Thread(target=api.server.serve_forever, name=api.logical_id, daemon=True).start()
+        threading.Thread(target=self.payment.server.serve_forever, name="PaymentProvider", daemon=True).start()
 
 
 @contextmanager
@@ -162,6 +184,7 @@ def local_stack(
     ports: dict[str, int] | None = None,
     moto_port: int = 0,
     moto_host: str = "127.0.0.1",
+    payment_port: int = 0,
 ) -> Iterator[LocalStack]:
     """Everything but the serving: moto, resources, functions, workers, one gateway per API.
 
@@ -169,6 +192,8 @@ def local_stack(
     the moto server shares the same state, for the AWS CLI and for `sam local` containers.
     """
     moto_port = moto_port or free_port()
+    payment_port = payment_port or free_port()  # before the template: its URL is a parameter
+    payment_url = f"http://127.0.0.1:{payment_port}/v1"
     ports = {logical_id: default for logical_id, _, default in APIS} | (ports or {})
     os.environ.update(
         MOTO_PORT=str(moto_port),
@@ -190,7 +215,13 @@ def local_stack(
         moto.start()
         cleanup.callback(moto.stop)
         cleanup.callback(stop.set)
-        stack = deploy(load(template_path), boto3.session.Session(region_name=REGION))
+        template = load(template_path, parameter_overrides=payment_parameters(payment_url))
+        stack = deploy(template, boto3.session.Session(region_name=REGION))
+        provider = PaymentProvider(secret_value(stack, PAYMENT_KEY_RESOURCE))
+        # On MOTO_HOST, like moto: what `sam local` containers must reach listens where they can.
+        payment_server = make_server(moto_host, payment_port, provider, threaded=True)
+        cleanup.callback(payment_server.server_close)
+        payment = ServedPayment(payment_url, provider, payment_server)
 
         # Each function's instances are worker processes; their clients reach moto over HTTP.
         worker_environment = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}"}
@@ -212,7 +243,15 @@ def local_stack(
             server = make_server(host, port, TextBodies(service._app), threaded=True)
             cleanup.callback(server.server_close)
             apis[logical_id] = ServedApi(logical_id, f"http://{host}:{server.server_port}", service, server)
-        yield LocalStack(apis, stack, f"http://127.0.0.1:{moto_port}", moto_host)
+        yield LocalStack(apis, stack, payment, f"http://127.0.0.1:{moto_port}", moto_host)
+
+
+def secret_value(stack: Stack, logical_id: str) -> Callable[[], str | None]:
+    """The secret's current value, read at each call (None if the template has no such secret)."""
+    if logical_id not in stack.created:
+        return lambda: None
+    arn, secrets = stack.ref(logical_id), stack.client("secretsmanager")
+    return lambda: str(secrets.get_secret_value(SecretId=arn)["SecretString"])
 
 
 def only_api(template: dict[str, Any], keep: str) -> dict[str, Any]:
@@ -258,6 +297,12 @@ def describe(local: LocalStack) -> list[str]:
         for route in sorted(api.service.api.routes, key=lambda r: (r.path, r.methods)):
             methods = ",".join(method for method in route.methods if method != "OPTIONS")
             lines.append(f"  {methods:<6} {api.url}{route.path}")
+    payment = local.payment.url
+    lines.append(f"Payment provider (fake): {payment}  (API key: the {PAYMENT_KEY_RESOURCE} secret's value)")
+    lines.append(
+        f'  an outage: curl -X POST {payment}/__control -d \'{{"mode": "unavailable"}}\' (or ok, slow); '
+        f"what it charged: curl {payment}/__charges"
+    )
     lines.append(f"AWS (moto): {local.aws_endpoint}  e.g. aws --endpoint-url {local.aws_endpoint} sqs list-queues")
     if local.aws_host != "127.0.0.1":
         port = local.aws_endpoint.rsplit(":", 1)[1]
@@ -273,10 +318,17 @@ def describe(local: LocalStack) -> list[str]:
 
 def sam_local_env_vars(stack: Stack, endpoint: str) -> dict[str, Any]:
     """An --env-vars file for `sam local start-api/invoke` (Docker) against this stack's moto server:
-    each function's environment with the local resources' names."""
+    each function's environment with the local resources' names, and the local services (the fake
+    payment provider) at the address a container reaches the host by."""
+    container_host = endpoint.split("//", 1)[1].rsplit(":", 1)[0]
     return {
         "Parameters": {"AWS_ENDPOINT_URL": endpoint},
-        **{logical_id: dict(spec.environment) for logical_id, spec in stack.functions.items()},
+        **{
+            logical_id: {
+                name: value.replace("//127.0.0.1:", f"//{container_host}:") for name, value in spec.environment.items()
+            }
+            for logical_id, spec in stack.functions.items()
+        },
     }
 
 
@@ -287,5 +339,5 @@ def outputs(local: LocalStack) -> dict[str, Any]:
     return (
         resolved
         | {f"{logical_id.removesuffix('Api')}ApiUrl": api.url for logical_id, api in local.apis.items()}
-        | {"AwsEndpointUrl": local.aws_endpoint}
+        | {"AwsEndpointUrl": local.aws_endpoint, "PaymentProviderUrl": local.payment.url}
     )

@@ -20,24 +20,29 @@ if not os.environ.get("AWS_SAM_STACK_NAME"):
 
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
 from botocore.handlers import BUILTIN_HANDLERS
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from werkzeug.serving import make_server
 
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionInstance, FunctionSpec
+from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
 from local_stack.template import SamTemplate, load
 from support.api import ApiClient, id_token_claims, route_templates
 from support.least_privilege import RECORDER, Call, unexercised_grants
-from support.workflow import wait_for_execution
+from support.workflow import Delays, FakeClock, wait_for_execution
 
 # Every client, whenever created, reports its requests to the least-privilege recorder.
 BUILTIN_HANDLERS.append(("before-parameter-build", RECORDER.before_parameter_build))
@@ -53,8 +58,38 @@ def sdk_retries_without_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def sam_template() -> SamTemplate:
-    return load()
+def payment_provider() -> Iterator[tuple[PaymentProvider, str]]:
+    """The fake payment provider of `make dev`, served on a free port for the whole session: the
+    functions reach it over HTTP as they reach the real one. It accepts the current stack's key."""
+
+    def api_key() -> str | None:
+        secrets = boto3.client("secretsmanager").list_secrets()["SecretList"]
+        return (
+            boto3.client("secretsmanager").get_secret_value(SecretId=secrets[0]["ARN"])["SecretString"]
+            if secrets
+            else None
+        )
+
+    provider = PaymentProvider(api_key)
+    server = make_server("127.0.0.1", 0, provider, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield provider, f"http://127.0.0.1:{server.server_port}/v1"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def sam_template(payment_provider: tuple[PaymentProvider, str]) -> SamTemplate:
+    return load(parameter_overrides={"PaymentApiUrl": payment_provider[1]})
+
+
+@pytest.fixture
+def payments(payment_provider: tuple[PaymentProvider, str]) -> Iterator[PaymentProvider]:
+    """The fake provider, answering normally and with no charges yet; tests switch its mode."""
+    provider = payment_provider[0]
+    provider.reset()
+    parameters.clear_caches()  # each test's stack has its own API key
+    yield provider
+    provider.set_mode("ok")
 
 
 @pytest.fixture
@@ -78,13 +113,13 @@ def _warm_instance(spec: FunctionSpec) -> FunctionInstance:
 
 
 @pytest.fixture
-def backoff() -> list[float]:
+def backoff() -> Delays:
     """The Step Functions retry delays of the test, recorded instead of slept."""
-    return []
+    return Delays()
 
 
 @pytest.fixture
-def local_lambda(stack: Stack, backoff: list[float]) -> Iterator[LocalLambda]:
+def local_lambda(stack: Stack, backoff: Delays, payments: PaymentProvider) -> Iterator[LocalLambda]:
     """The stack's functions, run in process: moto's Lambda invocations, EventBridge Lambda targets
     and event source mappings reach the real handlers."""
     runtime = LocalLambda(stack, _warm_instance)
@@ -95,6 +130,17 @@ def local_lambda(stack: Stack, backoff: list[float]) -> Iterator[LocalLambda]:
     RECORDER.stack = None
     denied, RECORDER.denied = RECORDER.denied, []
     assert not denied, "requests that the principal's own role does not allow:\n" + "\n".join(map(str, denied))
+
+
+@pytest.fixture
+def clock(function: Any, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The payment circuit breaker's time, made to pass by the workflow's Wait states: they return
+    at once and record how long they would have waited."""
+    fake = FakeClock()
+    for function_id, module in (("CheckPaymentCircuitFunction", "circuit"), ("ChargePaymentFunction", "charge")):
+        monkeypatch.setattr(function(function_id).module(module).breaker, "clock", fake)
+    monkeypatch.setattr(WaitFunction, "_wait_interval", lambda self, env, wait_seconds: fake.advance(wait_seconds))
+    return fake
 
 
 def _wait_for_executions(stack: Stack) -> None:

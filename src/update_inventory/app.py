@@ -1,5 +1,6 @@
 """UpdateInventoryFunction (workflow task): reserves the order's stock in one conditional
-transaction; raises OutOfStock, changing nothing, when a line cannot be served. Idempotent."""
+transaction with the order itself; raises OutOfStock, changing nothing, when a line cannot be
+served, and OrderNotProcessing when the order was cancelled. Idempotent."""
 
 from typing import Any
 
@@ -7,15 +8,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.models import Reservation
 from orders_domain.observability import logger
-from orders_domain.repositories import InventoryRepository
+from orders_domain.repositories import InventoryRepository, OrdersRepository
+from orders_domain.saga import reserve_stock
 from orders_domain.settings import get_settings
 
-inventory = InventoryRepository(get_settings().inventory_table)
+settings = get_settings()
+inventory = InventoryRepository(settings.inventory_table)
+orders = OrdersRepository(settings.orders_table)
 
 
 @logger.inject_lambda_context(correlation_id_path="order_id")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = Reservation.model_validate(event)
-    reserved = inventory.reserve(request.order_id, request.items)
+    reserved = reserve_stock(request.order_id, request.items, orders, inventory)
     logger.info("stock reserved" if reserved else "stock was already reserved for this order")
     return {"order_id": request.order_id, "reserved": reserved}

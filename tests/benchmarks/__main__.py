@@ -1,27 +1,32 @@
-"""make bench: cold start per function, AWS requests per API call, workflow states of a confirmed
-order, and the local stack's POST → CONFIRMED latency and throughput. Measured, never asserted in
-tests (ARCHITECTURE.md, Performance); the targets are printed beside the figures."""
+"""make bench: cold start per function, AWS requests per API call, workflow states of each outcome,
+and the local stack's POST → CONFIRMED latency and throughput. Measured, never asserted in tests
+(ARCHITECTURE.md, Performance); the targets are printed beside the figures."""
 
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import boto3
 from moto import mock_aws
+from werkzeug.serving import make_server
 
 from benchmarks.cold_start import measure
 from local_stack.adapter import moto_runs_local_functions
-from local_stack.deploy import deploy
+from local_stack.deploy import Stack, deploy
+from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
 from local_stack.template import load
 from support import seed
@@ -34,13 +39,18 @@ STAFF = id_token_claims("bench-staff", "staff@example.com", "Bench Staff", group
 ORDER = {"items": [{"product_id": "bench-1", "quantity": 1}], "payment_method": "pm_card_visa"}
 
 
-def aws_requests_per_route() -> tuple[dict[str, int], list[str]]:
-    calls: Counter[str] = Counter()
+@contextmanager
+def in_process_stack(calls: Counter[str]) -> Iterator[tuple[Stack, LocalLambda, ApiClient, ApiClient]]:
+    """The application on moto in this process (as the tests run it), with the fake payment
+    provider on a free port; `calls` counts the AWS requests of every client."""
+    provider = PaymentProvider(_secret_value)
+    server = make_server("127.0.0.1", 0, provider, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         # The functions' clients come from boto3's default session (moto resets it when it starts).
         boto3.setup_default_session()
         boto3.DEFAULT_SESSION.events.register("before-call", lambda model, **_: calls.update([model.name]))
-        template = load()
+        template = load(parameter_overrides={"PaymentApiUrl": f"http://127.0.0.1:{server.server_port}/v1"})
         stack = deploy(template, boto3.session.Session(region_name="us-east-1"))
         runtime = LocalLambda(stack)
         with moto_runs_local_functions(runtime, backoff=[]):
@@ -51,33 +61,85 @@ def aws_requests_per_route() -> tuple[dict[str, int], list[str]]:
             storefront = ApiClient(
                 runtime.instances["StorefrontFunction"], route_templates(template, "StorefrontApi"), True, customer
             )
-            user_id = customer["sub"]
-            seed.stock(back_office, "bench-1", 100, 1)
-            storefront.post("/orders", ORDER)  # warm
+            yield stack, runtime, back_office, storefront
+    server.shutdown()
 
-            def count(call: Callable[[], ApiResponse]) -> tuple[int, ApiResponse]:
-                calls.clear()
-                response = call()
-                return sum(calls.values()), response
 
-            counts = {
-                "POST /orders (Idempotency-Key)": count(lambda: storefront.post("/orders", ORDER, headers=KEY))[0]
-            }
-            counts["POST /orders"], placed = count(lambda: storefront.post("/orders", ORDER))
-            order_id = placed.body["order_id"]
-            counts["GET /orders/{id}"] = count(lambda: storefront.get(f"/orders/{order_id}"))[0]
-            counts["GET /orders"] = count(lambda: storefront.get("/orders"))[0]
-            counts["GET /me"] = count(lambda: storefront.get("/me"))[0]
-            counts["GET /products/{id}"] = count(lambda: storefront.get("/products/bench-1"))[0]
-            counts["back office GET /users/{id}"] = count(lambda: back_office.get(f"/users/{user_id}"))[0]
-            counts["back office GET /inventory/{id}"] = count(lambda: back_office.get("/inventory/bench-1"))[0]
-            counts["back office GET /orders?status"] = count(
-                lambda: back_office.get("/orders", query={"status": "PENDING"})
-            )[0]
+def _secret_value() -> str | None:
+    secrets = boto3.client("secretsmanager").list_secrets()["SecretList"]
+    return (
+        boto3.client("secretsmanager").get_secret_value(SecretId=secrets[0]["ARN"])["SecretString"] if secrets else None
+    )
+
+
+def aws_requests_per_route() -> dict[str, int]:
+    calls: Counter[str] = Counter()
+    with in_process_stack(calls) as (stack, runtime, back_office, storefront):
+        user_id = storefront.claims["sub"] if storefront.claims else ""
+        seed.stock(back_office, "bench-1", 100, 1)
+        storefront.post("/orders", ORDER)  # warm
+
+        def count(call: Callable[[], ApiResponse]) -> tuple[int, ApiResponse]:
+            calls.clear()
+            response = call()
+            return sum(calls.values()), response
+
+        counts = {"POST /orders (Idempotency-Key)": count(lambda: storefront.post("/orders", ORDER, headers=KEY))[0]}
+        counts["POST /orders"], placed = count(lambda: storefront.post("/orders", ORDER))
+        order_id = placed.body["order_id"]
+        counts["GET /orders/{id}"] = count(lambda: storefront.get(f"/orders/{order_id}"))[0]
+        counts["GET /orders"] = count(lambda: storefront.get("/orders"))[0]
+        counts["GET /me"] = count(lambda: storefront.get("/me"))[0]
+        counts["GET /products/{id}"] = count(lambda: storefront.get("/products/bench-1"))[0]
+        counts["back office GET /users/{id}"] = count(lambda: back_office.get(f"/users/{user_id}"))[0]
+        counts["back office GET /inventory/{id}"] = count(lambda: back_office.get("/inventory/bench-1"))[0]
+        counts["back office GET /orders?status"] = count(
+            lambda: back_office.get("/orders", query={"status": "PENDING"})
+        )[0]
+        runtime.settle()
+        wait_for_execution(stack, execution_arn(stack, order_id))
+    return counts
+
+
+def workflow_paths() -> dict[str, list[str]]:
+    """The states each outcome enters, from a real execution of each."""
+    paths = {}
+    with in_process_stack(Counter()) as (stack, runtime, back_office, storefront):
+        seed.stock(back_office, "bench-1", 100, 1)
+        seed.stock(back_office, "bench-large", 100, 400)
+        seed.stock(back_office, "bench-none", 0, 1)
+
+        def run(outcome: str, lines: dict[str, int], method: str = "pm_card_visa", decide: Any = None) -> None:
+            order_id = seed.order(storefront, lines, payment_method=method)
+            runtime.settle()
+            if decide is not None:
+                while back_office.get(f"/orders/{order_id}").body["status"] != "AWAITING_APPROVAL":
+                    runtime.settle()
+                decide(order_id)
             runtime.settle()
             wait_for_execution(stack, execution_arn(stack, order_id))
-            path = states_entered(stack, execution_arn(stack, order_id))
-    return counts, path
+            paths[outcome] = states_entered(stack, execution_arn(stack, order_id))
+
+        run("CONFIRMED", {"bench-1": 1})
+        run("REJECTED OUT_OF_STOCK", {"bench-none": 1})
+        run("REJECTED VALIDATION_FAILED", {"bench-unknown": 1})
+        run("REJECTED PAYMENT_DECLINED", {"bench-1": 1}, "pm_card_declined")
+        run(
+            "approved, CONFIRMED",
+            {"bench-large": 3},
+            decide=lambda o: back_office.post(f"/orders/{o}/approval", {"approved": True}),
+        )
+        run(
+            "REJECTED NOT_APPROVED",
+            {"bench-large": 3},
+            decide=lambda o: back_office.post(f"/orders/{o}/approval", {"approved": False}),
+        )
+        run(
+            "CANCELLED while awaiting approval",
+            {"bench-large": 3},
+            decide=lambda o: storefront.post(f"/orders/{o}/cancel"),
+        )
+    return paths
 
 
 CLIENTS = (1, 4, 16)
@@ -135,12 +197,12 @@ def main() -> None:
             f"  {name:<28} {figures['function_ms']:7.1f} ms vs {figures['baseline_ms']:6.1f} ms  "
             f"{figures['ratio']:.2f}x  {verdict}"
         )
-    counts, path = aws_requests_per_route()
     print("AWS requests per call, warm (target: POST /orders <= 4, GET routes 1)")
-    for label, count in counts.items():
+    for label, count in aws_requests_per_route().items():
         print(f"  {label:<34} {count}")
-    print(f"Workflow states entered by a confirmed one-line order (target <= 10): {len(path)}")
-    print("  " + " → ".join(path))
+    print("Workflow states entered per outcome (target: a confirmed order without approval <= 14)")
+    for outcome, path in workflow_paths().items():
+        print(f"  {outcome:<34} {len(path):>2}: " + " → ".join(path))
     print(f"Local stack (make dev): POST /orders → CONFIRMED, {ORDERS_PER_CLIENT} orders per client, warm")
     for clients, (rate, latencies) in local_throughput().items():
         p50, p95 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000

@@ -11,7 +11,13 @@ from support.tokens import claims_of, signed, tampered, unsigned
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 
-STOREFRONT_ROUTES = [("GET", "/me"), ("POST", "/orders"), ("GET", "/orders"), ("GET", "/orders/o-1")]
+STOREFRONT_ROUTES = [
+    ("GET", "/me"),
+    ("POST", "/orders"),
+    ("GET", "/orders"),
+    ("GET", "/orders/o-1"),
+    ("POST", "/orders/o-1/cancel"),
+]
 BACK_OFFICE_ROUTES = [
     ("POST", "/users"),
     ("GET", "/users/u-1"),
@@ -19,6 +25,7 @@ BACK_OFFICE_ROUTES = [
     ("GET", "/inventory/p-1"),
     ("GET", "/orders"),
     ("GET", "/orders/o-1"),
+    ("POST", "/orders/o-1/approval"),
 ]
 
 

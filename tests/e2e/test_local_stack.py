@@ -128,7 +128,7 @@ def test_an_order_is_confirmed_with_stock_taken_one_shipment_and_one_notificatio
     assert order["total"] == 39.98
     assert stock_of(local, staff, product_id) == 3
     [shipment] = messages_about(local, local.outputs["ShippingQueueUrl"], order_id)
-    assert json.loads(shipment["Body"])["order"]["items"][0]["product_id"] == product_id
+    assert json.loads(shipment["Body"])["items"][0]["product_id"] == product_id
     [notification] = messages_about(local, confirmations, order_id)
     assert json.loads(json.loads(notification["Body"])["Message"])["order_id"] == order_id
 

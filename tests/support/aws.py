@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from moto.core.exceptions import JsonRESTError
+from moto.ses.models import ses_backends
 
-from local_stack.deploy import Stack
+from local_stack.deploy import ACCOUNT_ID, Stack
 from local_stack.streams import StreamReader, lambda_event
+from local_stack.template import REGION
 
 _deserializer = TypeDeserializer()
 
@@ -123,3 +125,13 @@ def failing_backend_call(
         yield failures
     finally:
         monkeypatch.setattr(backend_class, method, original)
+
+
+def sent_emails() -> list[dict[str, Any]]:
+    """Every email sent through SES (moto keeps them): from, to, subject, body."""
+    backend = ses_backends[ACCOUNT_ID][REGION]
+    return [
+        {"from": message.source, "to": message.destinations["ToAddresses"], "subject": message.subject,
+         "body": message.body}
+        for message in backend.sent_messages
+    ]  # fmt: skip

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local_stack.deploy import ACCOUNT_ID, Stack
 from local_stack.functions import running
@@ -65,7 +66,13 @@ def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[t
             for bus in buses
         ]
     if service == "sfn":
+        if "taskToken" in params:  # SendTaskSuccess/Failure: authorised on the token's state machine
+            return [(f"states:{operation}", _state_machine_of_token(params["taskToken"]))]
         return [(f"states:{operation}", params["stateMachineArn"])]
+    if service == "secretsmanager":
+        return [(f"secretsmanager:{operation}", params["SecretId"])]
+    if service == "email":  # SESv2: IAM knows its actions as ses:*, on the sending identity
+        return [(f"ses:{operation}", _arn("ses", f"identity/{params['FromEmailAddress']}"))]
     if service == "cognito-idp":
         return [(f"cognito-idp:{operation}", _arn("cognito-idp", f"userpool/{params['UserPoolId']}"))]
     if service == "lambda" and operation == "Invoke":
@@ -125,14 +132,26 @@ def role_policies(stack: Stack, principal: str) -> list[dict[str, Any]]:
     return [stack.resolve(policy["PolicyDocument"]) for policy in role.get("Policies", [])]
 
 
+def _state_machine_of_token(token: str) -> str:
+    """The state machine whose execution issued the task token (moto keeps the token's callback)."""
+    backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+    for machine in backend.state_machines:
+        for execution in machine.executions:
+            worker = getattr(execution, "exec_worker", None)
+            if worker is not None and worker.env.callback_pool_manager.get(token) is not None:
+                return str(machine.arn)
+    return "*"  # a token no execution knows: Step Functions refuses it whatever the grant
+
+
 def is_allowed(policies: list[dict[str, Any]], action: str, resource: str) -> bool:
     results = [IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource) for policy in policies]
     return PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results
 
 
 def _across_stacks(arn: str) -> str:
-    """An ARN that names the same resource in every test's stack: user pool ids are random."""
-    return re.sub(r":userpool/[\w-]+", ":userpool/UserPool", arn)
+    """An ARN that names the same resource in every test's stack: user pool ids and the suffixes
+    of secret ARNs are random."""
+    return re.sub(r":secret:([\w-]+)-\w{6}$", r":secret:\1-*", re.sub(r":userpool/[\w-]+", ":userpool/UserPool", arn))
 
 
 def unexercised_grants(stack: Stack, calls: set[Call]) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 CONFIRMED_ORDER = "1c53f3d5-4d0e-5b52-9c68-6bdc2f5623b9"  # the demo customer's demo-order-1
 REJECTED_ORDER = "8490f89f-cc5e-5bcd-8792-c0b62af80106"  # demo-order-2: gizmo-3 is out of stock
+AWAITING_ORDER = "dc13ba8d-dad2-5b2d-8e70-31c97d32c5dd"  # demo-order-3: above the approval threshold
 NEW_ORDER = "2d631818-d353-5519-bba0-a93a7e61b453"  # storefront_create_order.json's Idempotency-Key
 
 
@@ -22,6 +23,11 @@ class Sample:
 
     def payload(self) -> bytes:
         return (EVENTS / self.event).read_bytes()
+
+    @property
+    def fails(self) -> bool:
+        """The sample shows a step refusing (a function error whose type is expected)."""
+        return "errorType" in self.expected
 
     def mismatch(self, answer: dict[str, Any]) -> str | None:
         """None when the answer has every expected value, otherwise what differs."""
@@ -71,12 +77,24 @@ SAMPLES = (
     # The demo order went through already: a repeated OrderCreated starts and sends nothing new.
     Sample("ProcessOrderFunction", "eventbridge_order_created.json", {"order_id": CONFIRMED_ORDER, "started": False}),
     Sample("NotifyFunction", "eventbridge_order_created.json", {"order_id": CONFIRMED_ORDER, "notified": True}),
-    Sample(
-        "ValidateOrderFunction",
-        "workflow_input.json",
-        {"order_id": CONFIRMED_ORDER, "items": [{"product_id": "widget-1", "quantity": 2, "price": 19.99}]},
-    ),
+    # The demo order is no longer the workflow's: validating it again would re-price it, so it refuses.
+    Sample("ValidateOrderFunction", "workflow_input.json", {"errorType": "OrderNotProcessing"}),
     Sample("UpdateInventoryFunction", "update_inventory_task.json", {"order_id": CONFIRMED_ORDER, "reserved": False}),
-    Sample("ReleaseInventoryFunction", "release_inventory_task.json", {"order_id": REJECTED_ORDER, "released": False}),
+    # An order that ended stays as it ended: closing, or a watcher's event for it, changes nothing.
+    Sample(
+        "CloseOrderFunction",
+        "close_order_task.json",
+        {"order_id": REJECTED_ORDER, "status": "REJECTED", "reason": "OUT_OF_STOCK"},
+    ),
+    Sample(
+        "ExecutionWatcherFunction",
+        "execution_status_change.json",
+        {"order_id": REJECTED_ORDER, "status": "REJECTED", "reason": "OUT_OF_STOCK"},
+    ),
+    Sample("CheckPaymentCircuitFunction", "payment_circuit_task.json", {"decision": "CALL"}),
+    # The demo order is charged already: the charge is not repeated, its id is returned.
+    Sample("ChargePaymentFunction", "charge_payment_task.json", {"order_id": CONFIRMED_ORDER}),
+    # The demo order is no longer the workflow's: the step refuses, changing nothing.
+    Sample("RequestApprovalFunction", "request_approval_task.json", {"errorType": "OrderNotProcessing"}),
     Sample("AnalyticsFunction", "sqs_analytics_batch.json", {"batchItemFailures": []}),
 )

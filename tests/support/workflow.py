@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from local_stack.deploy import Stack
 from local_stack.runtime import LocalLambda
+
+
+class FakeClock:
+    """A clock that moves only when told (by a Wait state of the workflow); `waits` records how long
+    each wait would have lasted."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.waits: list[float] = []
+        self.on_wait: Callable[[], None] = lambda: None  # what changes in the world while waiting
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+        self.on_wait()
+
+
+class Delays(list[float]):
+    """The retry delays of a test, recorded instead of slept; `on_append` is what changes in the
+    world meanwhile (a fault that clears)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_append: Callable[[], None] = lambda: None
+
+    def append(self, delay: float) -> None:
+        super().append(delay)
+        self.on_append()
 
 
 def execution_arn(stack: Stack, order_id: str) -> str:
@@ -18,7 +50,10 @@ def wait_for_execution(stack: Stack, arn: str, timeout: float = 30.0) -> dict[st
     sfn = stack.client("stepfunctions")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        description = sfn.describe_execution(executionArn=arn)
+        try:
+            description = sfn.describe_execution(executionArn=arn)
+        except sfn.exceptions.ExecutionDoesNotExist:  # its starter has not run yet
+            description = {"status": "RUNNING"}
         if description["status"] != "RUNNING":
             return description
         time.sleep(0.02)
@@ -52,3 +87,14 @@ def process(local_lambda: LocalLambda, stack: Stack, order_id: str) -> dict[str,
     description = wait_for_execution(stack, execution_arn(stack, order_id))
     local_lambda.settle()
     return description
+
+
+def settle_until(local_lambda: LocalLambda, check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Deliver what is pending until `check()` is truthy (an execution waiting for someone)."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still not true after {timeout}s: {check}")
+        local_lambda.settle()
+        time.sleep(0.05)
+    return value

@@ -25,8 +25,7 @@ def invoke_config(sam_template, function_id):
 
 
 def test_the_order_created_rule_targets_the_workflow_starter_notifications_and_analytics(sam_template):
-    [rule] = sam_template.of_type("AWS::Events::Rule").values()
-    properties = rule["Properties"]
+    properties = sam_template.properties("OrderCreatedRule")
     assert properties["EventPattern"] == {"source": ["orders.api"], "detail-type": ["OrderCreated"]}
     targets = {target["Id"]: target for target in properties["Targets"]}
     assert set(targets) == {"ProcessOrder", "Notify", "Analytics"}
@@ -44,7 +43,7 @@ def test_every_rule_target_retries_and_has_a_dead_letter_queue(sam_template):
 
 def test_every_asynchronously_invoked_function_has_a_dlq_and_an_on_failure_destination(sam_template):
     async_functions = set(lambda_targets(sam_template))
-    assert async_functions == {"ProcessOrderFunction", "NotifyFunction"}
+    assert async_functions == {"ProcessOrderFunction", "NotifyFunction", "ExecutionWatcherFunction"}
     for function_id in async_functions:
         function = sam_template.properties(function_id)
         dlq = function["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
@@ -120,3 +119,23 @@ def _states(definition):
             yield from _states(branch)
         if "ItemProcessor" in state:
             yield from _states(state["ItemProcessor"])
+
+
+def test_ended_executions_reach_the_watcher_from_the_default_bus_with_retries_and_a_dlq(sam_template):
+    """Step Functions sends status changes to the default bus only: a rule on another bus would pass
+    locally and never fire on AWS."""
+    rule = sam_template.properties("ExecutionWatcherFunctionExecutionEnded")
+    assert "EventBusName" not in rule
+    assert rule["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"], "stateMachineArn": [{"Ref": "OrderWorkflow"}]},
+    }
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["ExecutionWatcherFunction", "Arn"]}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ExecutionEventsDeliveryDLQ", "Arn"]}
+    policy = sam_template.properties("ExecutionEventsDeliveryDLQPolicy")["PolicyDocument"]["Statement"]
+    assert policy[0]["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ExecutionWatcherFunctionExecutionEnded", "Arn"]}}
+    }

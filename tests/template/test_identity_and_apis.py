@@ -10,6 +10,7 @@ STOREFRONT_ROUTES = {
     ("post", "/orders"): "CustomerToken",
     ("get", "/orders"): "CustomerToken",
     ("get", "/orders/{order_id}"): "CustomerToken",
+    ("post", "/orders/{order_id}/cancel"): "CustomerToken",
     ("get", "/openapi.json"): "NONE",
     ("get", "/swagger"): "NONE",
 }
@@ -20,6 +21,7 @@ BACK_OFFICE_ROUTES = {
     ("get", "/inventory/{product_id}"): "StaffToken",
     ("get", "/orders"): "StaffToken",
     ("get", "/orders/{order_id}"): "StaffToken",
+    ("post", "/orders/{order_id}/approval"): "StaffToken",
     ("get", "/openapi.json"): "NONE",
     ("get", "/swagger"): "NONE",
 }

@@ -50,11 +50,12 @@ def test_every_table_queue_and_topic_is_encrypted_at_rest(sam_template):
 
 def test_data_tables_are_retained_and_recoverable_and_idempotency_is_not(sam_template):
     tables = sam_template.of_type("AWS::DynamoDB::Table")
-    assert set(tables) == DATA_TABLES | {"IdempotencyTable"}
+    assert set(tables) == DATA_TABLES | {"IdempotencyTable", "CircuitBreakerTable"}
     for name in DATA_TABLES:
         assert tables[name]["DeletionPolicy"] == tables[name]["UpdateReplacePolicy"] == "Retain", name
         assert tables[name]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], name
     assert tables["IdempotencyTable"]["DeletionPolicy"] == "Delete"
+    assert tables["CircuitBreakerTable"]["DeletionPolicy"] == "Delete"  # transient: rebuilt by the next payment
 
 
 def test_every_log_group_has_a_retention_and_every_function_logs_to_one(sam_template):
@@ -107,3 +108,28 @@ def test_the_dashboard_shows_orders_workflow_api_functions_and_queues(sam_templa
         assert f'\\"{metric}\\"' in body, metric
     filters = [f["Properties"] for f in sam_template.of_type("AWS::Logs::MetricFilter").values()]
     assert {f["MetricTransformations"][0]["MetricName"] for f in filters} == {"OrdersConfirmed", "OrdersRejected"}
+
+
+def test_an_open_payment_circuit_breaker_alarms_while_orders_wait(sam_template):
+    alarm = sam_template.properties("PaymentCircuitOpenAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "ServerlessOrders",
+        "PaymentCircuitOpen",
+        "Maximum",
+    )
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "serverless-orders"}]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
+    assert "PaymentCircuitOpen" in json.dumps(sam_template.properties("Dashboard")["DashboardBody"])
+
+
+def test_only_the_payment_functions_read_the_payment_api_key(sam_template):
+    readers = set()
+    for role_id, role in sam_template.of_type("AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            statements = policy["PolicyDocument"]["Statement"]
+            for statement in statements if isinstance(statements, list) else [statements]:
+                if statement["Resource"] == {"Ref": "PaymentApiKey"}:
+                    assert statement["Action"] == "secretsmanager:GetSecretValue", role_id
+                    readers.add(role_id.removesuffix("Role"))
+    assert readers == {"ChargePaymentFunction", "CloseOrderFunction", "ExecutionWatcherFunction"}

@@ -22,12 +22,14 @@ BACK_OFFICE_ROUTES = [
     ("GET", "/inventory/{product_id}", None, 200),
     ("GET", "/orders", None, 200),
     ("GET", "/orders/{order_id}", None, 200),
+    ("POST", "/orders/{order_id}/approval", {"approved": True}, 409),  # the order is not awaiting approval
 ]
 STOREFRONT_IDENTITY_ROUTES = [
     ("GET", "/me", None, 200),
     ("POST", "/orders", {"items": [{"product_id": "widget-1", "quantity": 1}], "payment_method": "pm_card_visa"}, 202),
     ("GET", "/orders", None, 200),
     ("GET", "/orders/{order_id}", None, 200),
+    ("POST", "/orders/{order_id}/cancel", None, 200),  # last: the order is PENDING until then
 ]
 STOREFRONT_PUBLIC_ROUTES = [("GET", "/products/{product_id}")]
 DOCUMENTS = {("GET", "/openapi.json"), ("GET", "/swagger")}

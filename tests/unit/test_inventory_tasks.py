@@ -1,5 +1,6 @@
-"""UpdateInventoryFunction and ReleaseInventoryFunction: the workflow's stock reservation and its
-compensation, conditional and idempotent, whatever the order of calls."""
+"""UpdateInventoryFunction and CloseOrderFunction: the workflow's stock reservation (only for an
+order the workflow still owns) and the compensation that ends an order, conditional and idempotent,
+whatever the order of calls."""
 
 import json
 from pathlib import Path
@@ -18,9 +19,30 @@ def load_event(name):
 
 
 @pytest.fixture
-def stocked(back_office):
+def stocked(back_office, stack):
     seed.stock(back_office, "widget-1", 5)
     seed.stock(back_office, "widget-2", 1)
+    for n in range(4):
+        processing(stack, f"order-{n}")
+
+
+def processing(stack, order_id, **attributes):
+    """An order that the workflow is processing (as ProcessOrder leaves it)."""
+    item = {
+        "order_id": {"S": order_id},
+        "user_id": {"S": "user-1"},
+        "items": {"L": []},
+        "status": {"S": "PROCESSING"},
+        "created_at": {"S": "2026-11-29T10:00:00.000Z"},
+        "updated_at": {"S": "2026-11-29T10:00:00.000Z"},
+        **{name: {"S": value} for name, value in attributes.items()},
+    }
+    stack.client("dynamodb").put_item(TableName=stack.ref("OrdersTable"), Item=item)
+
+
+def status_of(back_office, order_id):
+    order = back_office.get(f"/orders/{order_id}").body
+    return order["status"], order.get("reason")
 
 
 def reservation(order_id, **lines):
@@ -66,18 +88,37 @@ def test_stock_never_goes_below_zero_across_orders(back_office, function, stocke
     assert levels(back_office) == (1, 1)
 
 
-def test_release_gives_back_what_was_reserved_once(back_office, function, stocked):
+def test_an_order_cancelled_meanwhile_reserves_nothing(back_office, function, stack, stocked):
+    processing(stack, "order-1", cancel_requested_at="2026-11-29T10:00:01.000Z")
+
+    with pytest.raises(FunctionError) as raised:
+        function("UpdateInventoryFunction").invoke(reservation("order-1", widget_1=2))
+
+    assert raised.value.error_type == "OrderNotProcessing"
+    assert levels(back_office) == (5, 1)
+
+
+def closing(order_id, status="REJECTED", reason="OUT_OF_STOCK"):
+    return {"order_id": order_id, "outcome": {"status": status, "reason": reason}}
+
+
+def test_closing_gives_back_what_was_reserved_once_then_writes_the_terminal_status(back_office, function, stocked):
     function("UpdateInventoryFunction").invoke(reservation("order-1", widget_1=2, widget_2=1))
-    release = function("ReleaseInventoryFunction")
+    close = function("CloseOrderFunction")
 
-    assert release.invoke({"order_id": "order-1"}) == {"order_id": "order-1", "released": True}
-    assert release.invoke({"order_id": "order-1"}) == {"order_id": "order-1", "released": False}
+    first = close.invoke(closing("order-1", "FAILED", "PROCESSING_ERROR"))
+    again = close.invoke(closing("order-1", "REJECTED", "PAYMENT_DECLINED"))
+
+    assert first == {"order_id": "order-1", "status": "FAILED", "reason": "PROCESSING_ERROR"}
+    assert again == first  # a terminal status never changes
     assert levels(back_office) == (5, 1)
+    assert status_of(back_office, "order-1") == ("FAILED", "PROCESSING_ERROR")
 
 
-def test_releasing_an_order_that_reserved_nothing_changes_nothing(back_office, function, stocked):
-    assert function("ReleaseInventoryFunction").invoke({"order_id": "never-reserved"})["released"] is False
+def test_closing_an_order_that_reserved_nothing_changes_no_stock(back_office, function, stocked):
+    assert function("CloseOrderFunction").invoke(closing("order-2"))["status"] == "REJECTED"
     assert levels(back_office) == (5, 1)
+    assert status_of(back_office, "order-2") == ("REJECTED", "OUT_OF_STOCK")
 
 
 @pytest.mark.parametrize("event", [{}, {"order_id": "o"}, {"order_id": "o", "items": "x"}])

@@ -1,11 +1,14 @@
-"""A gap of moto that the local adapter fills: DynamoDB applies each conditional write atomically;
-moto checks and writes in two steps, so concurrent writers (make dev's worker processes reach it
-on many threads) could both pass one condition. With the adapter, they take turns."""
+"""Gaps of moto's DynamoDB that the local adapter fills: DynamoDB applies each conditional write
+atomically, while moto checks and writes in two steps, so concurrent writers (make dev's worker
+processes reach it on many threads) could both pass one condition: with the adapter, they take
+turns. And a cancelled transaction must leave the table's stream as it was, and still read."""
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from botocore.exceptions import ClientError
 
+from local_stack.streams import StreamReader
 from support import seed
 
 
@@ -38,3 +41,31 @@ def test_concurrent_conditional_decrements_never_take_more_than_the_stock(back_o
     assert outcomes.count("taken") == 5
     assert outcomes.count("TransactionCanceledException") == 45
     assert seed.quantity(back_office, "widget-1") == 0
+
+
+def test_a_cancelled_transaction_leaves_the_stream_as_it_was_and_still_read(stack, local_lambda):
+    """moto rolls a transaction back by swapping in copies of its tables, whose stream the readers
+    never see: the adapter keeps the tables, so later writes are still published, and the writes
+    of the cancelled transaction never are."""
+    dynamodb, orders = stack.client("dynamodb"), stack.ref("OrdersTable")
+    stream_arn = dynamodb.describe_table(TableName=orders)["Table"]["LatestStreamArn"]
+    reader = StreamReader(stack.client("dynamodbstreams"), stream_arn)
+
+    def published():
+        return [(record["eventName"], record["dynamodb"]["Keys"]["order_id"]["S"]) for record in reader.read()]
+
+    dynamodb.put_item(TableName=orders, Item={"order_id": {"S": "o-1"}, "status": {"S": "PROCESSING"}})
+    assert published() == [("INSERT", "o-1")]
+    update = {"TableName": orders, "Key": {"order_id": {"S": "o-1"}}, "UpdateExpression": "SET reserved = :yes",
+              "ExpressionAttributeValues": {":yes": {"BOOL": True}}}  # fmt: skip
+    refused = {
+        "TableName": orders,
+        "Key": {"order_id": {"S": "o-9"}},
+        "ConditionExpression": "attribute_exists(order_id)",
+    }
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"ConditionCheck": refused}])
+    dynamodb.put_item(TableName=orders, Item={"order_id": {"S": "o-2"}, "status": {"S": "PROCESSING"}})
+
+    assert published() == [("INSERT", "o-2")]
+    assert "reserved" not in dynamodb.get_item(TableName=orders, Key={"order_id": {"S": "o-1"}})["Item"]

@@ -1,43 +1,42 @@
-"""The real statemachine/order_workflow.asl.json, with the template's substitutions, executed by
-moto's Step Functions interpreter; its Lambda tasks run the real handlers in process."""
+"""The real statemachine/order_workflow.asl.json (the order saga), with the template's substitutions,
+executed by moto's Step Functions interpreter; its Lambda tasks run the real handlers in process and
+charge through the fake payment provider over HTTP. Every test checks the exact states entered."""
 
 import json
 
 import pytest
-from moto.dynamodb.responses import DynamoHandler
+from aws_lambda_powertools.utilities import parameters
+from moto.sesv2.models import SESV2Backend
 from moto.sqs.models import SQSBackend
 
 from support import seed
 from support.api import id_token_claims
-from support.aws import ServerFaultError, TopicCapture, drain_queue, failing_backend_call, table_items
-from support.workflow import execution_arn, history, process, states_entered
+from support.aws import ServerFaultError, TopicCapture, drain_queue, failing_backend_call, sent_emails, table_items
+from support.workflow import (
+    execution_arn,
+    history,
+    process,
+    settle_until,
+    states_entered,
+    wait_for_execution,
+)
 
-HAPPY_PATH = [
-    "ValidateOrder",
-    "CheckStock",
-    "CheckInventory",
-    "IsInStock",
-    "InStock",
-    "UpdateInventory",
-    "ProcessOrder",
-    "PublishConfirmation",
-    "ShipOrder",
-    "MarkConfirmed",
-]
-
-
-def path_of(stack, order_id):
-    """The states entered, with the two Parallel branches (which run in either order) sorted."""
-    entered = states_entered(stack, execution_arn(stack, order_id))
-    if "ProcessOrder" in entered:
-        start = entered.index("ProcessOrder") + 1
-        entered[start : start + 2] = sorted(entered[start : start + 2])
-    return entered
+UNTIL_PAYMENT = ["ValidateOrder", "ReserveStock", "NeedsApproval", "CheckPaymentCircuit", "CircuitDecision"]
+CONFIRMATION = ["ShipOrder", "MarkConfirmed", "SendConfirmationEmail", "PublishConfirmation"]
+HAPPY_PATH = [*UNTIL_PAYMENT, "ChargePayment", *CONFIRMATION]
+REJECTED_END = ["CloseOrder", "ClosedAs", "OrderEnded"]
+FAILED_END = ["CloseOrder", "ClosedAs", "OrderFailed"]
+LARGE = {"gadget": 30}  # 30 x 40.00 = 1200.00, above the default ApprovalThreshold (1000)
 
 
 @pytest.fixture
 def confirmations(stack):
     return TopicCapture(stack, stack.ref("OrderConfirmedTopic"))
+
+
+@pytest.fixture
+def approval_requests(stack):
+    return TopicCapture(stack, stack.ref("ApprovalRequestsTopic"))
 
 
 @pytest.fixture
@@ -52,8 +51,17 @@ def order_of(back_office, order_id):
     return response.body
 
 
-def test_happy_path_confirms_reserves_ships_and_notifies_once(
-    back_office, storefront, stack, local_lambda, confirmations, shipping
+def path_of(stack, order_id):
+    return states_entered(stack, execution_arn(stack, order_id))
+
+
+def breaker_state(stack):
+    [item] = table_items(stack, "CircuitBreakerTable") or [{"state": "CLOSED"}]
+    return item["state"]
+
+
+def test_happy_path_charges_once_ships_confirms_then_emails_the_customer(
+    back_office, storefront, stack, local_lambda, payments, confirmations, shipping, customer
 ):
     seed.stock(back_office, "widget-1", 5, price=19.99)
     order_id = seed.order(storefront, {"widget-1": 2})
@@ -62,185 +70,305 @@ def test_happy_path_confirms_reserves_ships_and_notifies_once(
 
     assert execution["status"] == "SUCCEEDED"
     order = order_of(back_office, order_id)
-    assert order["status"] == "CONFIRMED"
-    assert order["total"] == 39.98
+    assert (order["status"], order["total"], order["payment_status"]) == ("CONFIRMED", 39.98, "CHARGED")
     assert "reason" not in order
     assert seed.quantity(back_office, "widget-1") == 3
+    [charge] = payments.charges
+    assert (charge["amount"], charge["currency"], charge["payment_method"]) == ("39.98", "USD", "pm_card_visa")
     [shipment] = shipping()
-    shipped = shipment["Body"]
-    assert shipped["order_id"] == order_id
-    assert shipped["order"]["items"] == [{"product_id": "widget-1", "quantity": 2, "price": 19.99}]
+    assert shipment["Body"]["order_id"] == order_id
+    assert shipment["Body"]["items"] == [{"product_id": "widget-1", "quantity": 2, "price": 19.99}]
     [confirmation] = confirmations.notifications()
     assert json.loads(confirmation["Message"])["order_id"] == order_id
+    [email] = sent_emails()
+    assert email["to"] == [customer["email"]]
+    assert email["from"] == "orders@example.com"
+    assert email["subject"] == f"Your order {order_id} is confirmed"
+    assert order_id in email["body"]
+    assert "39.98 USD" in email["body"]
     assert path_of(stack, order_id) == HAPPY_PATH
 
 
-def test_out_of_stock_is_rejected_without_touching_stock_shipping_or_notifications(
-    back_office, storefront, stack, local_lambda, confirmations, shipping
+def test_out_of_stock_is_rejected_with_nothing_reserved_or_charged(
+    back_office, storefront, stack, local_lambda, payments, shipping
 ):
     seed.stock(back_office, "widget-1", 1)
-    order_id = seed.order(storefront, {"widget-1": 2})
+    seed.stock(back_office, "widget-2", 5)
+    order_id = seed.order(storefront, {"widget-2": 2, "widget-1": 2})
 
     execution = process(local_lambda, stack, order_id)
 
     assert execution["status"] == "SUCCEEDED"  # a rejection is an outcome, not a failure
     order = order_of(back_office, order_id)
     assert (order["status"], order["reason"]) == ("REJECTED", "OUT_OF_STOCK")
-    assert seed.quantity(back_office, "widget-1") == 1
+    assert (seed.quantity(back_office, "widget-1"), seed.quantity(back_office, "widget-2")) == (1, 5)
+    assert payments.charges == []
     assert shipping() == []
-    assert confirmations.notifications() == []
-    assert states_entered(stack, execution_arn(stack, order_id)) == [
-        "ValidateOrder",
-        "CheckStock",
-        "CheckInventory",
-        "IsInStock",
-        "NotInStock",
-        "OutOfStock",
-        "MarkRejected",
-        "Rejected",
-    ]
-
-
-def test_multi_item_order_with_one_line_short_reserves_nothing(back_office, storefront, stack, local_lambda, shipping):
-    seed.stock(back_office, "widget-1", 5)
-    seed.stock(back_office, "widget-2", 1)
-    order_id = seed.order(storefront, {"widget-1": 2, "widget-2": 3})
-
-    process(local_lambda, stack, order_id)
-
-    assert order_of(back_office, order_id)["status"] == "REJECTED"
-    assert (seed.quantity(back_office, "widget-1"), seed.quantity(back_office, "widget-2")) == (5, 1)
-    assert shipping() == []
+    assert sent_emails() == []
     markers = [item for item in table_items(stack, "InventoryTable") if item["product_id"].startswith("reservation#")]
     assert markers == []
-
-
-def test_multi_item_order_in_stock_reserves_every_line(back_office, storefront, stack, local_lambda):
-    seed.stock(back_office, "widget-1", 5, price=2)
-    seed.stock(back_office, "widget-2", 4, price=3.5)
-    order_id = seed.order(storefront, {"widget-1": 2, "widget-2": 4})
-
-    process(local_lambda, stack, order_id)
-
-    order = order_of(back_office, order_id)
-    assert (order["status"], order["total"]) == ("CONFIRMED", 18)
-    assert (seed.quantity(back_office, "widget-1"), seed.quantity(back_office, "widget-2")) == (3, 0)
-    entered = states_entered(stack, execution_arn(stack, order_id))
-    assert entered.count("CheckInventory") == 2
-    assert entered.count("InStock") == 2
+    assert path_of(stack, order_id) == ["ValidateOrder", "ReserveStock", "OutOfStock", *REJECTED_END]
 
 
 @pytest.mark.parametrize("unknown", ["product", "user"])
 def test_unknown_product_or_user_is_rejected_as_validation_failed(
-    back_office, storefront, stack, local_lambda, unknown
+    back_office, storefront, stack, local_lambda, payments, unknown
 ):
     seed.stock(back_office, "widget-1", 5)
-    # A token whose user has no profile (e.g. deleted since): the order is placed, then refused.
-    ghost = id_token_claims("no-such-user", "ghost@example.com", "Ghost")
+    ghost = id_token_claims("no-such-user", "ghost@example.com", "Ghost")  # a user without a profile
     buyer = storefront.as_caller(ghost) if unknown == "user" else storefront
-    product = "no-such-product" if unknown == "product" else "widget-1"
-    order_id = seed.order(buyer, {product: 1})
+    order_id = seed.order(buyer, {"no-such-product" if unknown == "product" else "widget-1": 1})
 
     process(local_lambda, stack, order_id)
 
     order = order_of(back_office, order_id)
     assert (order["status"], order["reason"]) == ("REJECTED", "VALIDATION_FAILED")
     assert seed.quantity(back_office, "widget-1") == 5
-    assert states_entered(stack, execution_arn(stack, order_id)) == [
-        "ValidateOrder",
-        "InvalidOrder",
-        "MarkRejected",
-        "Rejected",
-    ]
+    assert payments.charges == []
+    assert path_of(stack, order_id) == ["ValidateOrder", "InvalidOrder", *REJECTED_END]
 
 
-def _orders_get_item(stack):
-    """A GetItem request on the orders table (requests, not moto's internal reads)."""
-    return lambda handler, *args, **kwargs: handler.body.get("TableName") == stack.ref("OrdersTable")
-
-
-class FirstCalls:
-    """True for the first `count` calls, then False: a fault that clears up."""
-
-    def __init__(self, count, when):
-        self.remaining = count
-        self.when = when
-
-    def __call__(self, *args, **kwargs):
-        if self.when(*args, **kwargs) and self.remaining > 0:
-            self.remaining -= 1
-            return True
-        return False
-
-
-def test_a_transient_error_in_a_lambda_task_is_retried_with_backoff_then_succeeds(
-    back_office, storefront, stack, local_lambda, backoff, monkeypatch
+def test_a_declined_payment_is_rejected_and_its_stock_released(
+    back_office, storefront, stack, local_lambda, payments, shipping, backoff
 ):
     seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2}, payment_method="pm_card_declined")
+
+    execution = process(local_lambda, stack, order_id)
+
+    assert execution["status"] == "SUCCEEDED"
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["reason"]) == ("REJECTED", "PAYMENT_DECLINED")
+    assert "payment_status" not in order
+    assert seed.quantity(back_office, "widget-1") == 5
+    assert payments.charges == []
+    assert backoff == []  # a decline is never retried
+    assert shipping() == []
+    assert sent_emails() == []
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, "ChargePayment", "PaymentDeclined", *REJECTED_END]
+
+
+def awaiting_approval(local_lambda, back_office, order_id):
+    """Run the order until it waits for staff; the order as staff then see it."""
+    return settle_until(local_lambda, lambda: order_of(back_office, order_id)["status"] == "AWAITING_APPROVAL")
+
+
+def test_a_large_order_waits_for_approval_then_is_charged_and_confirmed(
+    back_office, storefront, stack, local_lambda, payments, approval_requests
+):
+    seed.stock(back_office, "gadget", 40, price=40)
+    order_id = seed.order(storefront, LARGE)
+    awaiting_approval(local_lambda, back_office, order_id)
+    [request] = approval_requests.notifications()
+    assert request["Subject"] == f"Order {order_id} needs approval"
+    assert json.loads(request["Message"])["total"] == "1200.00"
+    assert seed.quantity(back_office, "gadget") == 10  # reserved before approval
+    assert payments.charges == []
+
+    decided = back_office.post(f"/orders/{order_id}/approval", {"approved": True, "comment": "known customer"})
+
+    assert decided.status == 200
+    assert decided.body["status"] == "PROCESSING"
+    assert decided.body["approval"]["approved"] is True
+    assert decided.body["approval"]["by"] == "staff-0001"
+    assert decided.body["approval"]["comment"] == "known customer"
+    assert wait_for_execution(stack, execution_arn(stack, order_id))["status"] == "SUCCEEDED"
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["approval"]["approved"]) == ("CONFIRMED", True)
+    assert [charge["amount"] for charge in payments.charges] == ["1200.00"]
+    assert path_of(stack, order_id) == [
+        *UNTIL_PAYMENT[:3], "RequestApproval", "IsApproved", *UNTIL_PAYMENT[3:], "ChargePayment", *CONFIRMATION
+    ]  # fmt: skip
+    again = back_office.post(f"/orders/{order_id}/approval", {"approved": False})
+    assert again.status == 409
+
+
+def test_a_large_order_that_staff_reject_is_rejected_with_its_stock_released(
+    back_office, storefront, stack, local_lambda, payments
+):
+    seed.stock(back_office, "gadget", 40, price=40)
+    order_id = seed.order(storefront, LARGE)
+    awaiting_approval(local_lambda, back_office, order_id)
+
+    decided = back_office.post(f"/orders/{order_id}/approval", {"approved": False, "comment": "suspicious"})
+
+    assert decided.status == 200
+    assert (decided.body["status"], decided.body["reason"]) == ("REJECTED", "NOT_APPROVED")
+    assert decided.body["approval"] == {
+        "approved": False,
+        "by": "staff-0001",
+        "at": decided.body["approval"]["at"],
+        "comment": "suspicious",
+    }
+    assert seed.quantity(back_office, "gadget") == 40
+    assert wait_for_execution(stack, execution_arn(stack, order_id))["status"] == "SUCCEEDED"
+    assert order_of(back_office, order_id)["status"] == "REJECTED"
+    assert payments.charges == []
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT[:3], "RequestApproval", "IsApproved", "EndedElsewhere"]
+
+
+def test_no_decision_in_time_rejects_the_order_as_approval_timeout(
+    back_office, storefront, stack, local_lambda, payments, function, monkeypatch
+):
+    validate = function("ValidateOrderFunction").module("app")
+    monkeypatch.setattr(validate, "settings", validate.settings.model_copy(update={"approval_timeout": 1}))
+    seed.stock(back_office, "gadget", 40, price=40)
+    order_id = seed.order(storefront, LARGE)
+
+    execution = process(local_lambda, stack, order_id)
+
+    assert execution["status"] == "SUCCEEDED"
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["reason"]) == ("REJECTED", "APPROVAL_TIMEOUT")
+    assert seed.quantity(back_office, "gadget") == 40
+    assert payments.charges == []
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT[:3], "RequestApproval", "ApprovalTimedOut", *REJECTED_END]
+    late = back_office.post(f"/orders/{order_id}/approval", {"approved": True})
+    assert late.status == 409
+
+
+def test_an_outage_is_retried_then_opens_the_breaker_and_the_order_waits_for_the_provider(
+    back_office, storefront, stack, local_lambda, payments, clock, backoff
+):
+    """Provider down → retries → breaker opens → the order waits → provider back → half-open
+    probe → breaker closed → confirmed, charged once."""
+    seed.stock(back_office, "widget-1", 5)
     order_id = seed.order(storefront, {"widget-1": 1})
-    # DynamoDB throttles ValidateOrder's first read through all of the SDK's own attempts (one
-    # and three retries): the Lambda task fails once, and Step Functions retries it.
-    throttled = FirstCalls(4, _orders_get_item(stack))
-    fault = ServerFaultError("ProvisionedThroughputExceededException", 400)
-    with failing_backend_call(monkeypatch, DynamoHandler, "get_item", throttled, fault):
-        execution = process(local_lambda, stack, order_id)
+    payments.set_mode("unavailable")
+    clock.on_wait = lambda: payments.set_mode("ok")
+
+    execution = process(local_lambda, stack, order_id)
 
     assert execution["status"] == "SUCCEEDED"
     assert order_of(back_office, order_id)["status"] == "CONFIRMED"
-    failures = [e for e in history(stack, execution_arn(stack, order_id)) if e["type"] == "TaskFailed"]
-    assert [json.loads(e["taskFailedEventDetails"]["cause"])["errorType"] for e in failures] == [
-        "ProvisionedThroughputExceededException"
-    ]
-    # One retry: IntervalSeconds 1 with full jitter, so a delay drawn from [0, 1].
-    assert len(backoff) == 1
-    assert 0 <= backoff[0] <= 1
-    assert path_of(stack, order_id) == HAPPY_PATH
+    assert len(payments.charges) == 1
+    # PaymentBreakerThreshold 5: 3 attempts (1 + 2 retries), back to the breaker (closed: 3 of 5),
+    # 3 more (the 5th failure opens it), back to the breaker (open: wait 60 s), then the probe.
+    assert clock.waits == [60]
+    assert len(backoff) == 4  # 2 retries of each ChargePayment entry that failed
+    assert all(0 <= delay <= cap for delay, cap in zip(backoff, [2, 4, 2, 4], strict=True))
+    assert path_of(stack, order_id) == [
+        *UNTIL_PAYMENT,
+        "ChargePayment", "CheckPaymentCircuit", "CircuitDecision",
+        "ChargePayment", "CheckPaymentCircuit", "CircuitDecision", "WaitForPaymentProvider",
+        "CheckPaymentCircuit", "CircuitDecision",
+        "ChargePayment", *CONFIRMATION,
+    ]  # fmt: skip
+    assert breaker_state(stack) == "CLOSED"
 
 
-def test_a_persistent_error_ends_failed_after_exponential_backoff(
-    back_office, storefront, stack, local_lambda, backoff, monkeypatch
+def test_while_the_breaker_is_open_an_order_waits_instead_of_calling_the_provider(
+    back_office, storefront, stack, local_lambda, payments, clock
 ):
     seed.stock(back_office, "widget-1", 5)
+    stack.client("dynamodb").put_item(
+        TableName=stack.ref("CircuitBreakerTable"),
+        Item={"name": {"S": "payment-provider"}, "state": {"S": "OPEN"}, "opened_at": {"N": str(clock.now - 15)},
+              "failures": {"N": "0"}, "version": {"N": "7"}},
+    )  # fmt: skip
+    calls_when_waiting = []
+    clock.on_wait = lambda: calls_when_waiting.append(len(payments.charges))
     order_id = seed.order(storefront, {"widget-1": 1})
-    throttled = FirstCalls(10**6, _orders_get_item(stack))
-    fault = ServerFaultError("ProvisionedThroughputExceededException", 400)
-    with failing_backend_call(monkeypatch, DynamoHandler, "get_item", throttled, fault):
-        execution = process(local_lambda, stack, order_id)
+
+    process(local_lambda, stack, order_id)
+
+    assert order_of(back_office, order_id)["status"] == "CONFIRMED"
+    assert clock.waits == [45]  # until the breaker's 60 s are up, then the probe
+    assert calls_when_waiting == [0]
+    assert len(payments.charges) == 1
+    assert path_of(stack, order_id) == [
+        *UNTIL_PAYMENT, "WaitForPaymentProvider", "CheckPaymentCircuit", "CircuitDecision", "ChargePayment",
+        *CONFIRMATION,
+    ]  # fmt: skip
+
+
+def test_an_outage_longer_than_the_maximum_wait_fails_the_order_and_releases_its_stock(
+    back_office, storefront, stack, local_lambda, payments, clock, function, monkeypatch
+):
+    gate = function("CheckPaymentCircuitFunction").module("circuit")
+    monkeypatch.setattr(gate, "settings", gate.settings.model_copy(update={"payment_max_wait": 150}))
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    payments.set_mode("unavailable")
+
+    execution = process(local_lambda, stack, order_id)
 
     assert execution["status"] == "FAILED"
     order = order_of(back_office, order_id)
-    assert order["status"] == "FAILED"
-    assert order["reason"] == "ProvisionedThroughputExceededException"
+    assert (order["status"], order["reason"]) == ("FAILED", "PAYMENT_UNAVAILABLE")
     assert seed.quantity(back_office, "widget-1") == 5
-    # MaxAttempts 3, BackoffRate 2, full jitter: delays drawn from [0, 1], [0, 2], [0, 4].
-    assert len(backoff) == 3
-    assert all(0 <= delay <= cap for delay, cap in zip(backoff, [1, 2, 4], strict=True))
-    assert states_entered(stack, execution_arn(stack, order_id)) == ["ValidateOrder", "MarkFailed", "OrderFailed"]
+    assert payments.charges == []
+    assert sum(clock.waits) == 150  # 60, 60 and the last 30 that reach PaymentMaxWait
+    assert path_of(stack, order_id)[-6:] == [
+        "CheckPaymentCircuit",
+        "CircuitDecision",
+        "PaymentUnavailable",
+        *FAILED_END,
+    ]
 
 
-def test_shipping_that_keeps_failing_gives_the_reserved_stock_back_and_fails_the_order(
-    back_office, storefront, stack, local_lambda, shipping, monkeypatch
+def test_a_charge_that_timed_out_and_is_retried_charges_once(
+    back_office, storefront, stack, local_lambda, payments, function, monkeypatch, backoff
 ):
+    monkeypatch.setattr(function("ChargePaymentFunction").module("charge").payments, "timeout", 0.3)
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 1})
+    payments.set_mode("slow")  # the first charge hangs; the provider charges it once it recovers
+    backoff.on_append = lambda: payments.set_mode("ok")
+
+    execution = process(local_lambda, stack, order_id)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert order_of(back_office, order_id)["payment_status"] == "CHARGED"
+    assert len(payments.charges) == 1  # the hung request's charge, answered again to the retry
+    [delay] = backoff  # PaymentTimeout: one retry, after at most 5 s
+    assert 0 <= delay <= 5
+    failures = [e for e in history(stack, execution_arn(stack, order_id)) if e["type"] == "TaskFailed"]
+    assert [json.loads(e["taskFailedEventDetails"]["cause"])["errorType"] for e in failures] == ["PaymentTimeout"]
+    assert path_of(stack, order_id) == HAPPY_PATH
+
+
+def test_shipping_failing_after_the_charge_refunds_releases_and_fails_without_confirming(
+    back_office, storefront, stack, local_lambda, payments, shipping, confirmations, monkeypatch, backoff
+):
+    backoff.on_append = parameters.clear_caches  # CloseOrder reads the API key itself, as on AWS
     seed.stock(back_office, "widget-1", 5)
     order_id = seed.order(storefront, {"widget-1": 2})
     shipping_queue = stack.get_att("ShippingQueue", "QueueName")
     refuse = lambda backend, queue_name, *args, **kwargs: queue_name == shipping_queue  # noqa: E731
-    with failing_backend_call(
-        monkeypatch, SQSBackend, "send_message", refuse, ServerFaultError("ServiceUnavailable", 503)
-    ):
-        process(local_lambda, stack, order_id)
+    fault = ServerFaultError("ServiceUnavailable", 503)
+    with failing_backend_call(monkeypatch, SQSBackend, "send_message", refuse, fault):
+        execution = process(local_lambda, stack, order_id)
+
+    assert execution["status"] == "FAILED"
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["reason"], order["payment_status"]) == ("FAILED", "PROCESSING_ERROR", "REFUNDED")
+    [charge] = payments.charges
+    assert [refund["charge"] for refund in payments.refunds] == [charge["id"]]
+    assert seed.quantity(back_office, "widget-1") == 5
+    assert shipping() == []
+    assert confirmations.notifications() == []
+    assert sent_emails() == []
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, "ChargePayment", "ShipOrder", "ProcessingError", *FAILED_END]
+
+
+def test_an_aborted_execution_is_ended_failed_by_the_watcher_with_its_stock_released(
+    back_office, storefront, stack, local_lambda, payments
+):
+    seed.stock(back_office, "gadget", 40, price=40)
+    order_id = seed.order(storefront, LARGE)
+    awaiting_approval(local_lambda, back_office, order_id)
+
+    stack.client("stepfunctions").stop_execution(executionArn=execution_arn(stack, order_id), cause="operator")
+    settle_until(local_lambda, lambda: order_of(back_office, order_id)["status"] == "FAILED")
 
     order = order_of(back_office, order_id)
-    assert order["status"] == "FAILED"
-    assert seed.quantity(back_office, "widget-1") == 5  # reserved, then released by the compensation
-    assert shipping() == []
-    entered = states_entered(stack, execution_arn(stack, order_id))
-    assert entered[-3:] == ["ReleaseInventory", "MarkFailed", "OrderFailed"]
-    assert "MarkConfirmed" not in entered
+    assert (order["status"], order["reason"]) == ("FAILED", "EXECUTION_ABORTED")
+    assert seed.quantity(back_office, "gadget") == 40
 
 
-def test_a_repeated_order_created_starts_one_execution_and_reserves_once(
-    back_office, storefront, stack, local_lambda, function
+def test_a_repeated_order_created_starts_one_execution_and_charges_once(
+    back_office, storefront, stack, local_lambda, function, payments
 ):
     seed.stock(back_office, "widget-1", 5)
     order_id = seed.order(storefront, {"widget-1": 2})
@@ -249,9 +377,31 @@ def test_a_repeated_order_created_starts_one_execution_and_reserves_once(
     event = {"source": "orders.api", "detail-type": "OrderCreated", "detail": {**order, "status": "PENDING"}}
 
     again = function("ProcessOrderFunction").invoke(event)
+    charge_again = function("ChargePaymentFunction").invoke({"order_id": order_id})
 
     assert again == {"order_id": order_id, "started": False}
+    assert charge_again["charge_id"] == payments.charges[0]["id"]
     executions = stack.client("stepfunctions").list_executions(stateMachineArn=stack.ref("OrderWorkflow"))["executions"]
     assert [e["name"] for e in executions] == [order_id]
+    assert len(payments.charges) == 1
     assert seed.quantity(back_office, "widget-1") == 3
+
+
+def test_an_email_that_cannot_be_sent_is_dead_lettered_and_the_order_stays_confirmed(
+    back_office, storefront, stack, local_lambda, payments, confirmations, monkeypatch, backoff
+):
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 1})
+    fault = ServerFaultError("ServiceUnavailable", 503)
+    with failing_backend_call(monkeypatch, SESV2Backend, "send_email", lambda *args, **kwargs: True, fault) as failed:
+        execution = process(local_lambda, stack, order_id)
+
+    assert execution["status"] == "SUCCEEDED"
     assert order_of(back_office, order_id)["status"] == "CONFIRMED"
+    assert len(failed) == 4  # the first attempt and 3 retries
+    assert len(backoff) == 3
+    [dead_letter] = drain_queue(stack, stack.ref("ConfirmationDLQ"))
+    assert dead_letter["Body"]["undelivered"] == "email"
+    assert (dead_letter["Body"]["order_id"], dead_letter["Body"]["to"]) == (order_id, "ada@example.com")
+    assert len(confirmations.notifications()) == 1  # the notification still goes out
+    assert path_of(stack, order_id) == [*HAPPY_PATH[:-1], "EmailUndelivered", "PublishConfirmation"]

@@ -34,5 +34,21 @@ class OutOfStock(DomainError):  # noqa: N818 - the workflow catches it by this n
     """Not enough stock for at least one line of the order."""
 
 
+class OrderNotProcessing(DomainError):  # noqa: N818 - the workflow catches it by this name
+    """The order left the workflow's hands (cancelled, or decided by staff): the step does nothing."""
+
+
+class PaymentDeclined(DomainError):  # noqa: N818 - the workflow catches it by this name
+    """The payment provider refused the payment method: a business outcome, never retried."""
+
+
+class PaymentProviderError(DomainError):
+    """The payment provider answered with an error of its own (5xx, unreadable): retried."""
+
+
+class PaymentTimeout(DomainError):  # noqa: N818 - the workflow retries it by this name
+    """The payment provider did not answer in time: retried, counted apart from errors."""
+
+
 class ConfigurationError(Exception):
     """The function's environment is incomplete: a deployment mistake, never the client's."""

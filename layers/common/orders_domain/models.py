@@ -155,14 +155,54 @@ class NewOrder(Request):
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
     PROCESSING = "PROCESSING"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
     CONFIRMED = "CONFIRMED"
     REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
     FAILED = "FAILED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({OrderStatus.CONFIRMED, OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.FAILED})
+OPEN_STATUSES = frozenset(OrderStatus) - TERMINAL_STATUSES
 
 
 class RejectionReason(StrEnum):
     VALIDATION_FAILED = "VALIDATION_FAILED"
     OUT_OF_STOCK = "OUT_OF_STOCK"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    NOT_APPROVED = "NOT_APPROVED"
+    APPROVAL_TIMEOUT = "APPROVAL_TIMEOUT"
+
+
+class FailureReason(StrEnum):
+    PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    PROCESSING_ERROR = "PROCESSING_ERROR"  # an error after retries that the workflow caught
+    EXECUTION_FAILED = "EXECUTION_FAILED"  # the execution itself ended outside the workflow's paths
+    EXECUTION_TIMED_OUT = "EXECUTION_TIMED_OUT"
+    EXECUTION_ABORTED = "EXECUTION_ABORTED"
+
+
+class PaymentStatus(StrEnum):
+    CHARGED = "CHARGED"
+    REFUNDED = "REFUNDED"
+
+
+class Approval(Record):
+    """A member of staff's decision on a large order."""
+
+    approved: bool
+    by: str  # the staff member's sub
+    at: str
+    comment: str | None = None
+
+
+class ApprovalDecision(Request):
+    approved: bool
+    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
 class Line(Record):
@@ -177,8 +217,21 @@ class Order(Record):
     status: OrderStatus
     reason: str | None = None
     total: Money | None = None
+    payment_status: PaymentStatus | None = None
+    approval: Approval | None = None
     created_at: str
     updated_at: str
+
+
+class OrderRecord(Order):
+    """The stored order with what only the saga reads; never returned to a client."""
+
+    payment_method: str | None = None
+    charge_id: str | None = None
+    approval_token: str | None = None
+
+    def public(self) -> Order:
+        return Order.model_validate(self.model_dump(include=set(Order.model_fields)))
 
 
 class Page[T](BaseModel):
@@ -192,13 +245,22 @@ class PricedLine(Line):
     price: Money
 
 
+class Customer(Record):
+    email: str
+    name: str
+
+
 class ValidatedOrder(Record):
-    """The workflow's view of an order that passed validation: priced lines and the total."""
+    """The workflow's view of an order that passed validation: priced lines, the total, whether
+    staff must approve it (and how long they have), and whom to tell."""
 
     order_id: str
     user_id: str
     items: list[PricedLine]
     total: Money
+    approval_required: bool
+    approval_timeout: int
+    customer: Customer
 
 
 class OrderRef(Record):
@@ -212,3 +274,17 @@ class Reservation(Record):
 
     order_id: str
     items: list[Line]
+
+
+class Outcome(Record):
+    """How the workflow ends an order that will not be confirmed."""
+
+    status: OrderStatus
+    reason: str
+
+
+class OrderOutcome(Record):
+    """What CloseOrder receives."""
+
+    order_id: str
+    outcome: Outcome

@@ -4,8 +4,20 @@ from decimal import Decimal
 from uuid import UUID, uuid4, uuid5
 
 from orders_domain.errors import ConflictError, NotFoundError, ValidationError
-from orders_domain.models import Line, NewOrder, Order, OrderStatus, Page, PricedLine, ValidatedOrder, utc_now
+from orders_domain.models import (
+    Customer,
+    Line,
+    NewOrder,
+    Order,
+    OrderStatus,
+    Page,
+    PricedLine,
+    ValidatedOrder,
+    utc_now,
+)
 from orders_domain.repositories import AnalyticsRepository, InventoryRepository, OrdersRepository, UsersRepository
+from orders_domain.saga import needs_approval
+from orders_domain.settings import Settings
 from orders_domain.workflow import OrderWorkflow
 
 _ORDER_IDS_FROM_KEYS = UUID("6f1d3c5e-2b0a-4c8e-9a57-0e4b8f3d2a61")
@@ -59,13 +71,19 @@ def orders_in(orders: OrdersRepository, status: OrderStatus | None, limit: int, 
 
 
 def validate_order(
-    order_id: str, orders: OrdersRepository, users: UsersRepository, inventory: InventoryRepository
+    order_id: str,
+    orders: OrdersRepository,
+    users: UsersRepository,
+    inventory: InventoryRepository,
+    settings: Settings,
 ) -> ValidatedOrder:
-    """Check that the order's user and products exist and price its lines (raises ValidationError)."""
+    """Check that the order's user and products exist, price its lines and store the total (raises
+    ValidationError; OrderNotProcessing once the order is no longer the workflow's)."""
     order = orders.get(order_id)
     if order is None:
         raise ValidationError(f"order {order_id} not found")
-    if users.get(order.user_id) is None:
+    user = users.get(order.user_id)
+    if user is None:
         raise ValidationError(f"user {order.user_id} not found")
     stock = inventory.get_many(line.product_id for line in order.items)
     unknown = [line.product_id for line in order.items if line.product_id not in stock]
@@ -76,7 +94,16 @@ def validate_order(
         for line in order.items
     ]
     total = sum((line.price * line.quantity for line in lines), Decimal(0))
-    return ValidatedOrder(order_id=order.order_id, user_id=order.user_id, items=lines, total=total)
+    orders.price(order_id, total)
+    return ValidatedOrder(
+        order_id=order.order_id,
+        user_id=order.user_id,
+        items=lines,
+        total=total,
+        approval_required=needs_approval(total, settings.approval_threshold),
+        approval_timeout=settings.approval_timeout,
+        customer=Customer(email=user.email, name=user.name),
+    )
 
 
 def start_processing(orders: OrdersRepository, workflow: OrderWorkflow, order_id: str) -> bool:

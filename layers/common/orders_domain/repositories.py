@@ -14,8 +14,20 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from orders_domain import aws
-from orders_domain.errors import InvalidCursor, NotFoundError, OutOfStock
-from orders_domain.models import Line, Order, OrderStatus, Page, StockItem, StockUpdate, User, utc_now
+from orders_domain.errors import InvalidCursor, NotFoundError, OrderNotProcessing, OutOfStock
+from orders_domain.models import (
+    Approval,
+    Line,
+    Order,
+    OrderRecord,
+    OrderStatus,
+    Page,
+    PaymentStatus,
+    StockItem,
+    StockUpdate,
+    User,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
@@ -111,11 +123,13 @@ class InventoryRepository:
     def _marker_key(order_id: str) -> dict[str, AttributeValueTypeDef]:
         return {"product_id": {"S": f"reservation#{order_id}"}}
 
-    def reserve(self, order_id: str, lines: list[Line]) -> bool:
-        """Take every line's quantity from stock in one transaction, or nothing.
+    def reserve(self, order_id: str, lines: list[Line], guard: TransactWriteItemTypeDef) -> bool:
+        """Take every line's quantity from stock in one transaction with `guard` (the order's own
+        condition), or nothing.
 
         Returns False when this order's stock was already reserved (a repeated call); raises
-        OutOfStock, changing nothing, when any line has too little stock.
+        OutOfStock, changing nothing, when any line has too little stock, and OrderNotProcessing
+        when the guard fails (the order was cancelled).
         """
         marker: TransactWriteItemTypeDef = {
             "Put": {
@@ -145,7 +159,7 @@ class InventoryRepository:
         ]
         try:
             aws.dynamodb().transact_write_items(
-                TransactItems=[marker, *decrements], ClientRequestToken=_transaction_token("reserve", order_id)
+                TransactItems=[marker, *decrements, guard], ClientRequestToken=_transaction_token("reserve", order_id)
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
@@ -153,9 +167,11 @@ class InventoryRepository:
             reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 return False
+            if reasons[-1:] == ["ConditionalCheckFailed"]:
+                raise OrderNotProcessing(f"order {order_id} is no longer processed by the workflow") from error
             short = [
                 line.product_id
-                for line, code in zip(lines, reasons[1:], strict=False)
+                for line, code in zip(lines, reasons[1:-1], strict=False)
                 if code == "ConditionalCheckFailed"
             ]
             if short:
@@ -347,3 +363,144 @@ class OrdersRepository:
                 raise NotFoundError(f"order {order_id} not found") from error
             return Order.model_validate(from_item(current))
         return Order.model_validate(from_item(response["Attributes"]))
+
+    # -- The saga's writes. Each is conditional, so that the workflow, staff, the customer and the
+    # execution watcher can race on one order and exactly one of them wins each step.
+
+    _NOT_CANCELLED = "attribute_not_exists(cancel_requested_at)"
+    _IN_WORKFLOW = f"#status = :processing AND {_NOT_CANCELLED}"
+
+    def record(self, order_id: str) -> OrderRecord | None:
+        """The order with what only the saga reads (payment method, charge, approval token)."""
+        item = (
+            aws.dynamodb()
+            .get_item(TableName=self.table_name, Key={"order_id": {"S": order_id}}, ConsistentRead=True)
+            .get("Item")
+        )
+        return OrderRecord.model_validate(from_item(item)) if item else None
+
+    def price(self, order_id: str, total: Decimal) -> OrderRecord:
+        """Store the workflow's total; OrderNotProcessing once the order left the workflow."""
+        return self._in_workflow(order_id, {"total": total}, self._IN_WORKFLOW)
+
+    def reservation_guard(self, order_id: str) -> TransactWriteItemTypeDef:
+        """The reservation transaction's hold on the order: it reserves only for an order that is
+        still the workflow's, and a cancellation after it sees `reserved_at`."""
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"order_id": {"S": order_id}},
+                "UpdateExpression": "SET reserved_at = :now",
+                "ConditionExpression": self._IN_WORKFLOW,
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":now": {"S": utc_now()}, ":processing": {"S": OrderStatus.PROCESSING}},
+            }
+        }
+
+    def await_approval(self, order_id: str, token: str) -> OrderRecord:
+        """AWAITING_APPROVAL, with the token that resumes the workflow: in one write, so the order
+        shows AWAITING_APPROVAL only once it can be approved."""
+        values = {"status": OrderStatus.AWAITING_APPROVAL, "approval_token": token}
+        return self._in_workflow(order_id, values, f"{self._IN_WORKFLOW} AND attribute_not_exists(approval)")
+
+    def decide(self, order_id: str, approval: Approval) -> OrderRecord | None:
+        """Record staff's decision on an order AWAITING_APPROVAL (approved: back to PROCESSING);
+        None when it is not awaiting approval (decided, cancelled, timed out)."""
+        values: dict[str, Any] = {"approval": approval.model_dump(exclude_none=True)}
+        if approval.approved:
+            values["status"] = OrderStatus.PROCESSING
+        condition = f"#status = :awaiting AND {self._NOT_CANCELLED} AND attribute_not_exists(approval)"
+        applied, item = self._update(order_id, values, condition)
+        return OrderRecord.model_validate(item) if applied and item else None
+
+    def request_cancel(self, order_id: str, owner: str) -> tuple[bool, OrderRecord | None]:
+        """Mark the owner's unpaid open order as being cancelled: (True, order), or (False, the
+        order as it is, None if it is not the owner's)."""
+        condition = (
+            "user_id = :owner AND #status IN (:pending, :processing, :awaiting) "
+            f"AND attribute_not_exists(charge_started_at) AND {self._NOT_CANCELLED}"
+        )
+        applied, item = self._update(order_id, {"cancel_requested_at": utc_now()}, condition, {":owner": owner})
+        record = OrderRecord.model_validate(item) if item else None
+        return applied, record if record and record.user_id == owner else None
+
+    def claim_charge(self, order_id: str) -> OrderRecord:
+        """Claim the order for a charge (from then on it cannot be cancelled); OrderNotProcessing
+        when it was cancelled first. Repeated claims (retries) keep the first time."""
+        applied, item = self._update(
+            order_id, {}, self._IN_WORKFLOW, set_expression="charge_started_at = if_not_exists(charge_started_at, :now)"
+        )
+        if not applied or item is None:
+            raise OrderNotProcessing(f"order {order_id} is no longer processed by the workflow")
+        return OrderRecord.model_validate(item)
+
+    def charged(self, order_id: str, charge_id: str) -> None:
+        self._update(
+            order_id, {"payment_status": PaymentStatus.CHARGED, "charge_id": charge_id}, "attribute_exists(order_id)"
+        )
+
+    def refunded(self, order_id: str, refund_id: str) -> None:
+        condition = "payment_status = :charged"
+        self._update(order_id, {"payment_status": PaymentStatus.REFUNDED, "refund_id": refund_id}, condition)
+
+    def close(self, order_id: str, status: OrderStatus, reason: str | None) -> tuple[bool, OrderRecord | None]:
+        """The saga's last write: a terminal status, only on an open order (a terminal status never
+        changes). (True, the order) when this call ended it, (False, the order as it is) otherwise."""
+        values: dict[str, Any] = {"status": status} | ({"reason": reason} if reason else {})
+        applied, item = self._update(order_id, values, "#status IN (:pending, :processing, :awaiting)")
+        return applied, OrderRecord.model_validate(item) if item else None
+
+    def _in_workflow(self, order_id: str, values: dict[str, Any], condition: str) -> OrderRecord:
+        applied, item = self._update(order_id, values, condition)
+        if not applied or item is None:
+            raise OrderNotProcessing(f"order {order_id} is no longer processed by the workflow")
+        return OrderRecord.model_validate(item)
+
+    def _update(
+        self,
+        order_id: str,
+        values: dict[str, Any],
+        condition: str,
+        condition_values: dict[str, Any] | None = None,
+        set_expression: str | None = None,
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """SET `values` and updated_at if `condition` holds: (True, the item after), or (False, the
+        item as it was; None if there is none)."""
+        names = {f"#v{index}": name for index, name in enumerate(values)}
+        placeholders = {f":v{index}": value for index, value in enumerate(values.values())}
+        assignments = [f"{name} = :{name[1:]}" for name in names] + ["updated_at = :now"]
+        if set_expression:
+            assignments.append(set_expression)
+        statuses = {
+            ":pending": OrderStatus.PENDING,
+            ":processing": OrderStatus.PROCESSING,
+            ":awaiting": OrderStatus.AWAITING_APPROVAL,
+            ":charged": PaymentStatus.CHARGED,
+        }
+        expression_values = (
+            {key: value for key, value in statuses.items() if key in condition}
+            | placeholders
+            | (condition_values or {})
+            | {":now": utc_now()}
+        )
+        if "#status" in condition:
+            names["#status"] = "status"
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"order_id": {"S": order_id}},
+            "UpdateExpression": "SET " + ", ".join(assignments),
+            "ConditionExpression": f"attribute_exists(order_id) AND ({condition})",
+            "ExpressionAttributeValues": to_item(expression_values),
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if names:  # DynamoDB refuses names that the expressions do not use
+            arguments["ExpressionAttributeNames"] = names
+        try:
+            response = aws.dynamodb().update_item(**arguments)
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            old = _item_on_condition_failure(error)
+            return False, from_item(old) if old else None
+        return True, from_item(response["Attributes"])

@@ -1,6 +1,7 @@
 """Settings read from environment variables once per process and validated as a typed model."""
 
 import os
+from decimal import Decimal
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,16 @@ class Settings(BaseModel):
     user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
     user_pool_client_id: str | None = Field(default=None, alias="USER_POOL_CLIENT_ID")
     cors_allow_origin: str = Field(default="*", alias="CORS_ALLOW_ORIGIN")
+    approval_threshold: Decimal = Field(default=Decimal(1000), alias="APPROVAL_THRESHOLD", ge=0)
+    approval_timeout: int = Field(default=86400, alias="APPROVAL_TIMEOUT", gt=0)
+    approval_topic_arn: str | None = Field(default=None, alias="APPROVAL_TOPIC_ARN")
+    payment_api_url: str | None = Field(default=None, alias="PAYMENT_API_URL")
+    payment_api_key_secret: str | None = Field(default=None, alias="PAYMENT_API_KEY_SECRET")
+    payment_timeout_seconds: float = Field(default=5, alias="PAYMENT_TIMEOUT_SECONDS", gt=0)
+    payment_max_wait: int = Field(default=1800, alias="PAYMENT_MAX_WAIT", gt=0)
+    breaker_table: str | None = Field(default=None, alias="CIRCUIT_BREAKER_TABLE")
+    breaker_wait: int = Field(default=60, alias="PAYMENT_BREAKER_WAIT", gt=0)
+    breaker_threshold: int = Field(default=5, alias="PAYMENT_BREAKER_THRESHOLD", gt=0)
     idempotency_ttl_seconds: int = Field(default=3600, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
 
     def require(self, name: str) -> str:

@@ -1,8 +1,15 @@
-"""Starting the order workflow (Step Functions), at most once per order."""
+"""The order workflow (Step Functions): starting it at most once per order, and resuming an
+execution that waits on a task token (staff's approval)."""
 
 import json
+from typing import Any
+
+from botocore.exceptions import ClientError
 
 from orders_domain import aws
+
+# What Step Functions answers for a token whose task no longer waits (decided, timed out, ended).
+_GONE = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 
 
 class OrderWorkflow:
@@ -19,3 +26,23 @@ class OrderWorkflow:
         except aws.stepfunctions().exceptions.ExecutionAlreadyExists:
             return False
         return True
+
+
+def resume(token: str, output: dict[str, Any]) -> bool:
+    """Complete the waiting task with `output`; False when it no longer waits."""
+    return _answer(lambda: aws.stepfunctions().send_task_success(taskToken=token, output=json.dumps(output)))
+
+
+def fail_task(token: str, error: str, cause: str) -> bool:
+    """Fail the waiting task with `error` (which the workflow catches); False when it no longer waits."""
+    return _answer(lambda: aws.stepfunctions().send_task_failure(taskToken=token, error=error, cause=cause))
+
+
+def _answer(call: Any) -> bool:
+    try:
+        call()
+    except ClientError as error:
+        if error.response["Error"]["Code"] in _GONE:
+            return False
+        raise
+    return True

@@ -1,4 +1,5 @@
-"""Orders: customers place and read their own; staff read every order, by status."""
+"""Orders: customers place, read and cancel their own; staff read every order, by status, and
+decide on those that wait for their approval."""
 
 from collections.abc import Callable
 from functools import cache
@@ -17,16 +18,18 @@ from identity import caller_of
 from pydantic import BaseModel
 
 from orders_domain import aws
-from orders_domain.models import Identifier, NewOrder, Order, OrderStatus, Page
+from orders_domain.models import ApprovalDecision, Identifier, NewOrder, Order, OrderStatus, Page
 from orders_domain.observability import metrics
 from orders_domain.orders import customer_orders, find_order, new_order_id, orders_in, place_order
-from orders_domain.repositories import OrdersRepository
+from orders_domain.repositories import InventoryRepository, OrdersRepository
+from orders_domain.saga import cancel_order, decide_approval
 from orders_domain.settings import get_settings
 
 storefront = Router()
 back_office = Router()
 settings = get_settings()
 orders = OrdersRepository(settings.orders_table)
+inventory = InventoryRepository(settings.inventory_table)
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Orders per page")]
 Cursor = Annotated[
@@ -109,6 +112,13 @@ def get_own_order(order_id: Identifier) -> dict[str, Any]:
     return _shown(find_order(orders, order_id, owner=caller_of(storefront.current_event).user_id))
 
 
+@storefront.post("/orders/<order_id>/cancel", **documented(200, Order, 401, 404, 409))
+def cancel_own_order(order_id: Identifier) -> dict[str, Any]:
+    """Cancel an order that is not paid yet (PENDING, PROCESSING before the charge, AWAITING_APPROVAL):
+    CANCELLED, its stock released. 409 once it is being paid or has ended."""
+    return _shown(cancel_order(order_id, caller_of(storefront.current_event).user_id, orders, inventory))
+
+
 @back_office.get("/orders", **documented(200, Page[Order], 400, 401, 403))
 def list_orders(status: OrderStatus | None = None, limit: Limit = 20, next: Cursor = None) -> dict[str, Any]:
     return _page(orders_in(orders, status, limit, next))
@@ -117,3 +127,11 @@ def list_orders(status: OrderStatus | None = None, limit: Limit = 20, next: Curs
 @back_office.get("/orders/<order_id>", **documented(200, Order, 401, 403, 404))
 def get_order(order_id: Identifier) -> dict[str, Any]:
     return _shown(find_order(orders, order_id))
+
+
+@back_office.post("/orders/<order_id>/approval", **documented(200, Order, 400, 401, 403, 404, 409, 415))
+def decide_on_order(order_id: Identifier, decision: ApprovalDecision) -> dict[str, Any]:
+    """Approve (the order goes on to payment: PROCESSING) or reject (REJECTED NOT_APPROVED, stock
+    released) an order AWAITING_APPROVAL; the decision and who made it are recorded on the order."""
+    staff_id = caller_of(back_office.current_event).user_id
+    return _shown(decide_approval(order_id, decision, staff_id, orders, inventory))

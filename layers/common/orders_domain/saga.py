@@ -1,0 +1,172 @@
+"""The order saga's steps, shared by the workflow's tasks, the two APIs and the execution watcher.
+
+Every step is a conditional write on the order, so that the workflow, staff (approval), the
+customer (cancellation) and the watcher can race on one order and exactly one wins each step:
+- a charge first claims the order (`charge_started_at`), a cancellation first marks it
+  (`cancel_requested_at`); each claim requires the other's absence, so an order is either cancelled
+  or charged, never both;
+- the reservation holds the order in the same transaction (only while the workflow owns it);
+- `close_order` is the last write of every ending that is not a confirmation: it refunds a charge and
+  releases the stock first, then writes the terminal status only on an open order.
+Every effect is idempotent (charge and refund keys derived from the order, a reservation marker),
+so any step may run twice.
+"""
+
+import json
+import math
+from decimal import Decimal
+from typing import Literal
+
+from orders_domain import aws
+from orders_domain.circuit_breaker import CircuitBreaker
+from orders_domain.errors import ConflictError, NotFoundError, PaymentDeclined, PaymentProviderError, PaymentTimeout
+from orders_domain.models import (
+    Approval,
+    ApprovalDecision,
+    Line,
+    Order,
+    OrderRecord,
+    OrderStatus,
+    Outcome,
+    PaymentStatus,
+    Record,
+    RejectionReason,
+    utc_now,
+)
+from orders_domain.payments import PaymentProvider
+from orders_domain.repositories import InventoryRepository, OrdersRepository
+from orders_domain.workflow import fail_task, resume
+
+
+def needs_approval(total: Decimal, threshold: Decimal) -> bool:
+    """The one approval rule: the workflow's decision and a quote's `approval_required` both ask it."""
+    return total > threshold
+
+
+def reserve_stock(order_id: str, items: list[Line], orders: OrdersRepository, inventory: InventoryRepository) -> bool:
+    return inventory.reserve(order_id, items, orders.reservation_guard(order_id))
+
+
+def request_approval(order_id: str, token: str, orders: OrdersRepository, staff_topic_arn: str) -> OrderRecord:
+    """AWAITING_APPROVAL with the workflow's token, and staff told what they need to decide."""
+    record = orders.await_approval(order_id, token)
+    aws.sns().publish(
+        TopicArn=staff_topic_arn,
+        Subject=f"Order {order_id} needs approval",
+        Message=json.dumps(
+            {
+                "order_id": order_id,
+                "user_id": record.user_id,
+                "total": f"{record.total:.2f}",
+                "items": [line.model_dump() for line in record.items],
+                "decide": f'POST /orders/{order_id}/approval {{"approved": true|false, "comment": ...}}',
+            }
+        ),
+        MessageAttributes={"order_id": {"DataType": "String", "StringValue": order_id}},
+    )
+    return record
+
+
+def decide_approval(
+    order_id: str, decision: ApprovalDecision, staff_id: str, orders: OrdersRepository, inventory: InventoryRepository
+) -> Order:
+    """Staff's decision on an order AWAITING_APPROVAL: approved → PROCESSING and the workflow goes on
+    to payment; not approved → REJECTED NOT_APPROVED, stock released, and the workflow ends."""
+    approval = Approval(approved=decision.approved, by=staff_id, at=utc_now(), comment=decision.comment)
+    record = orders.decide(order_id, approval)
+    if record is None:
+        current = orders.get(order_id)
+        if current is None:
+            raise NotFoundError(f"order {order_id} not found")
+        raise ConflictError(f"order {order_id} is {current.status}, not awaiting approval")
+    if not approval.approved:
+        record = close_order(order_id, Outcome(status=OrderStatus.REJECTED, reason=RejectionReason.NOT_APPROVED),
+                             orders, inventory, payments=None)  # fmt: skip
+    if (
+        record.approval_token
+        and not resume(record.approval_token, {"approved": approval.approved})
+        and approval.approved
+    ):
+        # The wait ran out in between: the workflow ends the order (APPROVAL_TIMEOUT) itself.
+        raise ConflictError(f"order {order_id}: the time to approve it has run out")
+    return record.public()
+
+
+def cancel_order(order_id: str, owner: str, orders: OrdersRepository, inventory: InventoryRepository) -> Order:
+    """The customer's cancellation of an unpaid open order: CANCELLED, stock released, no charge."""
+    cancelled, record = orders.request_cancel(order_id, owner)
+    if record is None:
+        raise NotFoundError(f"order {order_id} not found")
+    if not cancelled:
+        state = str(record.status) if record.status.is_terminal else "being paid"
+        raise ConflictError(f"order {order_id} is {state}: it can no longer be cancelled")
+    closed = close_order(order_id, Outcome(status=OrderStatus.CANCELLED, reason=""), orders, inventory, payments=None)
+    if record.status is OrderStatus.AWAITING_APPROVAL and record.approval_token:
+        fail_task(record.approval_token, "OrderCancelled", f"order {order_id} was cancelled by its customer")
+    return closed.public()
+
+
+class PaymentGate(Record):
+    """CheckPaymentCircuit's answer: CALL the provider now, WAIT `wait_seconds` and check again, or
+    GIVE_UP after `PaymentMaxWait` seconds of waiting. `waiting_since` is carried through the loop."""
+
+    decision: Literal["CALL", "WAIT", "GIVE_UP"]
+    wait_seconds: int
+    waiting_since: float
+
+
+def payment_gate(breaker: CircuitBreaker, waiting_since: float | None, max_wait: int) -> PaymentGate:
+    now = breaker.clock()
+    since = now if waiting_since is None else waiting_since
+    left = max_wait - (now - since)
+    if left <= 0:
+        return PaymentGate(decision="GIVE_UP", wait_seconds=0, waiting_since=since)
+    decision, free_in = breaker.check()
+    wait = max(1, math.ceil(min(free_in, left)))  # until the breaker lets a probe through, or the deadline
+    return PaymentGate(decision=decision.value, wait_seconds=wait, waiting_since=since)
+
+
+def charge_order(order_id: str, orders: OrdersRepository, payments: PaymentProvider, breaker: CircuitBreaker) -> str:
+    """Charge the order once (the provider's idempotency key is the order's); the charge's id.
+    Raises OrderNotProcessing (cancelled first), PaymentDeclined, PaymentProviderError or
+    PaymentTimeout; the breaker hears of every answer."""
+    charged = orders.record(order_id)
+    if charged is not None and charged.payment_status is PaymentStatus.CHARGED and charged.charge_id:
+        return charged.charge_id  # a repeated task (a retry whose first answer was lost)
+    record = orders.claim_charge(order_id)
+    if record.total is None or not record.payment_method:
+        raise ValueError(f"order {order_id} has no total or payment method to charge")
+    try:
+        charge_id = payments.charge(order_id, record.total, record.payment_method)
+    except PaymentDeclined:
+        breaker.record_success()  # the provider works: it said no
+        raise
+    except (PaymentProviderError, PaymentTimeout) as error:
+        breaker.record_failure("timeout" if isinstance(error, PaymentTimeout) else "error")
+        raise
+    breaker.record_success()
+    orders.charged(order_id, charge_id)
+    return charge_id
+
+
+def close_order(
+    order_id: str,
+    outcome: Outcome,
+    orders: OrdersRepository,
+    inventory: InventoryRepository,
+    payments: PaymentProvider | None,
+) -> OrderRecord:
+    """End an order that will not be confirmed: refund, release, then the terminal status (the last
+    write). Idempotent; an order that is already terminal is returned unchanged."""
+    record = orders.record(order_id)
+    if record is None:
+        raise NotFoundError(f"order {order_id} not found")
+    if record.status.is_terminal:
+        return record
+    if record.payment_status is PaymentStatus.CHARGED and record.charge_id:
+        if payments is None:
+            raise ConflictError(f"order {order_id} is charged: only the workflow can end it")
+        orders.refunded(order_id, payments.refund(order_id, record.charge_id))
+    inventory.release(order_id)
+    _, closed = orders.close(order_id, outcome.status, outcome.reason or None)
+    return closed or record

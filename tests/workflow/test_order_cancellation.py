@@ -1,0 +1,136 @@
+"""A customer's cancellation in each state of the saga, and its races with the charge: an order is
+either cancelled (stock released, nothing charged) or paid, never both, whichever comes first."""
+
+import pytest
+
+from support import seed
+from support.aws import table_items
+from support.workflow import execution_arn, process, settle_until, states_entered, wait_for_execution
+
+WAITING_FOR_PAYMENT = [
+    "ValidateOrder", "ReserveStock", "NeedsApproval", "CheckPaymentCircuit", "CircuitDecision",
+    "WaitForPaymentProvider", "CheckPaymentCircuit", "CircuitDecision", "ChargePayment",
+]  # fmt: skip
+
+
+def order_of(back_office, order_id):
+    return back_office.get(f"/orders/{order_id}").body
+
+
+def cancel(storefront, order_id):
+    return storefront.post(f"/orders/{order_id}/cancel")
+
+
+@pytest.fixture
+def breaker_open(stack, clock):
+    """The payment provider's breaker, opened by another execution a moment ago: orders wait."""
+    stack.client("dynamodb").put_item(
+        TableName=stack.ref("CircuitBreakerTable"),
+        Item={"name": {"S": "payment-provider"}, "state": {"S": "OPEN"}, "opened_at": {"N": str(clock.now)},
+              "failures": {"N": "0"}, "version": {"N": "1"}},
+    )  # fmt: skip
+    return clock
+
+
+def test_a_pending_order_is_cancelled_and_never_processed(back_office, storefront, stack, local_lambda, payments):
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+
+    cancelled = cancel(storefront, order_id)
+    local_lambda.settle()
+
+    assert cancelled.status == 200
+    assert cancelled.body["status"] == "CANCELLED"
+    assert order_of(back_office, order_id)["status"] == "CANCELLED"
+    executions = stack.client("stepfunctions").list_executions(stateMachineArn=stack.ref("OrderWorkflow"))
+    assert executions["executions"] == []
+    assert seed.quantity(back_office, "widget-1") == 5
+    assert payments.charges == []
+
+
+def test_an_order_awaiting_approval_is_cancelled_its_stock_released_and_its_execution_ended(
+    back_office, storefront, stack, local_lambda, payments
+):
+    seed.stock(back_office, "gadget", 40, price=40)
+    order_id = seed.order(storefront, {"gadget": 30})
+    settle_until(local_lambda, lambda: order_of(back_office, order_id)["status"] == "AWAITING_APPROVAL")
+
+    cancelled = cancel(storefront, order_id)
+
+    assert (cancelled.status, cancelled.body["status"]) == (200, "CANCELLED")
+    assert seed.quantity(back_office, "gadget") == 40
+    assert wait_for_execution(stack, execution_arn(stack, order_id))["status"] == "SUCCEEDED"
+    assert states_entered(stack, execution_arn(stack, order_id))[-2:] == ["RequestApproval", "EndedElsewhere"]
+    assert back_office.post(f"/orders/{order_id}/approval", {"approved": True}).status == 409
+    assert order_of(back_office, order_id)["status"] == "CANCELLED"
+    assert payments.charges == []
+
+
+def test_an_order_waiting_for_payment_is_cancelled_and_the_charge_that_follows_is_refused(
+    back_office, storefront, stack, local_lambda, payments, breaker_open
+):
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    answers = []
+    breaker_open.on_wait = lambda: answers.append(cancel(storefront, order_id))
+
+    execution = process(local_lambda, stack, order_id)
+
+    assert [(answer.status, answer.body["status"]) for answer in answers] == [(200, "CANCELLED")]
+    assert execution["status"] == "SUCCEEDED"
+    assert states_entered(stack, execution_arn(stack, order_id)) == [*WAITING_FOR_PAYMENT, "EndedElsewhere"]
+    assert order_of(back_office, order_id)["status"] == "CANCELLED"
+    assert seed.quantity(back_office, "widget-1") == 5
+    assert payments.charges == []
+
+
+def test_once_the_charge_has_claimed_the_order_a_cancel_is_refused_and_it_is_charged_once(
+    back_office, storefront, stack, local_lambda, payments, breaker_open, function
+):
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    answers = []
+
+    def charge_then_cancel():
+        """The charge wins the race: a charge attempt (another execution's, say) claims the order first."""
+        function("ChargePaymentFunction").invoke({"order_id": order_id})
+        answers.append(cancel(storefront, order_id))
+
+    breaker_open.on_wait = charge_then_cancel
+
+    process(local_lambda, stack, order_id)
+
+    [refused] = answers
+    assert refused.status == 409
+    assert "being paid" in refused.body["message"]
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["payment_status"]) == ("CONFIRMED", "CHARGED")
+    assert len(payments.charges) == 1
+    assert seed.quantity(back_office, "widget-1") == 3
+
+
+def test_a_confirmed_order_cannot_be_cancelled(back_office, storefront, stack, local_lambda, payments):
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    process(local_lambda, stack, order_id)
+
+    refused = cancel(storefront, order_id)
+
+    assert refused.status == 409
+    assert refused.body["message"] == f"order {order_id} is CONFIRMED: it can no longer be cancelled"
+    assert order_of(back_office, order_id)["status"] == "CONFIRMED"
+    assert seed.quantity(back_office, "widget-1") == 3
+    assert payments.refunds == []
+
+
+def test_nobody_cancels_another_customers_order(back_office, storefront, stack, local_lambda, payments):
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    stranger = storefront.as_caller(seed.customer(back_office, "Eve"))
+
+    refused = cancel(stranger, order_id)
+
+    assert refused.status == 404
+    assert order_of(back_office, order_id)["status"] == "PENDING"
+    items = {item["order_id"]: item for item in table_items(stack, "OrdersTable")}
+    assert "cancel_requested_at" not in items[order_id]
