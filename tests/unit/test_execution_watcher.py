@@ -1,0 +1,77 @@
+"""ExecutionWatcherFunction: an order whose execution ended outside the workflow's own paths (timed
+out, failed, aborted) is ended by the watcher, invoked asynchronously by the status-change rule:
+refunded, its stock released, FAILED with the cause; and a watcher that keeps failing leaves the
+event in its dead-letter queue and on-failure destination."""
+
+import json
+from pathlib import Path
+
+from aws_lambda_powertools.utilities import parameters
+from moto.dynamodb.responses import DynamoHandler
+
+from support import seed
+from support.aws import ServerFaultError, drain_queue, failing_backend_call
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def status_change(order_id, status):
+    event = json.loads((EVENTS / "execution_status_change.json").read_text())
+    event["detail"] |= {"name": order_id, "status": status}
+    return event
+
+
+def charged_order(back_office, stack, function, payments):
+    """An order that its workflow had reserved and charged when the execution stopped."""
+    seed.stock(back_office, "widget-1", 5, price=12.5)
+    stack.client("dynamodb").put_item(
+        TableName=stack.ref("OrdersTable"),
+        Item={"order_id": {"S": "o-1"}, "user_id": {"S": "u-1"}, "status": {"S": "PROCESSING"},
+              "items": {"L": [{"M": {"product_id": {"S": "widget-1"}, "quantity": {"N": "2"}}}]},
+              "total": {"N": "25"}, "payment_method": {"S": "pm_card_visa"},
+              "created_at": {"S": "2026-11-29T10:00:00.000Z"}, "updated_at": {"S": "2026-11-29T10:00:00.000Z"}},
+    )  # fmt: skip
+    function("UpdateInventoryFunction").invoke(
+        {"order_id": "o-1", "items": [{"product_id": "widget-1", "quantity": 2}]}
+    )
+    function("ChargePaymentFunction").invoke({"order_id": "o-1"})
+    parameters.clear_caches()  # the watcher reads the API key itself, as on AWS
+    return "o-1"
+
+
+def test_a_timed_out_execution_leaves_its_order_refunded_released_and_failed(
+    back_office, stack, function, local_lambda, payments
+):
+    order_id = charged_order(back_office, stack, function, payments)
+
+    local_lambda.invoke_async(stack.ref("ExecutionWatcherFunction"), status_change(order_id, "TIMED_OUT"))
+    local_lambda.run_pending()
+
+    order = back_office.get(f"/orders/{order_id}").body
+    assert (order["status"], order["reason"], order["payment_status"]) == (
+        "FAILED",
+        "EXECUTION_TIMED_OUT",
+        "REFUNDED",
+    )
+    [charge] = payments.charges
+    assert [refund["charge"] for refund in payments.refunds] == [charge["id"]]
+    assert seed.quantity(back_office, "widget-1") == 5
+
+
+def test_a_failing_watcher_ends_in_its_dlq_and_on_failure_destination(
+    back_office, stack, function, local_lambda, payments, monkeypatch
+):
+    order_id = charged_order(back_office, stack, function, payments)
+    event = status_change(order_id, "ABORTED")
+    always = lambda *args, **kwargs: True  # noqa: E731
+    with failing_backend_call(monkeypatch, DynamoHandler, "get_item", always, ServerFaultError()):
+        local_lambda.invoke_async(stack.ref("ExecutionWatcherFunction"), event)
+        local_lambda.run_pending()
+
+    [dead_letter] = drain_queue(stack, stack.ref("ExecutionWatcherDLQ"))
+    assert dead_letter["Body"]["detail"] == event["detail"]
+    [failure] = drain_queue(stack, stack.ref("AsyncFailuresQueue"))
+    assert failure["Body"]["requestContext"]["approximateInvokeCount"] == 3
+    assert failure["Body"]["requestPayload"]["detail"]["name"] == order_id
+    assert back_office.get(f"/orders/{order_id}").body["status"] == "PROCESSING"  # nothing half-done
+    assert payments.refunds == []
