@@ -4,7 +4,8 @@
   `lambda.invoke` run the real handler through LocalLambda; a raised error becomes the payload's
   errorType, which Retry and Catch see.
 - `Rule.send_to_targets` (moto's EventBridge delivers only to SQS, logs and buses): a Lambda target
-  becomes an asynchronous invocation, with its retries and dead-letter destinations.
+  becomes an asynchronous invocation, with its retries and dead-letter destinations, and the event's
+  `time` in ISO 8601 as EventBridge delivers it (moto keeps epoch seconds).
 - `CognitoIdpBackend.confirm_sign_up` / `admin_confirm_sign_up` (moto runs no Cognito triggers):
   a pool's PostConfirmation function runs synchronously, as Cognito runs it, and its failure fails
   the confirmation.
@@ -77,6 +78,15 @@ def _one_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
     return atomic
 
 
+def _as_delivered(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as EventBridge hands it to a target: moto keeps `time` as epoch seconds, AWS sends
+    ISO 8601 (what Powertools' EventBridgeEvent and every handler expect)."""
+    delivered = copy.deepcopy(event)
+    if isinstance(delivered.get("time"), int | float):
+        delivered["time"] = datetime.fromtimestamp(delivered["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return delivered
+
+
 def _stop_waiting_callbacks_too(set_stop: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(set_stop)
     def stop(env: Environment, *args: Any, **kwargs: Any) -> None:
@@ -140,7 +150,7 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
             return
         lambda_targets = [target for target in rule.targets if ":lambda:" in target["Arn"]]
         for target in lambda_targets:
-            runtime.invoke_async(target["Arn"], copy.deepcopy(original_event))
+            runtime.invoke_async(target["Arn"], _as_delivered(original_event))
         others = copy.copy(rule)
         others.targets = [target for target in rule.targets if target not in lambda_targets]
         if others.targets:

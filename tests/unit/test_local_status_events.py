@@ -175,6 +175,7 @@ def test_a_lambda_target_gets_the_event_as_an_asynchronous_invocation(stack, sfn
         failed,
     )
     assert (invocation.event["account"], invocation.event["detail"]["status"]) == ("123456789012", "FAILED")
+    assert datetime.strptime(invocation.event["time"], "%Y-%m-%dT%H:%M:%SZ")  # ISO 8601, as AWS delivers it
 
 
 def _wait_until_waiting(sfn, arn, timeout=10.0):
