@@ -20,7 +20,6 @@ if not os.environ.get("AWS_SAM_STACK_NAME"):
 
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ from botocore.handlers import BUILTIN_HANDLERS
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-from werkzeug.serving import make_server
 
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
@@ -42,6 +40,7 @@ from local_stack.runtime import LocalLambda
 from local_stack.template import SamTemplate, load
 from support.api import ApiClient, id_token_claims, route_templates
 from support.least_privilege import RECORDER, Call, unexercised_grants
+from support.payments import served_provider
 from support.workflow import Delays, FakeClock, wait_for_execution
 
 # Every client, whenever created, reports its requests to the least-privilege recorder.
@@ -62,19 +61,8 @@ def payment_provider() -> Iterator[tuple[PaymentProvider, str]]:
     """The fake payment provider of `make dev`, served on a free port for the whole session: the
     functions reach it over HTTP as they reach the real one. It accepts the current stack's key."""
 
-    def api_key() -> str | None:
-        secrets = boto3.client("secretsmanager").list_secrets()["SecretList"]
-        return (
-            boto3.client("secretsmanager").get_secret_value(SecretId=secrets[0]["ARN"])["SecretString"]
-            if secrets
-            else None
-        )
-
-    provider = PaymentProvider(api_key)
-    server = make_server("127.0.0.1", 0, provider, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield provider, f"http://127.0.0.1:{server.server_port}/v1"
-    server.shutdown()
+    with served_provider() as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,17 +20,16 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import boto3
 from moto import mock_aws
-from werkzeug.serving import make_server
 
 from benchmarks.cold_start import measure
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
-from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
 from local_stack.template import load
 from support import seed
 from support.api import ApiClient, ApiResponse, id_token_claims, route_templates
 from support.local_process import LocalStackProcess
+from support.payments import served_provider
 from support.workflow import execution_arn, states_entered, wait_for_execution
 
 KEY = {"Idempotency-Key": "bench"}
@@ -43,14 +41,11 @@ ORDER = {"items": [{"product_id": "bench-1", "quantity": 1}], "payment_method": 
 def in_process_stack(calls: Counter[str]) -> Iterator[tuple[Stack, LocalLambda, ApiClient, ApiClient]]:
     """The application on moto in this process (as the tests run it), with the fake payment
     provider on a free port; `calls` counts the AWS requests of every client."""
-    provider = PaymentProvider(_secret_value)
-    server = make_server("127.0.0.1", 0, provider, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with served_provider() as (_, payment_url), mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         # The functions' clients come from boto3's default session (moto resets it when it starts).
         boto3.setup_default_session()
         boto3.DEFAULT_SESSION.events.register("before-call", lambda model, **_: calls.update([model.name]))
-        template = load(parameter_overrides={"PaymentApiUrl": f"http://127.0.0.1:{server.server_port}/v1"})
+        template = load(parameter_overrides={"PaymentApiUrl": payment_url})
         stack = deploy(template, boto3.session.Session(region_name="us-east-1"))
         runtime = LocalLambda(stack)
         with moto_runs_local_functions(runtime, backoff=[]):
@@ -62,14 +57,6 @@ def in_process_stack(calls: Counter[str]) -> Iterator[tuple[Stack, LocalLambda, 
                 runtime.instances["StorefrontFunction"], route_templates(template, "StorefrontApi"), True, customer
             )
             yield stack, runtime, back_office, storefront
-    server.shutdown()
-
-
-def _secret_value() -> str | None:
-    secrets = boto3.client("secretsmanager").list_secrets()["SecretList"]
-    return (
-        boto3.client("secretsmanager").get_secret_value(SecretId=secrets[0]["ARN"])["SecretString"] if secrets else None
-    )
 
 
 def aws_requests_per_route() -> dict[str, int]:
