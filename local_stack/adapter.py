@@ -3,6 +3,7 @@
 - `LambdaFunction._invoke_lambda` (moto runs code only in Docker): Step Functions Lambda tasks and
   `lambda.invoke` run the real handler through LocalLambda; a raised error becomes the payload's
   errorType, which Retry and Catch see.
+- `LambdaFunction.docker_client`: never a Docker connection (see `_no_docker`).
 - `Rule.send_to_targets` (moto's EventBridge delivers only to SQS, logs and buses): a Lambda target
   becomes an asynchronous invocation, with its retries and dead-letter destinations, and the event's
   `time` in ISO 8601 as EventBridge delivers it (moto keeps epoch seconds).
@@ -76,6 +77,12 @@ def _one_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
             return write(*args, **kwargs)
 
     return atomic
+
+
+def _no_docker(function: LambdaFunction) -> Any:
+    """moto's /moto-api/data.json reads every model attribute, and this one connects to Docker: on a
+    machine without a Docker daemon the whole dump failed (500). Functions never run in Docker here."""
+    raise AttributeError("the local stack runs functions without Docker")
 
 
 def _as_delivered(event: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +179,7 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
 
     with ExitStack() as patches:
         patches.enter_context(patch.object(LambdaFunction, "_invoke_lambda", invoke))
+        patches.enter_context(patch.object(LambdaFunction, "docker_client", property(_no_docker)))
         patches.enter_context(patch.object(Rule, "send_to_targets", send_to_targets))
         patches.enter_context(patch.object(CognitoIdpBackend, "confirm_sign_up", confirm_sign_up))
         patches.enter_context(patch.object(CognitoIdpBackend, "admin_confirm_sign_up", admin_confirm_sign_up))
