@@ -253,6 +253,7 @@ def _state_machine(stack: Stack, logical_id: str, properties: dict[str, Any]) ->
         definition=definition,
         roleArn=properties["RoleArn"],
         type=properties.get("StateMachineType", "STANDARD"),
+        loggingConfiguration=_api_names(properties.get("LoggingConfiguration", {"Level": "OFF"})),
     )["stateMachineArn"]
     return {"Ref": arn, "Arn": arn, "Name": name, "Definition": definition, "Properties": properties}
 
@@ -327,8 +328,18 @@ def _email_identity(stack: Stack, logical_id: str, properties: dict[str, Any]) -
     return {"Ref": identity}
 
 
+def _api_names(value: Any) -> Any:
+    """CloudFormation's property names as the Step Functions API spells them (camelCase)."""
+    if isinstance(value, dict):
+        return {name[0].lower() + name[1:]: _api_names(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_api_names(item) for item in value]
+    return value
+
+
 def _log_group(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
     name = properties.get("LogGroupName") or f"/local/{stack.physical_name(logical_id)}"
+    stack.client("logs").create_log_group(logGroupName=name)
     return {"Ref": name, "Arn": _arn("logs", f"log-group:{name}:*"), "Properties": properties}
 
 

@@ -68,7 +68,7 @@ class ApiAuthorizers:
     def __init__(self, stack: Stack, api_logical_id: str) -> None:
         body = stack.resolve(stack.template.properties(api_logical_id)["Body"])
         schemes = body.get("securityDefinitions") or body.get("components", {}).get("securitySchemes", {})
-        self.http_api = "openapi" in body
+        self.http_api = stack.template.resources[api_logical_id]["Type"] == "AWS::ApiGatewayV2::Api"
         authorizers = {name: self._authorizer(scheme) for name, scheme in schemes.items()}
         self.routes: dict[tuple[str, str], Authorizer | None] = {}
         for path, methods in body.get("paths", {}).items():

@@ -15,10 +15,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
 import io
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import threading
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import flask
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 from samcli.lib.providers.api_provider import ApiProvider
@@ -43,6 +47,7 @@ from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionError
 from local_stack.gateway import UNAUTHORIZED, ApiAuthorizers, UnauthorizedRequest, integration_failure
+from local_stack.integrations import ApiIntegrations
 from local_stack.logs import FunctionLogs, say, terminal
 from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
@@ -240,10 +245,56 @@ def local_stack(
             runner = ApiLambdaRunner(runtime, ApiAuthorizers(stack, logical_id), label)
             service = LocalApigwService(ApiProvider(stacks).api, runner, port=port, host=host)
             service.create()
+            serve_integrations(service, ApiIntegrations(stack, logical_id), runner.authorizers, label)
             server = make_server(host, port, TextBodies(service._app), threaded=True)
             cleanup.callback(server.server_close)
             apis[logical_id] = ServedApi(logical_id, f"http://{host}:{server.server_port}", service, server)
         yield LocalStack(apis, stack, payment, f"http://127.0.0.1:{moto_port}", moto_host)
+
+
+def serve_integrations(
+    service: LocalApigwService, integrations: ApiIntegrations, authorizers: ApiAuthorizers, label: str
+) -> None:
+    """Add the API's `aws` and `mock` integrations (which SAM CLI skips) to its Flask app, behind the
+    same authorizer as the proxy routes."""
+
+    def handle(resource_path: str, **path_parameters: str) -> flask.Response:
+        started = time.monotonic()
+        method = flask.request.method
+        headers = dict(flask.request.headers)
+        request = integrations.request(
+            method,
+            resource_path,
+            flask.request.path,
+            headers,
+            flask.request.get_data(as_text=True),
+            {},
+            query=flask.request.args.to_dict(),
+            path_parameters=path_parameters,
+            source_ip=flask.request.remote_addr or "127.0.0.1",
+        )
+        try:
+            event = authorizers.authorize({"httpMethod": method, "resource": resource_path, "headers": headers})
+            claims = event.get("requestContext", {}).get("authorizer", {}).get("claims", {})
+            reply = integrations.respond(dataclasses.replace(request, claims=claims))
+        except UnauthorizedRequest:
+            reply = integrations.gateway_response("UNAUTHORIZED", request)
+        elapsed = (time.monotonic() - started) * 1000
+        say(f"[{label}] {method} {printable(flask.request.path)} → {reply.status} in {elapsed:.0f} ms")
+        return flask.Response(reply.body, status=reply.status, headers=reply.headers)
+
+    by_path: dict[str, list[str]] = {}
+    for method, path in integrations.routes:
+        by_path.setdefault(path, []).append(method)
+    for path, methods in by_path.items():
+        rule = re.sub(r"\{(\w+)\+?\}", r"<\1>", path)
+        service._app.add_url_rule(
+            rule,
+            endpoint=f"integration {path}",
+            view_func=functools.partial(handle, path),
+            methods=methods,
+            provide_automatic_options=False,
+        )
 
 
 def secret_value(stack: Stack, logical_id: str) -> Callable[[], str | None]:
