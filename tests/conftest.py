@@ -35,6 +35,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionInstance, FunctionSpec
+from local_stack.integrations import ApiIntegrations
 from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
 from local_stack.template import SamTemplate, load
@@ -151,10 +152,11 @@ STAFF = id_token_claims("staff-0001", "grace@example.com", "Grace", groups=("sta
 
 
 @pytest.fixture
-def back_office(function: Any, sam_template: SamTemplate) -> ApiClient:
+def back_office(function: Any, sam_template: SamTemplate, stack: Stack) -> ApiClient:
     """The back-office API, called by a member of staff."""
     routes = route_templates(sam_template, "BackOfficeApi")
-    return ApiClient(function("BackOfficeFunction"), routes, http_api=False, claims=STAFF)
+    integrations = ApiIntegrations(stack, "BackOfficeApi")
+    return ApiClient(function("BackOfficeFunction"), routes, http_api=False, claims=STAFF, integrations=integrations)
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from http_api import configure, parse_json_body
+from http_api import configure
 from identity import staff_of
 
 from orders_domain.observability import logger, metrics
+from orders_domain.problems import parse_json_body
 from orders_domain.settings import get_settings
-from routers import inventory, orders, users
+from routers import inventory, orders, quotes, users
 
 # A REST API's proxy responses carry their own CORS headers (API Gateway adds them only to preflights).
 cors = CORSConfig(
@@ -26,7 +27,15 @@ def authorize() -> None:
     staff_of(app.current_event)
 
 
-configure(app, "Serverless Orders back office", authorize, users.back_office, inventory.back_office, orders.back_office)
+configure(
+    app,
+    "Serverless Orders back office",
+    authorize,
+    users.back_office,
+    inventory.back_office,
+    orders.back_office,
+    served_by_gateway=quotes.served_by_gateway,
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

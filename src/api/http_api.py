@@ -26,6 +26,7 @@ from pydantic import ValidationError as PydanticValidationError
 from orders_domain.errors import ConflictError, InvalidCursor, InvalidField, NotFoundError
 from orders_domain.models import Identifier
 from orders_domain.observability import logger
+from orders_domain.problems import NOT_JSON, error_body, invalid_body
 
 # Client mistakes that the domain or Powertools raise, and what the client is told.
 ERROR_STATUS: dict[type[Exception], tuple[int, str | None]] = {
@@ -43,10 +44,6 @@ ERROR_LOCATION: dict[type[Exception], Callable[[Exception], str]] = {
     IdempotencyValidationError: lambda _: "header.Idempotency-Key",
     InvalidField: lambda error: f"body.{getattr(error, 'field', '')}",
 }
-
-# An error body stays a few KB whatever the input: so many problems, each so long.
-MAX_DETAILS = 10
-MAX_TEXT = 200
 
 BEARER = "bearerAuth"
 
@@ -70,8 +67,12 @@ ERROR_DESCRIPTIONS = {
     403: "The caller may not use this route",
     404: "Not found (or not the caller's)",
     409: "Conflicts with what is stored, or a request with this Idempotency-Key is in progress",
+    413: "The body is larger than the route accepts",
     415: "The body is not sent as application/json",
     422: "The request breaks the schema; `details` names each problem (at most 10)",
+    429: "Too many requests: try again later",
+    500: "The request failed on our side (not the caller's mistake)",
+    504: "The request took too long: try again",
 }
 
 
@@ -91,41 +92,13 @@ def documented(
 
 def error_response(status_code: int, message: str, **extra: Any) -> Response[dict[str, Any]]:
     return Response(
-        status_code=status_code,
-        content_type=content_types.APPLICATION_JSON,
-        body={"message": _bounded(message), **extra},
+        status_code=status_code, content_type=content_types.APPLICATION_JSON, body=error_body(message, **extra)
     )
-
-
-def _bounded(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 def invalid_request(problems: list[dict[str, Any]]) -> Response[dict[str, Any]]:
     """422 naming at most MAX_DETAILS problems (never echoing the input), and how many there were."""
-    details = [
-        {"location": _bounded(".".join(str(part) for part in problem["loc"])), "message": _bounded(problem["msg"])}
-        for problem in problems[:MAX_DETAILS]
-    ]
-    summary = "; ".join(f"{d['location']}: {d['message']}" for d in details[:3])
-    if len(problems) > 3:
-        summary += f" (and {len(problems) - 3} more)"
-    return error_response(422, f"invalid request: {summary}", details=details)
-
-
-def parse_json_body(body: str) -> Any:
-    """json.loads, where every way a body fails to be standard JSON is a JSONDecodeError (a 400): also
-    NaN and Infinity, integers too long for int(), and nesting too deep to parse."""
-
-    def not_json(constant: str) -> None:
-        raise ValueError(f"{constant} is not JSON")
-
-    try:
-        return json.loads(body, parse_constant=not_json)
-    except json.JSONDecodeError:
-        raise
-    except (ValueError, RecursionError) as error:
-        raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", body, 0) from error
+    return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body=invalid_body(problems))
 
 
 class RequestChecks(OpenAPIRequestValidationMiddleware):
@@ -169,21 +142,31 @@ def malformed_path_parameters(parameters: dict[str, str] | None) -> list[dict[st
     return problems
 
 
-def configure(app: ApiGatewayResolver, title: str, authorize: Callable[[], None], *routers: Router) -> None:
+def configure(
+    app: ApiGatewayResolver,
+    title: str,
+    authorize: Callable[[], None],
+    *routers: Router,
+    served_by_gateway: Router | None = None,
+) -> None:
     """Give a resolver the behaviour both APIs share and its routers. On every route that needs a
-    token, `authorize()` (raising Unauthorized or Forbidden) runs before the request is validated."""
+    token, `authorize()` (raising Unauthorized or Forbidden) runs before the request is validated.
+    `served_by_gateway` documents routes that API Gateway serves without this function: they are
+    in the OpenAPI document, never among the routes the function resolves."""
     # Powertools keeps its request validation here and runs it first (3.37, pinned; tested).
     app._request_validation_middleware = RequestChecks(authorize)
-    app.configure_openapi(
-        title=title,
-        version="1.0.0",
-        security_schemes={BEARER: HTTPBearer(bearerFormat="JWT", description="The Cognito ID token")},
-    )
+    _describe(app, title)
     app.enable_swagger(path="/swagger")
+
+    gateway_routes = None
+    if served_by_gateway is not None:
+        gateway_routes = type(app)(enable_validation=True)
+        _describe(gateway_routes, title)
+        gateway_routes.include_router(served_by_gateway)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> Response[str]:
-        return Response(200, content_types.APPLICATION_JSON, openapi_json(app))
+        return Response(200, content_types.APPLICATION_JSON, openapi_json(app, gateway_routes))
 
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
@@ -193,7 +176,7 @@ def configure(app: ApiGatewayResolver, title: str, authorize: Callable[[], None]
     def validation_failed(error: RequestValidationError) -> Response[dict[str, Any]]:
         problems = error.errors()
         if any(problem.get("type") == "json_invalid" for problem in problems):
-            return error_response(400, "request body is not valid JSON")
+            return error_response(400, NOT_JSON)
         return invalid_request(list(problems))
 
     @app.exception_handler(list(ERROR_STATUS))
@@ -225,6 +208,14 @@ def configure(app: ApiGatewayResolver, title: str, authorize: Callable[[], None]
         return error_response(404, "no such route")
 
 
+def _describe(app: ApiGatewayResolver, title: str) -> None:
+    app.configure_openapi(
+        title=title,
+        version="1.0.0",
+        security_schemes={BEARER: HTTPBearer(bearerFormat="JWT", description="The Cognito ID token")},
+    )
+
+
 def known_error(error: Exception) -> Response[dict[str, Any]]:
     """The response to an error of ERROR_STATUS."""
     status_code, message = ERROR_STATUS[type(error)]
@@ -234,10 +225,14 @@ def known_error(error: Exception) -> Response[dict[str, Any]]:
     return error_response(status_code, message or str(error))
 
 
-def openapi_json(app: ApiGatewayResolver) -> str:
-    """The generated document without Powertools' default 422 schemas, which this API never returns
-    (every route documents its own 422 body)."""
+def openapi_json(app: ApiGatewayResolver, gateway_routes: ApiGatewayResolver | None = None) -> str:
+    """The generated document, with the routes API Gateway serves itself, without Powertools'
+    default 422 schemas, which this API never returns (every route documents its own 422 body)."""
     document = json.loads(app.get_openapi_json_schema())
+    if gateway_routes is not None:
+        extra = json.loads(gateway_routes.get_openapi_json_schema())
+        document["paths"].update(extra["paths"])
+        document.setdefault("components", {}).setdefault("schemas", {}).update(extra["components"]["schemas"])
     schemas = document.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)

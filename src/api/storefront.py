@@ -6,10 +6,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from http_api import configure, parse_json_body
+from http_api import configure
 from identity import caller_of
 
 from orders_domain.observability import logger, metrics
+from orders_domain.problems import parse_json_body
 from routers import inventory, orders, users
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)

@@ -241,3 +241,42 @@ def test_concurrent_duplicates_of_one_request_see_the_409_that_aws_gives(local, 
     assert conflict == {"message": "a request with this Idempotency-Key is still in progress"}
     listed = local.storefront("GET", "/orders?limit=100", racer).json()["items"]
     assert len(listed) == 2  # one order for each key
+
+
+def test_staff_price_a_cart_in_one_round_trip_through_the_gateway_and_the_quote_workflow(local, staff, ada):
+    """POST /quotes as the README shows it: no function in front, real tokens, the local gateway's
+    mapping templates and StartSyncExecution of the Express workflow."""
+    cheap = new_product(local, staff, 10, price=2.5)
+    short = new_product(local, staff, 1, price=19.99)
+    cart = {"items": [{"product_id": cheap, "quantity": 3}, {"product_id": short, "quantity": 2}]}
+
+    quote = local.back_office("POST", "/quotes", staff, json=cart)
+    customer = local.back_office("POST", "/quotes", ada, json=cart)
+    anonymous = local.back_office("POST", "/quotes", None, json=cart)
+    invalid = local.back_office("POST", "/quotes", staff, json={"items": [{"product_id": cheap, "quantity": 1001}]})
+    form = local.back_office("POST", "/quotes", staff, data="items=1", headers={"Content-Type": "text/plain"})
+    preflight = local.back_office("OPTIONS", "/quotes", None, headers={"Origin": "https://shop.example.com"})
+
+    assert quote.status_code == 200, quote.text
+    assert quote.json() == {
+        "items": [
+            {"product_id": cheap, "quantity": 3, "unit_price": 2.5, "line_total": 7.5, "available": True},
+            {"product_id": short, "quantity": 2, "unit_price": 19.99, "line_total": 39.98, "available": False},
+        ],
+        "total": 47.48,
+        "approval_required": False,
+    }
+    assert quote.headers["Access-Control-Allow-Origin"] == "*"
+    assert (customer.status_code, customer.json()["message"]) == (
+        403,
+        "only members of the staff group may use the back office",
+    )
+    assert (anonymous.status_code, anonymous.json()) == (401, {"message": "Unauthorized"})
+    assert invalid.status_code == 422
+    assert invalid.json()["details"] == [
+        {"location": "body.items.0.quantity", "message": "Input should be less than or equal to 1000"}
+    ]
+    assert (form.status_code, form.json()) == (415, {"message": "Unsupported Media Type"})
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert stock_of(local, staff, short) == 1  # a quote reserves nothing

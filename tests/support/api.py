@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from local_stack.functions import FunctionInstance
 from local_stack.gateway import gateway_claims
+from local_stack.integrations import ApiIntegrations
 from local_stack.template import SamTemplate
 
 
@@ -63,6 +64,7 @@ class ApiClient:
     routes: list[tuple[str, str]]
     http_api: bool  # payload 2.0 (HTTP API) rather than 1.0 (REST API)
     claims: dict[str, Any] | None = None
+    integrations: ApiIntegrations | None = None  # routes that no function serves (REST API)
 
     def as_caller(self, claims: dict[str, Any] | None) -> ApiClient:
         """The same API, called with another identity (None: no token)."""
@@ -80,6 +82,10 @@ class ApiClient:
     ) -> ApiResponse:
         text_body = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
         headers = {"Content-Type": "application/json"} if text_body and headers is None else dict(headers or {})
+        if self.integrations is not None:
+            route, parameters = self._match(method, path)
+            if (method, route) in self.integrations.routes:
+                return self._integration(method, route, path, text_body or "", headers, parameters or {})
         builder = self._event_v2 if self.http_api else self._event_v1
         event = builder(method, path, text_body, headers, query or {})
         response = self.function.invoke(event, timeout=timeout)
@@ -91,6 +97,25 @@ class ApiClient:
         except ValueError:
             parsed = None
         return ApiResponse(response["statusCode"], parsed, response_headers, text)
+
+    def _integration(
+        self, method: str, route: str, path: str, body: str, headers: dict[str, str], parameters: dict[str, str]
+    ) -> ApiResponse:
+        """A route that API Gateway serves itself (mapping templates and an AWS service), answered
+        by the local stack's gateway from the same definition; the authorizer as `claims` says."""
+        assert self.integrations is not None
+        claims = {} if self.claims is None else gateway_claims(self.claims, http_api=False)
+        request = self.integrations.request(method, route, path, headers, body, claims, path_parameters=parameters)
+        # The REST API's Cognito authorizer lets only ID tokens through (local_stack/gateway.py).
+        if (method, route) in self.integrations.secured and (self.claims or {}).get("token_use") != "id":
+            reply = self.integrations.gateway_response("UNAUTHORIZED", request)
+        else:
+            reply = self.integrations.respond(request)
+        try:
+            parsed = json.loads(reply.body) if reply.body.strip() else None
+        except ValueError:
+            parsed = None
+        return ApiResponse(reply.status, parsed, reply.headers, reply.body)
 
     def get(self, path: str, **kwargs: Any) -> ApiResponse:
         return self.request("GET", path, **kwargs)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local_stack.deploy import ACCOUNT_ID, Stack
@@ -107,7 +109,7 @@ class Recorder:
             return
         principal = getattr(running, "function", None)
         if principal is None and _access_key(request_signer) == MOTO_STEP_FUNCTIONS_KEY:
-            principal = next(iter(stack.template.of_type("AWS::StepFunctions::StateMachine")), None)
+            principal = _calling_state_machine(stack)
         if principal is None:
             return  # the test's own set-up and checks
         service = model.service_model.endpoint_prefix if model.service_model.endpoint_prefix != "states" else "sfn"
@@ -117,6 +119,22 @@ class Recorder:
                 self.calls.add(call)
                 if not is_allowed(role_policies(stack, principal), action, resource):
                     self.denied.append(call)
+
+
+def _calling_state_machine(stack: Stack) -> str | None:
+    """The logical id of the state machine whose task makes this call: the execution's context
+    object, held by the evaluation frames on this thread (a Map iteration's thread too)."""
+    frame = sys._getframe()
+    while frame is not None:
+        env = frame.f_locals.get("env")
+        if isinstance(env, Environment):
+            arn = env.states.context_object.context_object_data["StateMachine"]["Id"]
+            return next(
+                (name for name in stack.template.of_type("AWS::StepFunctions::StateMachine") if stack.ref(name) == arn),
+                None,
+            )
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
 
 
 def _access_key(request_signer: Any) -> str | None:

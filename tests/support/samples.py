@@ -97,4 +97,31 @@ SAMPLES = (
     # The demo order is no longer the workflow's: the step refuses, changing nothing.
     Sample("RequestApprovalFunction", "request_approval_task.json", {"errorType": "OrderNotProcessing"}),
     Sample("AnalyticsFunction", "sqs_analytics_batch.json", {"batchItemFailures": []}),
+    # The quote workflow's tasks: the body as API Gateway passes it on, then the products it read.
+    Sample(
+        "ValidateQuoteFunction",
+        "validate_quote_task.json",
+        {"valid": True, "items": [{"product_id": "widget-1", "quantity": 2}, {"product_id": "gizmo-3", "quantity": 1}]},
+    ),
+    Sample(
+        "PriceQuoteFunction",
+        "price_quote_task.json",
+        {
+            "statusCode": 200,
+            "body": {
+                "items": [
+                    {
+                        "product_id": "widget-1",
+                        "quantity": 2,
+                        "unit_price": 19.99,
+                        "line_total": 39.98,
+                        "available": True,
+                    },
+                    {"product_id": "no-such-product", "quantity": 1, "available": False},
+                ],
+                "total": 39.98,
+                "approval_required": False,
+            },
+        },
+    ),
 )

@@ -81,9 +81,9 @@ def test_statelint_accepts_the_state_machine(path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_substitution_in_the_definition_is_given_by_the_template_and_no_arn_is_hard_coded(sam_template):
-    [machine] = sam_template.of_type("AWS::StepFunctions::StateMachine").values()
-    properties = machine["Properties"]
+@pytest.mark.parametrize("machine", ["OrderWorkflow", "QuoteWorkflow"])
+def test_every_substitution_in_the_definition_is_given_by_the_template_and_no_arn_is_hard_coded(sam_template, machine):
+    properties = sam_template.properties(machine)
     definition = (PROJECT_ROOT / properties["DefinitionS3Location"]["Key"]).read_text()
     assert set(re.findall(r"\$\{(\w+)\}", definition)) == set(properties["DefinitionSubstitutions"])
     assert "arn:aws:lambda" not in definition
@@ -91,10 +91,11 @@ def test_every_substitution_in_the_definition_is_given_by_the_template_and_no_ar
     assert "QueryLanguage" not in definition or json.loads(definition)["QueryLanguage"] == "JSONPath"
 
 
-def test_the_workflow_logs_everything_to_a_log_group_with_retention_and_is_traced(sam_template):
-    [machine] = sam_template.of_type("AWS::StepFunctions::StateMachine").values()
-    properties = machine["Properties"]
-    assert properties["StateMachineType"] == "STANDARD"
+@pytest.mark.parametrize(("machine", "kind"), [("OrderWorkflow", "STANDARD"), ("QuoteWorkflow", "EXPRESS")])
+def test_the_workflows_log_everything_to_a_log_group_with_retention_and_are_traced(sam_template, machine, kind):
+    assert set(sam_template.of_type("AWS::StepFunctions::StateMachine")) == {"OrderWorkflow", "QuoteWorkflow"}
+    properties = sam_template.properties(machine)
+    assert properties["StateMachineType"] == kind
     assert properties["TracingConfiguration"] == {"Enabled": True}
     logging = properties["LoggingConfiguration"]
     assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", True)
@@ -102,14 +103,34 @@ def test_the_workflow_logs_everything_to_a_log_group_with_retention_and_is_trace
     assert sam_template.properties(log_group)["RetentionInDays"]
 
 
-def test_every_task_of_the_workflow_retries_and_catches():
-    for path in ASL_FILES:
-        definition = json.loads(path.read_text())
-        for name, state in _states(definition):
-            if state["Type"] == "Task":
-                assert state.get("Retry"), name
-                inside_a_branch = name in {"CheckInventory", "PublishConfirmation", "ShipOrder"}
-                assert state.get("Catch") or inside_a_branch, name
+def test_every_task_of_the_order_workflow_retries_and_catches():
+    definition = json.loads((PROJECT_ROOT / "statemachine" / "order_workflow.asl.json").read_text())
+    for name, state in _states(definition):
+        if state["Type"] == "Task":
+            assert state.get("Retry"), name
+            inside_a_branch = name in {"CheckInventory", "PublishConfirmation", "ShipOrder"}
+            assert state.get("Catch") or inside_a_branch, name
+
+
+def test_the_quote_workflow_retries_only_what_clears_and_lets_the_rest_fail_the_execution():
+    """A quote is answered in one round trip: a throttled or briefly failing service is retried twice,
+    quickly; anything else fails the execution, which the API answers with a fixed 500 (no Catch
+    that would hide it from the ExecutionsFailed alarm)."""
+    definition = json.loads((PROJECT_ROOT / "statemachine" / "quote_workflow.asl.json").read_text())
+    tasks = {name: state for name, state in _states(definition) if state["Type"] == "Task"}
+    assert set(tasks) == {"ValidateRequest", "ReadProduct", "PriceQuote"}
+    for name, state in tasks.items():
+        [retry] = state["Retry"]
+        assert (retry["MaxAttempts"], retry["IntervalSeconds"], retry["BackoffRate"]) == (2, 1, 2.0), name
+        assert "States.ALL" not in retry["ErrorEquals"], name
+        assert "Catch" not in state, name
+        expected = (
+            "DynamoDB.ProvisionedThroughputExceededException"
+            if name == "ReadProduct"
+            else "Lambda.TooManyRequestsException"
+        )
+        assert expected in retry["ErrorEquals"], name
+    assert definition["TimeoutSeconds"] < 29  # API Gateway's integration timeout
 
 
 def _states(definition):

@@ -95,7 +95,11 @@ def test_the_storefront_is_an_http_api_whose_jwt_authorizer_trusts_only_the_pool
     ],
 )
 def test_each_route_has_its_authorizer_and_reaches_its_api_function(sam_template, api, function, expected):
-    served = {route: operation for route, operation in routes(sam_template, api).items() if route[0] != "options"}
+    served = {
+        route: operation
+        for route, operation in routes(sam_template, api).items()
+        if route[0] != "options" and route != ("post", "/quotes")
+    }
     assert set(served) == set(expected)
     for route, operation in served.items():
         assert operation["security"] == [{expected[route]: []}], route
@@ -108,7 +112,7 @@ def test_each_route_has_its_authorizer_and_reaches_its_api_function(sam_template
 
 def test_the_back_office_authorizer_is_the_pools_and_preflights_need_no_token(sam_template):
     body = sam_template.properties("BackOfficeApi")["Body"]
-    scheme = body["securityDefinitions"]["StaffToken"]
+    scheme = body["components"]["securitySchemes"]["StaffToken"]
     assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
     assert scheme["x-amazon-apigateway-authorizer"]["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
     assert scheme["name"] == "Authorization"
@@ -205,3 +209,28 @@ def test_no_deployed_function_verifies_tokens_itself(sam_template):
         variables = sam_template.properties(api_function)["Environment"]["Variables"]
         assert variables["USER_POOL_ID"] == {"Ref": "UserPool"}
         assert variables["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}
+
+
+def test_quotes_start_the_quote_workflow_synchronously_as_a_role_that_may_do_only_that(sam_template):
+    operation = routes(sam_template, "BackOfficeApi")[("post", "/quotes")]
+    assert operation["security"] == [{"StaffToken": []}]
+    integration = operation["x-amazon-apigateway-integration"]
+    assert (integration["type"], integration["httpMethod"]) == ("aws", "POST")
+    assert integration["uri"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:states:action/StartSyncExecution"
+    }
+    # Anything but JSON (or no Content-Type) is API Gateway's 415, not the workflow's guess.
+    assert integration["passthroughBehavior"] == "never"
+    assert list(integration["requestTemplates"]) == ["application/json"]
+    assert integration["timeoutInMillis"] == 29000
+    assert set(integration["responses"]) == {"default", "4\\d{2}", "5\\d{2}"}
+    for response in integration["responses"].values():
+        origin = response["responseParameters"]["method.response.header.Access-Control-Allow-Origin"]
+        assert origin == {"Fn::Sub": "'${CorsAllowOrigin}'"}
+    role = sam_template.properties(integration["credentials"]["Fn::GetAtt"][0])
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    [policy] = role["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": "states:StartSyncExecution", "Resource": {"Ref": "QuoteWorkflow"}}
+    ]
+    assert sam_template.properties("QuoteWorkflow")["StateMachineType"] == "EXPRESS"

@@ -82,9 +82,10 @@ def test_every_function_alarms_on_errors_and_throttles(sam_template):
     assert set(lambda_targets(sam_template)) <= functions
 
 
-def test_the_workflow_has_its_alarms(sam_template):
-    assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsFailed") == {"OrderWorkflow"}
-    assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsTimedOut") == {"OrderWorkflow"}
+def test_the_workflows_have_their_alarms(sam_template):
+    workflows = {"OrderWorkflow", "QuoteWorkflow"}
+    assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsFailed") == workflows
+    assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsTimedOut") == workflows
 
 
 def test_the_dashboard_shows_orders_workflow_api_functions_and_queues(sam_template):

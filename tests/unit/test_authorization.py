@@ -23,6 +23,7 @@ BACK_OFFICE_ROUTES = [
     ("GET", "/orders", None, 200),
     ("GET", "/orders/{order_id}", None, 200),
     ("POST", "/orders/{order_id}/approval", {"approved": True}, 409),  # the order is not awaiting approval
+    ("POST", "/quotes", {"items": [{"product_id": "widget-1", "quantity": 1}]}, 200),  # the quote workflow
 ]
 STOREFRONT_IDENTITY_ROUTES = [
     ("GET", "/me", None, 200),

@@ -18,6 +18,10 @@ def served_routes(path):
     return {(method, route.path) for route in ApiProvider(stacks).api.routes for method in route.methods}
 
 
+# What `sam local start-api` cannot serve: it serves only Lambda integrations (README, "Quotes").
+NOT_LAMBDA = {("POST", "/quotes")}
+
+
 def test_each_api_template_serves_all_of_its_own_routes_and_no_other(tmp_path, sam_template):
     shutil.copy(TEMPLATE, tmp_path / "template.yaml")  # what `sam build` writes has the same shape
 
@@ -25,5 +29,5 @@ def test_each_api_template_serves_all_of_its_own_routes_and_no_other(tmp_path, s
 
     assert [path.name for path in written] == ["StorefrontApi.yaml", "BackOfficeApi.yaml"]
     for path in written:
-        expected = set(route_templates(sam_template, path.stem))
+        expected = set(route_templates(sam_template, path.stem)) - NOT_LAMBDA
         assert served_routes(path) - {("OPTIONS", path) for _, path in expected} == expected, path.name

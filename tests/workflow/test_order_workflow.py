@@ -150,7 +150,12 @@ def test_a_declined_payment_is_rejected_and_its_stock_released(
 
 def awaiting_approval(local_lambda, back_office, order_id):
     """Run the order until it waits for staff; the order as staff then see it."""
-    return settle_until(local_lambda, lambda: order_of(back_office, order_id)["status"] == "AWAITING_APPROVAL")
+
+    def waiting():
+        order = order_of(back_office, order_id)
+        return order if order["status"] == "AWAITING_APPROVAL" else None
+
+    return settle_until(local_lambda, waiting)
 
 
 def test_a_large_order_waits_for_approval_then_is_charged_and_confirmed(
@@ -405,3 +410,19 @@ def test_an_email_that_cannot_be_sent_is_dead_lettered_and_the_order_stays_confi
     assert (dead_letter["Body"]["order_id"], dead_letter["Body"]["to"]) == (order_id, "ada@example.com")
     assert len(confirmations.notifications()) == 1  # the notification still goes out
     assert path_of(stack, order_id) == [*HAPPY_PATH[:-1], "EmailUndelivered", "PublishConfirmation"]
+
+
+def test_an_order_worth_more_than_the_highest_price_is_priced_and_waits_for_approval(
+    back_office, storefront, stack, local_lambda, approval_requests
+):
+    """Totals are sums, not prices: 1,000 units at the highest price (1,000,000) are 10^9."""
+    seed.stock(back_office, "dear", 1000, price=1_000_000)
+    order_id = seed.order(storefront, {"dear": 1000})
+
+    order = awaiting_approval(local_lambda, back_office, order_id)
+
+    assert order["total"] == 1_000_000_000
+    [request] = approval_requests.notifications()
+    assert json.loads(request["Message"])["total"] == "1000000000.00"
+    back_office.post(f"/orders/{order_id}/approval", {"approved": False})
+    assert process(local_lambda, stack, order_id)["status"] == "SUCCEEDED"

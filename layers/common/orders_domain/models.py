@@ -14,7 +14,6 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
-    field_validator,
 )
 
 MAX_ORDER_LINES = 25  # one reservation transaction holds every line plus its marker (limit 100)
@@ -52,6 +51,13 @@ Money = Annotated[
     PlainSerializer(_json_number, return_type=int | float, when_used="json"),
     # What clients send and receive: a JSON number (never a string), at most 2 decimals.
     WithJsonSchema({"type": "number", "minimum": 0, "maximum": int(MAX_PRICE), "multipleOf": 0.01}),
+]
+# A computed sum of money (a line's or an order's total): Money without its bound, since 25 lines of
+# 1,000 units at the highest price are far above it.
+Amount = Annotated[
+    Decimal,
+    PlainSerializer(_json_number, return_type=int | float, when_used="json"),
+    WithJsonSchema({"type": "number", "minimum": 0, "multipleOf": 0.01}),
 ]
 
 
@@ -136,20 +142,36 @@ class OrderLine(Request):
 PaymentMethod = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
+def _one_line_per_product(items: list[OrderLine]) -> list[OrderLine]:
+    products = [line.product_id for line in items]
+    if len(set(products)) != len(products):
+        raise ValueError("each product_id may appear only once")
+    return items
+
+
+# The lines of a cart, as an order and a quote take them.
+CartItems = Annotated[
+    list[OrderLine],
+    Field(
+        min_length=1,
+        max_length=MAX_ORDER_LINES,
+        description="One line per product: a product_id that appears twice is a 422 naming body.items.",
+    ),
+    AfterValidator(_one_line_per_product),
+]
+
+
 class NewOrder(Request):
     """What a customer sends; the customer is the caller (the token's sub), never a field."""
 
-    items: Annotated[list[OrderLine], Field(min_length=1, max_length=MAX_ORDER_LINES)]
-
-    @field_validator("items")
-    @classmethod
-    def _one_line_per_product(cls, items: list[OrderLine]) -> list[OrderLine]:
-        products = [line.product_id for line in items]
-        if len(set(products)) != len(products):
-            raise ValueError("each product_id may appear only once")
-        return items
-
+    items: CartItems
     payment_method: PaymentMethod
+
+
+class QuoteRequest(Request):
+    """What staff send to price a cart: the items of an order, nothing else."""
+
+    items: CartItems
 
 
 class OrderStatus(StrEnum):
@@ -216,7 +238,7 @@ class Order(Record):
     items: list[Line]
     status: OrderStatus
     reason: str | None = None
-    total: Money | None = None
+    total: Amount | None = None
     payment_status: PaymentStatus | None = None
     approval: Approval | None = None
     created_at: str
@@ -245,6 +267,23 @@ class PricedLine(Line):
     price: Money
 
 
+class QuoteLine(Record):
+    """A cart's line as priced now: an unknown product has no price; `available` says whether the
+    stock covers the quantity."""
+
+    product_id: str
+    quantity: int
+    unit_price: Money | None = None
+    line_total: Amount | None = None
+    available: bool
+
+
+class Quote(Record):
+    items: list[QuoteLine]
+    total: Amount  # of every line that has a price
+    approval_required: bool
+
+
 class Customer(Record):
     email: str
     name: str
@@ -257,7 +296,7 @@ class ValidatedOrder(Record):
     order_id: str
     user_id: str
     items: list[PricedLine]
-    total: Money
+    total: Amount
     approval_required: bool
     approval_timeout: int
     customer: Customer

@@ -1,6 +1,5 @@
 """Order rules: placing an order, and what the workflow checks and reserves."""
 
-from decimal import Decimal
 from uuid import UUID, uuid4, uuid5
 
 from orders_domain.errors import ConflictError, NotFoundError, ValidationError
@@ -11,12 +10,11 @@ from orders_domain.models import (
     Order,
     OrderStatus,
     Page,
-    PricedLine,
     ValidatedOrder,
     utc_now,
 )
+from orders_domain.pricing import needs_approval, priced_lines, total_of
 from orders_domain.repositories import AnalyticsRepository, InventoryRepository, OrdersRepository, UsersRepository
-from orders_domain.saga import needs_approval
 from orders_domain.settings import Settings
 from orders_domain.workflow import OrderWorkflow
 
@@ -89,11 +87,8 @@ def validate_order(
     unknown = [line.product_id for line in order.items if line.product_id not in stock]
     if unknown:
         raise ValidationError(f"unknown products: {', '.join(unknown)}")
-    lines = [
-        PricedLine(product_id=line.product_id, quantity=line.quantity, price=stock[line.product_id].price)
-        for line in order.items
-    ]
-    total = sum((line.price * line.quantity for line in lines), Decimal(0))
+    lines = priced_lines(order.items, stock)
+    total = total_of(lines)
     orders.price(order_id, total)
     return ValidatedOrder(
         order_id=order.order_id,
@@ -118,9 +113,6 @@ def start_processing(orders: OrdersRepository, workflow: OrderWorkflow, order_id
 def count_order(analytics: AnalyticsRepository, inventory: InventoryRepository, order: Order) -> bool:
     """Add the order to its day's analytics (value at current list prices), once per order."""
     prices = inventory.get_many(line.product_id for line in order.items)
-    revenue = sum(
-        (prices[line.product_id].price * line.quantity for line in order.items if line.product_id in prices),
-        Decimal(0),
-    )
+    revenue = total_of(priced_lines((line for line in order.items if line.product_id in prices), prices))
     items = sum(line.quantity for line in order.items)
     return analytics.count_order(order.order_id, order.created_at[:10], items, revenue)

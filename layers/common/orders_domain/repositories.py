@@ -102,7 +102,12 @@ class InventoryRepository:
 
     def get(self, product_id: str) -> StockItem | None:
         item = aws.dynamodb().get_item(TableName=self.table_name, Key={"product_id": {"S": product_id}}).get("Item")
-        return StockItem.model_validate(from_item(item)) if item else None
+        return self.stock_item(item) if item else None
+
+    @staticmethod
+    def stock_item(item: Item) -> StockItem:
+        """A product's stored item (DynamoDB JSON, as GetItem returns it, e.g. to a workflow)."""
+        return StockItem.model_validate(from_item(item))
 
     def get_many(self, product_ids: Iterable[str]) -> dict[str, StockItem]:
         """The stock items that exist among `product_ids` (at most 100 ids: one BatchGetItem)."""
@@ -113,7 +118,7 @@ class InventoryRepository:
                 RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}}
             )
             for item in response["Responses"].get(self.table_name) or ():
-                stock = StockItem.model_validate(from_item(item))
+                stock = self.stock_item(item)
                 found[stock.product_id] = stock
             unprocessed = response.get("UnprocessedKeys") or {}
             keys = list(unprocessed[self.table_name]["Keys"]) if self.table_name in unprocessed else []

@@ -14,7 +14,6 @@ so any step may run twice.
 
 import json
 import math
-from decimal import Decimal
 from typing import Literal
 
 from orders_domain import aws
@@ -36,11 +35,6 @@ from orders_domain.models import (
 from orders_domain.payments import PaymentProvider
 from orders_domain.repositories import InventoryRepository, OrdersRepository
 from orders_domain.workflow import fail_task, resume
-
-
-def needs_approval(total: Decimal, threshold: Decimal) -> bool:
-    """The one approval rule: the workflow's decision and a quote's `approval_required` both ask it."""
-    return total > threshold
 
 
 def reserve_stock(order_id: str, items: list[Line], orders: OrdersRepository, inventory: InventoryRepository) -> bool:

@@ -1,0 +1,14 @@
+"""ValidateQuoteFunction (quote workflow task): the raw body that API Gateway passed on, validated
+like the items of `POST /orders`; returns the cart's lines, or the 400/422 response refusing it."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders_domain.observability import logger
+from orders_domain.quotes import read_quote_request
+
+
+@logger.inject_lambda_context(correlation_id_path="requestId")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return read_quote_request(event.get("body")).model_dump(mode="json", exclude_none=True)

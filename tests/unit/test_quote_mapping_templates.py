@@ -1,0 +1,147 @@
+"""POST /quotes' mapping templates, taken from the transformed template and rendered by the local
+gateway: the request that reaches StartSyncExecution, and the response for every answer Step
+Functions can give (the workflow's own answer, a failed or timed-out execution, a refused start).
+Also the gateway's general behaviour for `aws` integrations: the integration timeout and the CORS
+preflight that SAM adds as a `mock` integration."""
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from local_stack.integrations import ApiIntegrations, Integration, ServiceCall
+
+CORS = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def integrations(stack):
+    return ApiIntegrations(stack, "BackOfficeApi")
+
+
+@pytest.fixture
+def quotes(integrations):
+    return integrations.routes[("POST", "/quotes")]
+
+
+def request(integrations, body="", groups="staff", headers=None):
+    claims = {"sub": "staff-1", "cognito:groups": groups} if groups is not None else {}
+    headers = {"Content-Type": "application/json"} if headers is None else headers
+    return integrations.request("POST", "/quotes", "/quotes", headers, body, claims)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"items": [{"product_id": "widget-1", "quantity": 2}]}',
+        'l\'été "chaud" \\ / ✓ 🚚 \n\t\u0001 </script>',
+        "",
+        "not json at all '",
+    ],
+    ids=["cart", "quotes-escapes-non-ascii", "empty", "not-json"],
+)
+def test_the_request_is_start_sync_execution_of_the_quote_workflow_with_the_body_as_sent(
+    integrations, quotes, stack, body
+):
+    gateway_request = request(integrations, body, groups="admins,staff")
+
+    rendered = json.loads(quotes.render_request(gateway_request))
+
+    assert set(rendered) == {"stateMachineArn", "name", "input"}
+    assert rendered["stateMachineArn"] == stack.ref("QuoteWorkflow")
+    assert rendered["name"] == gateway_request.request_id
+    assert json.loads(rendered["input"]) == {
+        "body": body,
+        "groups": "admins,staff",
+        "requestId": gateway_request.request_id,
+    }
+
+
+def test_a_caller_without_groups_is_passed_on_with_none(integrations, quotes):
+    rendered = json.loads(quotes.render_request(request(integrations, "{}", groups=None)))
+
+    assert json.loads(rendered["input"])["groups"] == ""
+
+
+def sync_answer(status, **fields):
+    return json.dumps(
+        {"executionArn": "arn:aws:states:us-east-1:123456789012:express:q:n:1", "status": status} | fields
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "status", "body"),
+    [
+        # The workflow's answer: its status, its body as the workflow wrote it.
+        (
+            ServiceCall(200, sync_answer("SUCCEEDED", output=json.dumps({"statusCode": 200, "body": '{"total":1.5}'}))),
+            200,
+            {"total": 1.5},
+        ),
+        (
+            ServiceCall(
+                200, sync_answer("SUCCEEDED", output=json.dumps({"statusCode": 422, "body": '{"message":"x"}'}))
+            ),
+            422,
+            {"message": "x"},
+        ),
+        # Failures never show Step Functions' error or cause.
+        (
+            ServiceCall(200, sync_answer("FAILED", error="Lambda.Unknown", cause="Traceback: secret")),
+            500,
+            {"message": "internal error"},
+        ),
+        (ServiceCall(200, sync_answer("TIMED_OUT")), 504, {"message": "the quote took too long; try again"}),
+        (
+            ServiceCall(400, json.dumps({"__type": "ValidationException", "message": "Member must have length"})),
+            413,
+            {"message": "request body too large"},
+        ),
+        (
+            ServiceCall(400, json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})),
+            429,
+            {"message": "too many requests; try again"},
+        ),
+        (
+            ServiceCall(400, json.dumps({"__type": "InvalidExecutionInput", "message": "secret"})),
+            500,
+            {"message": "internal error"},
+        ),
+        (
+            ServiceCall(500, json.dumps({"__type": "InternalServerError", "message": "x"})),
+            500,
+            {"message": "internal error"},
+        ),
+        (ServiceCall(503, "Service Unavailable"), 500, {"message": "internal error"}),
+    ],
+    ids=["answer", "refusal", "failed", "timed-out", "too-large", "throttled", "other-4xx", "5xx", "unavailable"],
+)
+def test_every_answer_of_step_functions_becomes_a_json_response_with_cors_headers(
+    integrations, quotes, call, status, body
+):
+    reply = quotes.method_response(call, request(integrations))
+
+    assert (reply.status, json.loads(reply.body)) == (status, body)
+    assert reply.headers == CORS
+    assert "secret" not in reply.body
+
+
+def test_an_integration_slower_than_its_timeout_is_the_gateways_504(integrations, quotes, stack):
+    integrations.routes[("POST", "/quotes")] = Integration(stack, {**quotes.definition, "timeoutInMillis": 1})
+
+    reply = integrations.respond(request(integrations, '{"items": [{"product_id": "widget-1", "quantity": 1}]}'))
+
+    assert (reply.status, json.loads(reply.body)) == (504, {"message": "Endpoint request timed out"})
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_preflight_is_served_from_the_mock_integration_sam_adds(integrations):
+    preflight = replace(request(integrations, headers={}), method="OPTIONS")
+
+    reply = integrations.respond(preflight)
+
+    assert reply.status == 200
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    assert reply.headers["Access-Control-Allow-Methods"] == "GET,POST,PUT,OPTIONS"
+    assert reply.headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type,Idempotency-Key"
+    assert reply.headers["Access-Control-Max-Age"] == "600"
