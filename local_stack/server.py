@@ -148,6 +148,7 @@ class ServedApi:
     url: str
     service: LocalApigwService
     server: BaseWSGIServer
+    integrations: ApiIntegrations  # the routes that no function serves
 
 
 @dataclass(frozen=True)
@@ -245,10 +246,12 @@ def local_stack(
             runner = ApiLambdaRunner(runtime, ApiAuthorizers(stack, logical_id), label)
             service = LocalApigwService(ApiProvider(stacks).api, runner, port=port, host=host)
             service.create()
-            serve_integrations(service, ApiIntegrations(stack, logical_id), runner.authorizers, label)
+            integrations = ApiIntegrations(stack, logical_id)
+            serve_integrations(service, integrations, runner.authorizers, label)
             server = make_server(host, port, TextBodies(service._app), threaded=True)
             cleanup.callback(server.server_close)
-            apis[logical_id] = ServedApi(logical_id, f"http://{host}:{server.server_port}", service, server)
+            url = f"http://{host}:{server.server_port}"
+            apis[logical_id] = ServedApi(logical_id, url, service, server, integrations)
         yield LocalStack(apis, stack, payment, f"http://127.0.0.1:{moto_port}", moto_host)
 
 
@@ -345,9 +348,12 @@ def describe(local: LocalStack) -> list[str]:
     lines = ["Serverless Orders is running (Ctrl-C to stop)"]
     for api in local.apis.values():
         lines.append(f"{api.logical_id}: {api.url}")
-        for route in sorted(api.service.api.routes, key=lambda r: (r.path, r.methods)):
-            methods = ",".join(method for method in route.methods if method != "OPTIONS")
-            lines.append(f"  {methods:<6} {api.url}{route.path}")
+        routes = [
+            (",".join(m for m in route.methods if m != "OPTIONS"), route.path) for route in api.service.api.routes
+        ]
+        routes += [(method, path) for method, path in api.integrations.routes if method != "OPTIONS"]
+        for methods, path in sorted(routes, key=lambda route: (route[1], route[0])):
+            lines.append(f"  {methods:<6} {api.url}{path}")
     payment = local.payment.url
     lines.append(f"Payment provider (fake): {payment}  (API key: the {PAYMENT_KEY_RESOURCE} secret's value)")
     lines.append(

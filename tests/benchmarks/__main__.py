@@ -1,9 +1,12 @@
 """make bench: cold start per function, AWS requests per API call, workflow states of each outcome,
-and the local stack's POST → CONFIRMED latency and throughput. Measured, never asserted in tests
-(ARCHITECTURE.md, Performance); the targets are printed beside the figures."""
+what a quote takes and what it and an order cost, and the local stack's POST → CONFIRMED latency and
+throughput and POST /quotes latency. Measured, never asserted in tests (ARCHITECTURE.md,
+Performance); the targets are printed beside the figures."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import sys
 import tempfile
@@ -22,35 +25,48 @@ import boto3
 from moto import mock_aws
 
 from benchmarks.cold_start import measure
+from benchmarks.cost import Usage, cost, per_million
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
+from local_stack.functions import FunctionInstance
+from local_stack.integrations import ApiIntegrations
 from local_stack.runtime import LocalLambda
 from local_stack.template import load
 from support import seed
 from support.api import ApiClient, ApiResponse, id_token_claims, route_templates
 from support.local_process import LocalStackProcess
 from support.payments import served_provider
-from support.workflow import execution_arn, states_entered, wait_for_execution
+from support.workflow import execution_arn, history, states_entered, wait_for_execution
 
 KEY = {"Idempotency-Key": "bench"}
 STAFF = id_token_claims("bench-staff", "staff@example.com", "Bench Staff", groups=("staff",))
 ORDER = {"items": [{"product_id": "bench-1", "quantity": 1}], "payment_method": "pm_card_visa"}
 
 
+Calls = list[tuple[str, dict[str, Any]]]
+
+
 @contextmanager
-def in_process_stack(calls: Counter[str]) -> Iterator[tuple[Stack, LocalLambda, ApiClient, ApiClient]]:
+def in_process_stack(calls: Calls) -> Iterator[tuple[Stack, LocalLambda, ApiClient, ApiClient]]:
     """The application on moto in this process (as the tests run it), with the fake payment
-    provider on a free port; `calls` counts the AWS requests of every client."""
+    provider on a free port; `calls` records the AWS requests (operation, parameters) of the
+    functions and of the workflows' tasks."""
     with served_provider() as (_, payment_url), mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         # The functions' clients come from boto3's default session (moto resets it when it starts).
         boto3.setup_default_session()
-        boto3.DEFAULT_SESSION.events.register("before-call", lambda model, **_: calls.update([model.name]))
+        boto3.DEFAULT_SESSION.events.register(
+            "before-parameter-build", lambda model, params, **_: calls.append((model.name, dict(params)))
+        )
         template = load(parameter_overrides={"PaymentApiUrl": payment_url})
         stack = deploy(template, boto3.session.Session(region_name="us-east-1"))
         runtime = LocalLambda(stack)
         with moto_runs_local_functions(runtime, backoff=[]):
             back_office = ApiClient(
-                runtime.instances["BackOfficeFunction"], route_templates(template, "BackOfficeApi"), False, STAFF
+                runtime.instances["BackOfficeFunction"],
+                route_templates(template, "BackOfficeApi"),
+                False,
+                STAFF,
+                ApiIntegrations(stack, "BackOfficeApi"),
             )
             customer = seed.customer(back_office, "Bench")
             storefront = ApiClient(
@@ -60,7 +76,7 @@ def in_process_stack(calls: Counter[str]) -> Iterator[tuple[Stack, LocalLambda, 
 
 
 def aws_requests_per_route() -> dict[str, int]:
-    calls: Counter[str] = Counter()
+    calls: Calls = []
     with in_process_stack(calls) as (stack, runtime, back_office, storefront):
         user_id = storefront.claims["sub"] if storefront.claims else ""
         seed.stock(back_office, "bench-1", 100, 1)
@@ -69,7 +85,7 @@ def aws_requests_per_route() -> dict[str, int]:
         def count(call: Callable[[], ApiResponse]) -> tuple[int, ApiResponse]:
             calls.clear()
             response = call()
-            return sum(calls.values()), response
+            return len(calls), response
 
         counts = {"POST /orders (Idempotency-Key)": count(lambda: storefront.post("/orders", ORDER, headers=KEY))[0]}
         counts["POST /orders"], placed = count(lambda: storefront.post("/orders", ORDER))
@@ -91,7 +107,7 @@ def aws_requests_per_route() -> dict[str, int]:
 def workflow_paths() -> dict[str, list[str]]:
     """The states each outcome enters, from a real execution of each."""
     paths = {}
-    with in_process_stack(Counter()) as (stack, runtime, back_office, storefront):
+    with in_process_stack([]) as (stack, runtime, back_office, storefront):
         seed.stock(back_office, "bench-1", 100, 1)
         seed.stock(back_office, "bench-large", 100, 400)
         seed.stock(back_office, "bench-none", 0, 1)
@@ -129,13 +145,91 @@ def workflow_paths() -> dict[str, list[str]]:
     return paths
 
 
+QUOTE_PRODUCTS = 3
+
+
+@contextmanager
+def timed_invocations(runs: list[tuple[int, float]]) -> Iterator[None]:
+    """Record each function invocation's (memory MB, duration ms), measured in process."""
+    invoke = FunctionInstance.invoke
+
+    def timed(instance: FunctionInstance, event: Any, timeout: float | None = None) -> Any:
+        started = time.perf_counter()
+        try:
+            return invoke(instance, event, timeout)
+        finally:
+            runs.append((instance.spec.memory_size, (time.perf_counter() - started) * 1000))
+
+    FunctionInstance.invoke = timed  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        FunctionInstance.invoke = invoke  # type: ignore[method-assign]
+
+
+def quote_and_order_usage() -> tuple[Usage, list[str], Counter[str], Usage, int]:
+    """One warm quote of QUOTE_PRODUCTS products and one warm confirmed order (no approval): what
+    each used, the quote's states and AWS requests, and the order's states."""
+    calls: Calls = []
+    with in_process_stack(calls) as (stack, runtime, back_office, storefront):
+        lines = {f"bench-q{n}": 1 for n in range(QUOTE_PRODUCTS)}
+        for product in lines:
+            seed.stock(back_office, product, 100, 1)
+        quote_body = {"items": [{"product_id": p, "quantity": q} for p, q in lines.items()]}
+        back_office.post("/quotes", quote_body)  # warm
+        process_order(stack, runtime, storefront, lines)  # warm
+
+        quote = Usage(api="REST API request")
+        calls.clear()
+        with timed_invocations(quote.lambda_runs):
+            assert back_office.post("/quotes", quote_body).status == 200
+        quote.calls = list(calls)
+        events = quote_log_events(stack)[-1]
+        millis = int(events[-1]["event_timestamp"]) - int(events[0]["event_timestamp"])
+        quote.express_runs = [(64, max(100, math.ceil(millis / 100) * 100))]
+        quote.log_bytes = sum(len(json.dumps(event)) for event in events)
+        quote_states = [event["details"]["name"] for event in events if event["type"].endswith("StateEntered")]
+
+        order = Usage()
+        calls.clear()
+        with timed_invocations(order.lambda_runs):
+            order_id = process_order(stack, runtime, storefront, lines)
+        order.calls = list(calls)
+        order_events = history(stack, execution_arn(stack, order_id))
+        order.state_transitions = sum(1 for event in order_events if "stateEnteredEventDetails" in event)
+        order.log_bytes = sum(len(json.dumps(event, default=str)) for event in order_events)
+        return quote, quote_states, Counter(name for name, _ in quote.calls), order, order.state_transitions
+
+
+def process_order(stack: Stack, runtime: LocalLambda, storefront: ApiClient, lines: dict[str, int]) -> str:
+    order_id = seed.order(storefront, lines)
+    runtime.settle()
+    wait_for_execution(stack, execution_arn(stack, order_id))
+    runtime.settle()
+    return order_id
+
+
+def quote_log_events(stack: Stack) -> list[list[dict[str, Any]]]:
+    """Each quote execution's history, from the workflow's log group (as on AWS)."""
+    group = stack.resolve(stack.template.properties("QuoteWorkflowLogGroup"))["LogGroupName"]
+    by_execution: dict[str, list[dict[str, Any]]] = {}
+    for event in stack.client("logs").filter_log_events(logGroupName=group)["events"]:
+        message = json.loads(event["message"])
+        by_execution.setdefault(message["execution_arn"], []).append(message)
+    return list(by_execution.values())
+
+
 CLIENTS = (1, 4, 16)
 ORDERS_PER_CLIENT = 8
 
 
-def local_throughput() -> dict[int, tuple[float, list[float]]]:
+QUOTES = 30
+
+
+def local_throughput() -> tuple[dict[int, tuple[float, list[float]]], list[float]]:
     """For 1, 4 and 16 concurrent clients, each placing orders one after the other and polling
-    until each is CONFIRMED: orders/s confirmed and each order's POST → CONFIRMED seconds."""
+    until each is CONFIRMED: orders/s confirmed and each order's POST → CONFIRMED seconds; then
+    the seconds of QUOTES quotes, one after the other."""
     with tempfile.TemporaryDirectory() as workdir:
         local = LocalStackProcess(Path(workdir)).wait_until_ready()
         try:
@@ -164,7 +258,13 @@ def local_throughput() -> dict[int, tuple[float, list[float]]]:
                 with ThreadPoolExecutor(max_workers=clients) as pool:
                     latencies = [latency for run in pool.map(client, range(clients)) for latency in run]
                 figures[clients] = (len(latencies) / (time.monotonic() - started), latencies)
-            return figures
+            cart = {"items": [{"product_id": "bench-1", "quantity": 2}]}
+            quotes = []
+            for _ in range(QUOTES):
+                started = time.monotonic()
+                local.back_office("POST", "/quotes", staff, json=cart).raise_for_status()
+                quotes.append(time.monotonic() - started)
+            return figures, quotes
         finally:
             local.stop()
 
@@ -190,10 +290,23 @@ def main() -> None:
     print("Workflow states entered per outcome (target: a confirmed order without approval <= 14)")
     for outcome, path in workflow_paths().items():
         print(f"  {outcome:<34} {len(path):>2}: " + " → ".join(path))
+    quote, quote_states, quote_calls, order, order_states = quote_and_order_usage()
+    print(f"A quote of {QUOTE_PRODUCTS} products (target: at most one read per distinct product)")
+    print(f"  states entered {len(quote_states)}: " + " → ".join(quote_states))
+    requests = ", ".join(f"{name} {count}" for name, count in sorted(quote_calls.items()))
+    print(f"  AWS requests: StartSyncExecution 1 (API Gateway), then {requests}")
+    print("Cost at list price (benchmarks/cost.py; Lambda durations measured here, warm)")
+    print(f"  quote:             {per_million(cost(quote))}")
+    print(f"  confirmed order:   {per_million(cost(order))} ({order_states} state transitions)")
+    figures, quotes = local_throughput()
     print(f"Local stack (make dev): POST /orders → CONFIRMED, {ORDERS_PER_CLIENT} orders per client, warm")
-    for clients, (rate, latencies) in local_throughput().items():
+    for clients, (rate, latencies) in figures.items():
         p50, p95 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
         print(f"  {clients:>2} clients: {rate:5.1f} orders/s confirmed, p50 {p50:5.0f} ms, p95 {p95:5.0f} ms")
+    p50, p95 = percentile(quotes, 0.5) * 1000, percentile(quotes, 0.95) * 1000
+    print(
+        f"Local stack (make dev): POST /quotes, {QUOTES} one after the other, warm: p50 {p50:.0f} ms, p95 {p95:.0f} ms"
+    )
     sys.stdout.flush()
 
 

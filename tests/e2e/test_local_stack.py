@@ -6,6 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from botocore.config import Config
 from e2e.conftest import eventually
 
 TERMINAL = {"CONFIRMED", "REJECTED", "FAILED"}
@@ -280,3 +281,19 @@ def test_staff_price_a_cart_in_one_round_trip_through_the_gateway_and_the_quote_
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert stock_of(local, staff, short) == 1  # a quote reserves nothing
+
+
+def test_the_quote_workflow_answers_start_sync_execution_from_the_aws_cli_as_the_readme_shows(local):
+    """What API Gateway does, done by hand against the AWS endpoint (README): the host prefix off."""
+    sfn = local.client("stepfunctions", config=Config(inject_host_prefix=False))
+    body = json.dumps({"items": [{"product_id": "widget-1", "quantity": 2}]})
+
+    answer = sfn.start_sync_execution(
+        stateMachineArn=local.outputs["QuoteWorkflowArn"],
+        input=json.dumps({"body": body, "groups": "staff", "requestId": "cli"}),
+    )
+
+    assert answer["status"] == "SUCCEEDED"
+    output = json.loads(answer["output"])
+    assert output["statusCode"] == 200
+    assert json.loads(output["body"])["items"][0]["line_total"] == 39.98  # the demo data's widget-1

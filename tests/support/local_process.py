@@ -62,13 +62,14 @@ class LocalStackProcess:
         outputs: dict[str, Any] = json.loads(self.outputs_file.read_text())
         return outputs
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, **options: Any) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name="us-east-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",
+            **options,
         )
 
     def token(self, email: str, name: str = "Ada", staff: bool = False) -> str:
