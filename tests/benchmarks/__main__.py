@@ -1,7 +1,8 @@
 """make bench: cold start per function, AWS requests per API call, workflow states of each outcome,
-what a quote takes and what it and an order cost, and the local stack's POST → CONFIRMED latency and
-throughput and POST /quotes latency. Measured, never asserted in tests (ARCHITECTURE.md,
-Performance); the targets are printed beside the figures."""
+what a quote takes, what a quote and each order outcome cost (and the same order steps as an Express
+workflow), and the local stack's POST → CONFIRMED latency and throughput and POST /quotes latency.
+Measured, never asserted in tests (ARCHITECTURE.md, Performance); the targets are printed beside the
+figures."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ import boto3
 from moto import mock_aws
 
 from benchmarks.cold_start import measure
-from benchmarks.cost import Usage, cost, per_million
+from benchmarks.cost import Usage, as_express, cost, per_million
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionInstance
@@ -104,45 +106,65 @@ def aws_requests_per_route() -> dict[str, int]:
     return counts
 
 
-def workflow_paths() -> dict[str, list[str]]:
-    """The states each outcome enters, from a real execution of each."""
-    paths = {}
-    with in_process_stack([]) as (stack, runtime, back_office, storefront):
+@dataclass
+class OrderRun:
+    path: list[str]
+    usage: Usage
+    seconds: float  # from the execution's start to its end
+
+
+def order_outcomes() -> dict[str, OrderRun]:
+    """Each outcome from a real, warm execution: the states it entered and what it used, from the
+    customer's POST to the workflow's end (staff's decision or the customer's cancellation included)."""
+    calls: Calls = []
+    runs = {}
+    with in_process_stack(calls) as (stack, runtime, back_office, storefront):
         seed.stock(back_office, "bench-1", 100, 1)
         seed.stock(back_office, "bench-large", 100, 400)
         seed.stock(back_office, "bench-none", 0, 1)
 
         def run(outcome: str, lines: dict[str, int], method: str = "pm_card_visa", decide: Any = None) -> None:
-            order_id = seed.order(storefront, lines, payment_method=method)
-            runtime.settle()
-            if decide is not None:
-                while back_office.get(f"/orders/{order_id}").body["status"] != "AWAITING_APPROVAL":
-                    runtime.settle()
-                decide(order_id)
-            runtime.settle()
-            wait_for_execution(stack, execution_arn(stack, order_id))
-            paths[outcome] = states_entered(stack, execution_arn(stack, order_id))
+            usage = Usage(api_requests={"HTTP API request": 1})
+            calls.clear()
+            with timed_invocations(usage.lambda_runs):
+                order_id = seed.order(storefront, lines, payment_method=method)
+                runtime.settle()
+                if decide is not None:
+                    while status_of(stack, order_id) != "AWAITING_APPROVAL":
+                        runtime.settle()
+                        time.sleep(0.05)  # not a busy loop: the execution runs on another thread
+                    request = decide(order_id)
+                    usage.api_requests[request] = usage.api_requests.get(request, 0) + 1
+                runtime.settle()
+                execution = wait_for_execution(stack, execution_arn(stack, order_id))
+            usage.calls = list(calls)
+            events = history(stack, execution_arn(stack, order_id))
+            usage.state_transitions = sum(1 for event in events if "stateEnteredEventDetails" in event)
+            usage.log_bytes = sum(len(json.dumps(event, default=str)) for event in events)
+            seconds = (execution["stopDate"] - execution["startDate"]).total_seconds()
+            runs[outcome] = OrderRun(states_entered(stack, execution_arn(stack, order_id)), usage, seconds)
 
+        def approve(approved: bool) -> Callable[[str], str]:
+            def decide(order_id: str) -> str:
+                back_office.post(f"/orders/{order_id}/approval", {"approved": approved})
+                return "REST API request"
+
+            return decide
+
+        def cancel(order_id: str) -> str:
+            storefront.post(f"/orders/{order_id}/cancel")
+            return "HTTP API request"
+
+        run("warm-up", {"bench-1": 1})
+        del runs["warm-up"]
         run("CONFIRMED", {"bench-1": 1})
         run("REJECTED OUT_OF_STOCK", {"bench-none": 1})
         run("REJECTED VALIDATION_FAILED", {"bench-unknown": 1})
         run("REJECTED PAYMENT_DECLINED", {"bench-1": 1}, "pm_card_declined")
-        run(
-            "approved, CONFIRMED",
-            {"bench-large": 3},
-            decide=lambda o: back_office.post(f"/orders/{o}/approval", {"approved": True}),
-        )
-        run(
-            "REJECTED NOT_APPROVED",
-            {"bench-large": 3},
-            decide=lambda o: back_office.post(f"/orders/{o}/approval", {"approved": False}),
-        )
-        run(
-            "CANCELLED while awaiting approval",
-            {"bench-large": 3},
-            decide=lambda o: storefront.post(f"/orders/{o}/cancel"),
-        )
-    return paths
+        run("approved, CONFIRMED", {"bench-large": 3}, decide=approve(True))
+        run("REJECTED NOT_APPROVED", {"bench-large": 3}, decide=approve(False))
+        run("CANCELLED while awaiting approval", {"bench-large": 3}, decide=cancel)
+    return runs
 
 
 QUOTE_PRODUCTS = 3
@@ -167,19 +189,23 @@ def timed_invocations(runs: list[tuple[int, float]]) -> Iterator[None]:
         FunctionInstance.invoke = invoke  # type: ignore[method-assign]
 
 
-def quote_and_order_usage() -> tuple[Usage, list[str], Counter[str], Usage, int]:
-    """One warm quote of QUOTE_PRODUCTS products and one warm confirmed order (no approval): what
-    each used, the quote's states and AWS requests, and the order's states."""
+def status_of(stack: Stack, order_id: str) -> str:
+    """The order's status, read with the benchmark's own client: not counted as the order's work."""
+    item = stack.client("dynamodb").get_item(TableName=stack.ref("OrdersTable"), Key={"order_id": {"S": order_id}})
+    return str(item["Item"]["status"]["S"])
+
+
+def quote_usage() -> tuple[Usage, list[str], Counter[str]]:
+    """One warm quote of QUOTE_PRODUCTS products: what it used, its states and its AWS requests."""
     calls: Calls = []
-    with in_process_stack(calls) as (stack, runtime, back_office, storefront):
+    with in_process_stack(calls) as (stack, _, back_office, _):
         lines = {f"bench-q{n}": 1 for n in range(QUOTE_PRODUCTS)}
         for product in lines:
             seed.stock(back_office, product, 100, 1)
         quote_body = {"items": [{"product_id": p, "quantity": q} for p, q in lines.items()]}
         back_office.post("/quotes", quote_body)  # warm
-        process_order(stack, runtime, storefront, lines)  # warm
 
-        quote = Usage(api="REST API request")
+        quote = Usage(api_requests={"REST API request": 1})
         calls.clear()
         with timed_invocations(quote.lambda_runs):
             assert back_office.post("/quotes", quote_body).status == 200
@@ -189,24 +215,7 @@ def quote_and_order_usage() -> tuple[Usage, list[str], Counter[str], Usage, int]
         quote.express_runs = [(64, max(100, math.ceil(millis / 100) * 100))]
         quote.log_bytes = sum(len(json.dumps(event)) for event in events)
         quote_states = [event["details"]["name"] for event in events if event["type"].endswith("StateEntered")]
-
-        order = Usage()
-        calls.clear()
-        with timed_invocations(order.lambda_runs):
-            order_id = process_order(stack, runtime, storefront, lines)
-        order.calls = list(calls)
-        order_events = history(stack, execution_arn(stack, order_id))
-        order.state_transitions = sum(1 for event in order_events if "stateEnteredEventDetails" in event)
-        order.log_bytes = sum(len(json.dumps(event, default=str)) for event in order_events)
-        return quote, quote_states, Counter(name for name, _ in quote.calls), order, order.state_transitions
-
-
-def process_order(stack: Stack, runtime: LocalLambda, storefront: ApiClient, lines: dict[str, int]) -> str:
-    order_id = seed.order(storefront, lines)
-    runtime.settle()
-    wait_for_execution(stack, execution_arn(stack, order_id))
-    runtime.settle()
-    return order_id
+        return quote, quote_states, Counter(name for name, _ in quote.calls)
 
 
 def quote_log_events(stack: Stack) -> list[list[dict[str, Any]]]:
@@ -287,17 +296,25 @@ def main() -> None:
     print("AWS requests per call, warm (target: POST /orders <= 4, GET routes 1)")
     for label, count in aws_requests_per_route().items():
         print(f"  {label:<34} {count}")
+    runs = order_outcomes()
     print("Workflow states entered per outcome (target: a confirmed order without approval <= 14)")
-    for outcome, path in workflow_paths().items():
-        print(f"  {outcome:<34} {len(path):>2}: " + " → ".join(path))
-    quote, quote_states, quote_calls, order, order_states = quote_and_order_usage()
+    for outcome, order in runs.items():
+        print(f"  {outcome:<34} {len(order.path):>2}: " + " → ".join(order.path))
+    quote, quote_states, quote_calls = quote_usage()
     print(f"A quote of {QUOTE_PRODUCTS} products (target: at most one read per distinct product)")
     print(f"  states entered {len(quote_states)}: " + " → ".join(quote_states))
     requests = ", ".join(f"{name} {count}" for name, count in sorted(quote_calls.items()))
     print(f"  AWS requests: StartSyncExecution 1 (API Gateway), then {requests}")
     print("Cost at list price (benchmarks/cost.py; Lambda durations measured here, warm)")
-    print(f"  quote:             {per_million(cost(quote))}")
-    print(f"  confirmed order:   {per_million(cost(order))} ({order_states} state transitions)")
+    print(f"  a quote: {per_million(cost(quote))}")
+    for outcome, order in runs.items():
+        print(f"  {outcome}: {per_million(cost(order.usage))}")
+        if "RequestApproval" in order.path:
+            # Express has no .waitForTaskToken and lasts at most five minutes; staff have a day.
+            print("    as an Express workflow: not possible (it waits for staff)")
+        else:
+            express = sum(cost(as_express(order.usage, order.seconds)).values()) * 1e6
+            print(f"    as an Express workflow ({order.seconds:.2f} s here): ${express:,.2f} per million")
     figures, quotes = local_throughput()
     print(f"Local stack (make dev): POST /orders → CONFIRMED, {ORDERS_PER_CLIENT} orders per client, warm")
     for clients, (rate, latencies) in figures.items():

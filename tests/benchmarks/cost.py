@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 # US dollars per unit.
@@ -37,7 +37,7 @@ _WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 class Usage:
     """What one request (an order, a quote) used."""
 
-    api: str = "HTTP API request"
+    api_requests: dict[str, int] = field(default_factory=dict)  # e.g. {"HTTP API request": 1}
     lambda_runs: list[tuple[int, float]] = field(default_factory=list)  # (memory MB, duration ms)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (operation, parameters)
     state_transitions: int = 0
@@ -89,7 +89,7 @@ def _units(calls: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, float]:
 def cost(usage: Usage) -> dict[str, float]:
     """Dollars per request, by line of the bill (lines that cost nothing are left out)."""
     units = _units(usage.calls)
-    units[usage.api] = 1
+    units.update(usage.api_requests)
     units["Lambda request"] = len(usage.lambda_runs)
     units["Lambda GB-second (arm64)"] = sum(mb / 1024 * math.ceil(ms) / 1000 for mb, ms in usage.lambda_runs)
     units["Standard state transition"] = usage.state_transitions
@@ -97,6 +97,13 @@ def cost(usage: Usage) -> dict[str, float]:
     units["Express GB-second"] = sum(mb / 1024 * ms / 1000 for mb, ms in usage.express_runs)
     units["CloudWatch Logs GB ingested"] = usage.log_bytes / 1e9
     return {item: amount * PRICES[item] for item, amount in units.items() if amount}
+
+
+def as_express(usage: Usage, seconds: float, memory_mb: int = 64) -> Usage:
+    """The same work run by an Express workflow: no transitions billed, but the execution's duration
+    (100 ms steps, at least one) and a request."""
+    billed_ms = max(1, math.ceil(seconds * 10)) * 100
+    return replace(usage, state_transitions=0, express_runs=[(memory_mb, billed_ms)])
 
 
 def per_million(bill: dict[str, float]) -> str:
