@@ -1,8 +1,8 @@
 """A gap of moto that the local adapter fills: StartSyncExecution (moto's Step Functions parser has a
 synchronous execution that its API does not expose). An EXPRESS state machine runs in the calling
-thread and the answer is AWS's, in process and through moto's server over HTTP (how the local API
-gateway calls it). botocore sends this action to a `sync-` host prefix, which moto does not serve:
-clients are made with `inject_host_prefix=False`."""
+thread and the answer is AWS's, in process (how the local API gateway calls it) and through moto's
+server over HTTP (how the AWS CLI and `sam local` containers call it). botocore sends this action to
+a `sync-` host prefix, which moto does not serve: clients are made with `inject_host_prefix=False`."""
 
 import json
 import re
@@ -75,7 +75,7 @@ def sfn(aws):
 
 @pytest.fixture
 def served_sfn(aws):
-    """The same through moto's server over HTTP, as the local API gateway calls it."""
+    """The same through moto's server over HTTP, as the AWS CLI calls it."""
     with moto_runs_sync_executions():
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
