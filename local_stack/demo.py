@@ -52,8 +52,10 @@ AWAITING_ORDER = DemoOrder("demo-order-3", (("gadget-2", 25),), "AWAITING_APPROV
 ORDERS = (CONFIRMED_ORDER, REJECTED_ORDER, AWAITING_ORDER)
 
 
-def seed(outputs: dict[str, Any], timeout: float = 60) -> list[str]:
-    """Make the demo data through the running stack; returns the lines that describe it."""
+def seed(outputs: dict[str, Any], timeout: float = 150) -> list[str]:
+    """Make the demo data through the running stack; returns the lines that describe it. The first
+    order starts each function's first instance: on a busy machine (CI runs several stacks on two
+    cores) that took over a minute."""
     tokens = {
         user: id_token(outputs, user.email, user.name, user.staff, partial(_pin_sub, outputs, user))
         for user in (CUSTOMER, STAFF)

@@ -47,7 +47,9 @@ class LocalStackProcess:
             arguments, cwd=PROJECT_ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT
         )
 
-    def wait_until_ready(self, timeout: float = 90) -> LocalStackProcess:
+    def wait_until_ready(self, timeout: float = 240) -> LocalStackProcess:
+        """Until the outputs file exists: the stack is up and its demo data made (local_stack/demo.py,
+        up to 150 s on a busy machine)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
