@@ -30,6 +30,8 @@
   assert the schedule without waiting.
 - `StartSyncExecution` of Express workflows, and their history in the machine's log group: kept in
   `local_stack/express.py` (a module of its own for its size), applied here with the rest.
+- nested executions (`states:startExecution`, `.sync`, `.sync:2` tasks): kept in
+  `local_stack/nested.py`, applied here.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from local_stack.express import moto_runs_sync_executions
 from local_stack.functions import FunctionError
 from local_stack.logs import say
+from local_stack.nested import moto_runs_nested_executions
 from local_stack.runtime import LocalLambda
 
 _DYNAMODB_WRITES = (
@@ -197,6 +200,7 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
         if backoff is not None:
             patches.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=backoff.append)))
         patches.enter_context(moto_runs_sync_executions())
+        patches.enter_context(moto_runs_nested_executions())
         yield
 
 

@@ -1,0 +1,40 @@
+"""Bulk imports of stock and prices: staff open an import (a presigned upload URL), upload the CSV,
+and follow its progress while the import workflow runs."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.metrics import MetricUnit
+from http_api import documented
+from identity import caller_of
+
+from orders_domain.import_jobs import find_import, open_import
+from orders_domain.import_storage import ImportFiles, ImportsRepository
+from orders_domain.models import Identifier, ImportProgress, NewImport
+from orders_domain.observability import metrics
+from orders_domain.settings import get_settings
+
+back_office = Router()
+settings = get_settings()
+
+
+@cache
+def storage() -> tuple[ImportsRepository, ImportFiles]:
+    """Settings that only these routes need, required when first used (the other routes work without)."""
+    return ImportsRepository(settings.require("imports_table")), ImportFiles(settings.require("imports_bucket"))
+
+
+@back_office.post("/imports", **documented(201, NewImport, 401, 403, description="Created: upload the file"))
+def create_import() -> tuple[dict[str, Any], int]:
+    imports, files = storage()
+    created = open_import(imports, files, caller_of(back_office.current_event).user_id, settings.import_url_expiry)
+    metrics.add_metric(name="ImportOpened", unit=MetricUnit.Count, value=1)
+    return created.model_dump(mode="json"), 201
+
+
+@back_office.get("/imports/<import_id>", **documented(200, ImportProgress, 401, 403, 404))
+def get_import(import_id: Identifier) -> dict[str, Any]:
+    imports, files = storage()
+    progress = find_import(imports, files, import_id, settings.import_url_expiry)
+    return progress.model_dump(mode="json", exclude_none=True)

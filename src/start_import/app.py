@@ -1,0 +1,34 @@
+"""StartImportFunction: an upload's `Object Created` (S3 → EventBridge's default bus, invoked
+asynchronously) → the import's workflow.
+
+The execution is named after the import, so a second delivery of the same event starts nothing; an
+object that is not the upload of an import waiting for its file starts nothing either.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders_domain.import_jobs import is_waiting
+from orders_domain.import_storage import ImportFiles, ImportsRepository
+from orders_domain.observability import logger
+from orders_domain.settings import get_settings
+from orders_domain.workflow import start_once
+
+settings = get_settings()
+imports = ImportsRepository(settings.require("imports_table"))
+state_machine_arn = settings.require("state_machine_arn")
+
+
+@logger.inject_lambda_context(correlation_id_path="detail.object.key")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    detail = EventBridgeEvent(event).detail
+    bucket, key = detail["bucket"]["name"], detail["object"]["key"]
+    import_id = ImportFiles.import_of(key)
+    if import_id is None or not is_waiting(imports, import_id):
+        logger.warning("not the upload of an import waiting for its file: nothing started", key=key)
+        return {"import_id": import_id, "started": False}
+    started = start_once(state_machine_arn, import_id, {"import_id": import_id, "bucket": bucket, "key": key})
+    logger.info("import running" if started else "import already started: nothing started", import_id=import_id)
+    return {"import_id": import_id, "started": started}
