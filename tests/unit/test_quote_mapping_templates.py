@@ -5,6 +5,7 @@ Also the gateway's general behaviour for `aws` integrations: the integration tim
 preflight that SAM adds as a `mock` integration."""
 
 import json
+import threading
 from dataclasses import replace
 
 import pytest
@@ -126,10 +127,17 @@ def test_every_answer_of_step_functions_becomes_a_json_response_with_cors_header
     assert "secret" not in reply.body
 
 
-def test_an_integration_slower_than_its_timeout_is_the_gateways_504(integrations, quotes, stack):
-    integrations.routes[("POST", "/quotes")] = Integration(stack, {**quotes.definition, "timeoutInMillis": 1})
+def test_an_integration_slower_than_its_timeout_is_the_gateways_504(integrations, quotes, stack, monkeypatch):
+    slow = Integration(stack, {**quotes.definition, "timeoutInMillis": 50})
+    answered = threading.Event()
+    # Step Functions that has not answered yet (a 1 ms timeout raced moto's own quick answer).
+    monkeypatch.setattr(slow, "_call", lambda payload: answered.wait(10))
+    integrations.routes[("POST", "/quotes")] = slow
 
-    reply = integrations.respond(request(integrations, '{"items": [{"product_id": "widget-1", "quantity": 1}]}'))
+    try:
+        reply = integrations.respond(request(integrations, '{"items": [{"product_id": "widget-1", "quantity": 1}]}'))
+    finally:
+        answered.set()
 
     assert (reply.status, json.loads(reply.body)) == (504, {"message": "Endpoint request timed out"})
     assert reply.headers["Access-Control-Allow-Origin"] == "*"
