@@ -343,7 +343,49 @@ def _log_group(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dic
     return {"Ref": name, "Arn": _arn("logs", f"log-group:{name}:*"), "Properties": properties}
 
 
+def _bucket(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A bucket with its event notifications, lifecycle and CORS rules (moto applies the first two:
+    EventBridge notifications put Object Created events on the buses, as S3 does)."""
+    name = properties.get("BucketName") or stack.physical_name(logical_id, 63).lower()
+    s3 = stack.client("s3")
+    s3.create_bucket(Bucket=name)
+    notifications = properties.get("NotificationConfiguration", {})
+    if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+    if "LifecycleConfiguration" in properties:
+        rules = [
+            {
+                "ID": rule["Id"],
+                "Status": rule["Status"],
+                "Filter": {"Prefix": rule.get("Prefix", "")},
+                **({"Expiration": {"Days": rule["ExpirationInDays"]}} if "ExpirationInDays" in rule else {}),
+                **(
+                    {"AbortIncompleteMultipartUpload": rule["AbortIncompleteMultipartUpload"]}
+                    if "AbortIncompleteMultipartUpload" in rule
+                    else {}
+                ),
+            }
+            for rule in properties["LifecycleConfiguration"]["Rules"]
+        ]
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+    if "CorsConfiguration" in properties:
+        rules = [
+            {("MaxAgeSeconds" if key == "MaxAge" else key): value for key, value in rule.items()}
+            for rule in properties["CorsConfiguration"]["CorsRules"]
+        ]
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+    return {
+        "Ref": name,
+        "Arn": f"arn:aws:s3:::{name}",
+        "DomainName": f"{name}.s3.amazonaws.com",
+        "Properties": properties,
+    }
+
+
 _CREATORS: dict[str, Creator] = {
+    "AWS::S3::Bucket": _bucket,
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
     "AWS::SNS::Topic": _topic,

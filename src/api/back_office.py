@@ -12,7 +12,7 @@ from identity import staff_of
 from orders_domain.observability import logger, metrics
 from orders_domain.problems import parse_json_body
 from orders_domain.settings import get_settings
-from routers import inventory, orders, quotes, users
+from routers import imports, inventory, orders, quotes, users
 
 # A REST API's proxy responses carry their own CORS headers (API Gateway adds them only to preflights).
 cors = CORSConfig(
@@ -34,6 +34,7 @@ configure(
     users.back_office,
     inventory.back_office,
     orders.back_office,
+    imports.back_office,
     served_by_gateway=quotes.served_by_gateway,
 )
 

@@ -1,11 +1,13 @@
 """make bench: cold start per function, AWS requests per API call, workflow states of each outcome,
 what a quote takes, what a quote and each order outcome cost (and the same order steps as an Express
-workflow), and the local stack's POST → CONFIRMED latency and throughput and POST /quotes latency.
+workflow), and the local stack's POST → CONFIRMED latency and throughput, POST /quotes latency and the
+rows per second of a 100,000-row import.
 Measured, never asserted in tests (ARCHITECTURE.md, Performance); the targets are printed beside the
 figures."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -24,6 +26,7 @@ os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import boto3
+import requests
 from moto import mock_aws
 
 from benchmarks.cold_start import measure
@@ -38,7 +41,14 @@ from support import seed
 from support.api import ApiClient, ApiResponse, id_token_claims, route_templates
 from support.local_process import LocalStackProcess
 from support.payments import served_provider
-from support.workflow import execution_arn, history, states_entered, wait_for_execution
+from support.workflow import (
+    described_executions,
+    execution_arn,
+    history,
+    most_at_once,
+    states_entered,
+    wait_for_execution,
+)
 
 KEY = {"Idempotency-Key": "bench"}
 STAFF = id_token_claims("bench-staff", "staff@example.com", "Bench Staff", groups=("staff",))
@@ -235,10 +245,10 @@ ORDERS_PER_CLIENT = 8
 QUOTES = 30
 
 
-def local_throughput() -> tuple[dict[int, tuple[float, list[float]]], list[float]]:
+def local_throughput() -> tuple[dict[int, tuple[float, list[float]]], list[float], ImportRun]:
     """For 1, 4 and 16 concurrent clients, each placing orders one after the other and polling
     until each is CONFIRMED: orders/s confirmed and each order's POST → CONFIRMED seconds; then
-    the seconds of QUOTES quotes, one after the other."""
+    the seconds of QUOTES quotes, one after the other; then an import of IMPORT_ROWS rows."""
     with tempfile.TemporaryDirectory() as workdir:
         local = LocalStackProcess(Path(workdir)).wait_until_ready()
         try:
@@ -273,9 +283,56 @@ def local_throughput() -> tuple[dict[int, tuple[float, list[float]]], list[float
                 started = time.monotonic()
                 local.back_office("POST", "/quotes", staff, json=cart).raise_for_status()
                 quotes.append(time.monotonic() - started)
-            return figures, quotes
+            local_import(local, staff, rows=1_000)  # the import functions' instances warm, as in use
+            return figures, quotes, local_import(local, staff)
         finally:
             local.stop()
+
+
+IMPORT_ROWS = 100_000
+
+
+@dataclass
+class ImportRun:
+    seconds: float  # POST /imports → the upload → GET /imports/{id} says it ended
+    status: str
+    rows_imported: int
+    phases: dict[str, float]  # seconds in each step of the import workflow, from its history
+    chunks_at_once: int  # the most chunk executions running at the same moment
+
+
+def local_import(local: LocalStackProcess, staff: str, rows: int = IMPORT_ROWS) -> ImportRun:
+    """An import of `rows` new products through the local stack, as staff would run it."""
+    data = "product_id,quantity,price\n" + "".join(f"bench-import-{n},{n % 1000},{n % 100}.99\n" for n in range(rows))
+    started = time.monotonic()
+    created = local.back_office("POST", "/imports", staff)
+    created.raise_for_status()
+    import_id = created.json()["import_id"]
+    uploaded = requests.put(
+        created.json()["upload_url"], data=data.encode(), headers={"Content-Type": "text/csv"}, timeout=60
+    )
+    uploaded.raise_for_status()
+    while (progress := local.back_office("GET", f"/imports/{import_id}", staff).json())["status"] in (
+        "WAITING_FOR_FILE",
+        "RUNNING",
+    ):
+        time.sleep(0.1)
+    seconds = time.monotonic() - started
+    sfn = local.client("stepfunctions")
+    workflow = local.outputs["ImportWorkflowArn"]
+    events = sfn.get_execution_history(
+        executionArn=workflow.replace(":stateMachine:", ":execution:") + f":{import_id}", maxResults=1000
+    )["events"]
+    entered = {e["stateEnteredEventDetails"]["name"]: e["timestamp"] for e in events if "stateEnteredEventDetails" in e}
+    steps = ["PrepareImport", "ImportChunks", "FinishImport", "NotifyStaff"]
+    phases = {step: (entered[after] - entered[step]).total_seconds() for step, after in itertools.pairwise(steps)}
+    return ImportRun(
+        seconds,
+        progress["status"],
+        progress["rows_imported"],
+        phases,
+        most_at_once(described_executions(sfn, local.outputs["ImportChunkWorkflowArn"])),
+    )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -315,7 +372,7 @@ def main() -> None:
         else:
             express = sum(cost(as_express(order.usage, order.seconds)).values()) * 1e6
             print(f"    as an Express workflow ({order.seconds:.2f} s here): ${express:,.2f} per million")
-    figures, quotes = local_throughput()
+    figures, quotes, imported = local_throughput()
     print(f"Local stack (make dev): POST /orders → CONFIRMED, {ORDERS_PER_CLIENT} orders per client, warm")
     for clients, (rate, latencies) in figures.items():
         p50, p95 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
@@ -324,6 +381,12 @@ def main() -> None:
     print(
         f"Local stack (make dev): POST /quotes, {QUOTES} one after the other, warm: p50 {p50:.0f} ms, p95 {p95:.0f} ms"
     )
+    print(
+        f"Local stack (make dev): import of {IMPORT_ROWS:,} rows (target < 60 s): {imported.seconds:.1f} s, "
+        f"{IMPORT_ROWS / imported.seconds:,.0f} rows/s, {imported.status}, {imported.rows_imported:,} imported; "
+        f"at most {imported.chunks_at_once} chunks at once"
+    )
+    print("  seconds per step: " + ", ".join(f"{step} {seconds:.1f}" for step, seconds in imported.phases.items()))
     sys.stdout.flush()
 
 

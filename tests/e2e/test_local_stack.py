@@ -6,6 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from botocore.config import Config
 from e2e.conftest import eventually
 
@@ -297,3 +298,47 @@ def test_the_quote_workflow_answers_start_sync_execution_from_the_aws_cli_as_the
     output = json.loads(answer["output"])
     assert output["statusCode"] == 200
     assert json.loads(output["body"])["items"][0]["line_total"] == 39.98  # the demo data's widget-1
+
+
+def test_staff_import_a_csv_through_the_presigned_url_and_follow_it_to_the_end(local, staff, ada):
+    """README's import: POST /imports, PUT the file to the local S3 endpoint, S3 → EventBridge →
+    the import workflow and its nested chunk workflows, GET /imports/{id} until it ends."""
+    prefix = f"imp-{uuid.uuid4().hex[:8]}"
+    rows = [f"{prefix}-{n},{n},1.50" for n in range(1, 2_501)] + [f"{prefix}-x,-1,1"]
+    created = local.back_office("POST", "/imports", staff)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["upload_url"].startswith(local.outputs["AwsEndpointUrl"])
+    assert local.back_office("POST", "/imports", ada).status_code == 403
+
+    data = ("product_id,quantity,price\n" + "\n".join(rows) + "\n").encode()
+    uploaded = requests.put(body["upload_url"], data=data, headers={"Content-Type": "text/csv"}, timeout=30)
+    assert uploaded.status_code == 200
+
+    def ended():
+        progress = local.back_office("GET", f"/imports/{body['import_id']}", staff).json()
+        return progress if progress["status"] not in ("WAITING_FOR_FILE", "RUNNING") else None
+
+    progress = eventually(ended, 120)
+    assert progress, "the import did not end"
+    assert {
+        key: progress[key] for key in ("status", "rows_total", "rows_imported", "rows_rejected", "chunks_done")
+    } == {
+        "status": "COMPLETED_WITH_ERRORS",
+        "rows_total": 2_501,
+        "rows_imported": 2_500,
+        "rows_rejected": 1,
+        "chunks_done": 3,
+    }
+    assert progress["errors"] == [{"row": 2_501, "message": "quantity: must be a whole number from 0"}]
+    report = requests.get(progress["report_url"], timeout=10)
+    assert (
+        report.text
+        == f"row,product_id,quantity,price,error\n2501,{prefix}-x,-1,1,quantity: must be a whole number from 0\n"
+    )
+    assert local.back_office("GET", f"/inventory/{prefix}-2500", staff).json() == {
+        "product_id": f"{prefix}-2500",
+        "quantity": 2500,
+        "price": 1.5,
+    }
+    assert local.back_office("GET", f"/imports/{body['import_id']}", ada).status_code == 403

@@ -44,7 +44,7 @@ def _arn(service: str, resource: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
 
 
-def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:  # noqa: PLR0911
+def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:  # noqa: PLR0911, PLR0912
     """The (IAM action, resource ARN) pairs that one API call is authorised by."""
     if service == "dynamodb":
         if operation == "TransactWriteItems":
@@ -70,7 +70,11 @@ def iam_requests(service: str, operation: str, params: dict[str, Any]) -> list[t
     if service == "sfn":
         if "taskToken" in params:  # SendTaskSuccess/Failure: authorised on the token's state machine
             return [(f"states:{operation}", _state_machine_of_token(params["taskToken"]))]
+        if "executionArn" in params:  # Describe/StopExecution: on the execution itself
+            return [(f"states:{operation}", params["executionArn"])]
         return [(f"states:{operation}", params["stateMachineArn"])]
+    if service == "s3":  # object operations, on the object
+        return [(f"s3:{operation}", f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")]
     if service == "secretsmanager":
         return [(f"secretsmanager:{operation}", params["SecretId"])]
     if service == "email":  # SESv2: IAM knows its actions as ses:*, on the sending identity

@@ -12,6 +12,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 CONFIRMED_ORDER = "1c53f3d5-4d0e-5b52-9c68-6bdc2f5623b9"  # the demo customer's demo-order-1
 REJECTED_ORDER = "8490f89f-cc5e-5bcd-8792-c0b62af80106"  # demo-order-2: gizmo-3 is out of stock
 AWAITING_ORDER = "dc13ba8d-dad2-5b2d-8e70-31c97d32c5dd"  # demo-order-3: above the approval threshold
+UNKNOWN_IMPORT = "0f8fad5b-d9cb-469f-a165-70867728950e"  # no such import: the import samples refuse
 NEW_ORDER = "2d631818-d353-5519-bba0-a93a7e61b453"  # storefront_create_order.json's Idempotency-Key
 
 
@@ -124,4 +125,9 @@ SAMPLES = (
             },
         },
     ),
+    # The import workflows' steps, for an import that was never opened: each refuses, changing nothing.
+    Sample("StartImportFunction", "eventbridge_import_uploaded.json", {"import_id": UNKNOWN_IMPORT, "started": False}),
+    Sample("PrepareImportFunction", "prepare_import_task.json", {"errorType": "NoSuchKey"}),
+    Sample("ImportChunkFunction", "import_chunk_task.json", {"errorType": "NoSuchKey"}),
+    Sample("FinishImportFunction", "finish_import_task.json", {"errorType": "NoSuchKey"}),
 )

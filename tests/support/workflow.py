@@ -98,3 +98,22 @@ def settle_until(local_lambda: LocalLambda, check: Callable[[], Any], timeout: f
         local_lambda.settle()
         time.sleep(0.05)
     return value
+
+
+def most_at_once(executions: list[dict[str, Any]]) -> int:
+    """The largest number of the described executions that ran at the same moment."""
+    moments = sorted(
+        [(execution["startDate"], 1) for execution in executions]
+        + [(execution["stopDate"], -1) for execution in executions]
+    )
+    running = peak = 0
+    for _, change in moments:
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
+def described_executions(sfn: Any, state_machine_arn: str) -> list[dict[str, Any]]:
+    """Every execution of the machine, described (moto keeps Express executions listable)."""
+    listed = sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn)
+    return [sfn.describe_execution(executionArn=e["executionArn"]) for page in listed for e in page["executions"]]

@@ -43,7 +43,12 @@ def test_every_rule_target_retries_and_has_a_dead_letter_queue(sam_template):
 
 def test_every_asynchronously_invoked_function_has_a_dlq_and_an_on_failure_destination(sam_template):
     async_functions = set(lambda_targets(sam_template))
-    assert async_functions == {"ProcessOrderFunction", "NotifyFunction", "ExecutionWatcherFunction"}
+    assert async_functions == {
+        "ProcessOrderFunction",
+        "NotifyFunction",
+        "ExecutionWatcherFunction",
+        "StartImportFunction",
+    }
     for function_id in async_functions:
         function = sam_template.properties(function_id)
         dlq = function["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
@@ -91,9 +96,22 @@ def test_every_substitution_in_the_definition_is_given_by_the_template_and_no_ar
     assert "QueryLanguage" not in definition or json.loads(definition)["QueryLanguage"] == "JSONPath"
 
 
-@pytest.mark.parametrize(("machine", "kind"), [("OrderWorkflow", "STANDARD"), ("QuoteWorkflow", "EXPRESS")])
+@pytest.mark.parametrize(
+    ("machine", "kind"),
+    [
+        ("OrderWorkflow", "STANDARD"),
+        ("QuoteWorkflow", "EXPRESS"),
+        ("ImportWorkflow", "STANDARD"),
+        ("ImportChunkWorkflow", "EXPRESS"),
+    ],
+)
 def test_the_workflows_log_everything_to_a_log_group_with_retention_and_are_traced(sam_template, machine, kind):
-    assert set(sam_template.of_type("AWS::StepFunctions::StateMachine")) == {"OrderWorkflow", "QuoteWorkflow"}
+    assert set(sam_template.of_type("AWS::StepFunctions::StateMachine")) == {
+        "OrderWorkflow",
+        "QuoteWorkflow",
+        "ImportWorkflow",
+        "ImportChunkWorkflow",
+    }
     properties = sam_template.properties(machine)
     assert properties["StateMachineType"] == kind
     assert properties["TracingConfiguration"] == {"Enabled": True}

@@ -22,6 +22,8 @@ BACK_OFFICE_ROUTES = {
     ("get", "/orders"): "StaffToken",
     ("get", "/orders/{order_id}"): "StaffToken",
     ("post", "/orders/{order_id}/approval"): "StaffToken",
+    ("post", "/imports"): "StaffToken",
+    ("get", "/imports/{import_id}"): "StaffToken",
     ("get", "/openapi.json"): "NONE",
     ("get", "/swagger"): "NONE",
 }

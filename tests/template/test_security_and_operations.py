@@ -50,12 +50,18 @@ def test_every_table_queue_and_topic_is_encrypted_at_rest(sam_template):
 
 def test_data_tables_are_retained_and_recoverable_and_idempotency_is_not(sam_template):
     tables = sam_template.of_type("AWS::DynamoDB::Table")
-    assert set(tables) == DATA_TABLES | {"IdempotencyTable", "CircuitBreakerTable"}
+    assert set(tables) == DATA_TABLES | {"IdempotencyTable", "CircuitBreakerTable", "ImportsTable"}
     for name in DATA_TABLES:
         assert tables[name]["DeletionPolicy"] == tables[name]["UpdateReplacePolicy"] == "Retain", name
         assert tables[name]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], name
     assert tables["IdempotencyTable"]["DeletionPolicy"] == "Delete"
     assert tables["CircuitBreakerTable"]["DeletionPolicy"] == "Delete"  # transient: rebuilt by the next payment
+    # Progress documents that expire in 30 days; the inventory they changed is retained.
+    assert tables["ImportsTable"]["DeletionPolicy"] == "Delete"
+    assert tables["ImportsTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires",
+        "Enabled": True,
+    }
 
 
 def test_every_log_group_has_a_retention_and_every_function_logs_to_one(sam_template):
@@ -83,7 +89,7 @@ def test_every_function_alarms_on_errors_and_throttles(sam_template):
 
 
 def test_the_workflows_have_their_alarms(sam_template):
-    workflows = {"OrderWorkflow", "QuoteWorkflow"}
+    workflows = {"OrderWorkflow", "QuoteWorkflow", "ImportWorkflow", "ImportChunkWorkflow"}
     assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsFailed") == workflows
     assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsTimedOut") == workflows
 

@@ -24,6 +24,8 @@ BACK_OFFICE_ROUTES = [
     ("GET", "/orders/{order_id}", None, 200),
     ("POST", "/orders/{order_id}/approval", {"approved": True}, 409),  # the order is not awaiting approval
     ("POST", "/quotes", {"items": [{"product_id": "widget-1", "quantity": 1}]}, 200),  # the quote workflow
+    ("POST", "/imports", None, 201),
+    ("GET", "/imports/{import_id}", None, 200),
 ]
 STOREFRONT_IDENTITY_ROUTES = [
     ("GET", "/me", None, 200),
@@ -38,20 +40,23 @@ DOCUMENTS = {("GET", "/openapi.json"), ("GET", "/swagger")}
 
 @pytest.fixture
 def placed(back_office, storefront, customer):
-    """widget-1 in stock (5 at 10.00) and one order of the customer: the ids the routes need."""
+    """widget-1 in stock (5 at 10.00), one order of the customer and an import waiting for its file:
+    the ids the routes need."""
     seed.stock(back_office, "widget-1", 5)
     order_id = seed.order(storefront, {"widget-1": 1})
-    return {"user_id": customer["sub"], "product_id": "widget-1", "order_id": order_id}
+    import_id = back_office.post("/imports").body["import_id"]
+    return {"user_id": customer["sub"], "product_id": "widget-1", "order_id": order_id, "import_id": import_id}
 
 
 def stored(stack):
-    """Everything the routes could write: profiles, accounts, stock and orders."""
+    """Everything the routes could write: profiles, accounts, stock, orders and imports."""
     accounts = stack.client("cognito-idp").list_users(UserPoolId=stack.ref("UserPool"))["Users"]
     return {
         "users": table_items(stack, "UsersTable"),
         "accounts": sorted(account["Username"] for account in accounts),
         "inventory": table_items(stack, "InventoryTable"),
         "orders": table_items(stack, "OrdersTable"),
+        "imports": table_items(stack, "ImportsTable"),
     }
 
 

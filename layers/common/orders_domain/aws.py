@@ -5,6 +5,7 @@ Created lazily so that a cold start pays only for the clients its first request 
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -12,9 +13,11 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from botocore.config import _S3Dict
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
 
@@ -47,3 +50,11 @@ def stepfunctions() -> SFNClient:
 @cache
 def cognito() -> CognitoIdentityProviderClient:
     return boto3.client("cognito-idp", config=CLIENT_CONFIG)
+
+
+@cache
+def s3() -> S3Client:
+    """Signature V4 for presigned URLs; path-style addressing against a local endpoint (its host is an
+    IP address, which no bucket name can prefix), virtual-hosted on AWS."""
+    addressing: _S3Dict = {"addressing_style": "path" if os.environ.get("AWS_ENDPOINT_URL") else "virtual"}
+    return boto3.client("s3", config=CLIENT_CONFIG.merge(Config(signature_version="s3v4", s3=addressing)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,15 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 Item = Mapping[str, Any]
+
+BATCH_WRITE_SIZE = 25  # BatchWriteItem's limit
+UNPROCESSED_ATTEMPTS = 8
+UNPROCESSED_PAUSE = 0.05  # seconds, doubled on each try
+
+
+class UnprocessedWrites(Exception):  # noqa: N818 - a workflow retries the step by this name
+    """DynamoDB kept refusing part of a batch (throttling): the caller's retry takes over."""
+
 
 _TRANSACTION_TOKENS = UUID("2f0c8a53-7d1e-4b6a-9c2e-5a4f1d3b7e90")
 
@@ -123,6 +133,27 @@ class InventoryRepository:
             unprocessed = response.get("UnprocessedKeys") or {}
             keys = list(unprocessed[self.table_name]["Keys"]) if self.table_name in unprocessed else []
         return found
+
+    def put_many(self, stock: Mapping[str, StockUpdate]) -> None:
+        """Set the stock and price of each product (absolute values: writing twice is harmless), 25
+        per BatchWriteItem; what DynamoDB leaves unprocessed is sent again after a growing pause."""
+        requests: list[Any] = [
+            {"PutRequest": {"Item": to_item(StockItem(product_id=product_id, **update.model_dump()))}}
+            for product_id, update in stock.items()
+        ]
+        for start in range(0, len(requests), BATCH_WRITE_SIZE):
+            batch = requests[start : start + BATCH_WRITE_SIZE]
+            for attempt in range(UNPROCESSED_ATTEMPTS):
+                if attempt:
+                    time.sleep(min(UNPROCESSED_PAUSE * 2**attempt, 1.0))
+                response = aws.dynamodb().batch_write_item(RequestItems={self.table_name: batch})
+                batch = list((response.get("UnprocessedItems") or {}).get(self.table_name) or [])
+                if not batch:
+                    break
+            else:
+                raise UnprocessedWrites(
+                    f"{len(batch)} stock writes still unprocessed after {UNPROCESSED_ATTEMPTS} tries"
+                )
 
     @staticmethod
     def _marker_key(order_id: str) -> dict[str, AttributeValueTypeDef]:

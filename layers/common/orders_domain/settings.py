@@ -37,6 +37,9 @@ class Settings(BaseModel):
     breaker_table: str | None = Field(default=None, alias="CIRCUIT_BREAKER_TABLE")
     breaker_wait: int = Field(default=60, alias="PAYMENT_BREAKER_WAIT", gt=0)
     breaker_threshold: int = Field(default=5, alias="PAYMENT_BREAKER_THRESHOLD", gt=0)
+    imports_table: str | None = Field(default=None, alias="IMPORTS_TABLE")
+    imports_bucket: str | None = Field(default=None, alias="IMPORTS_BUCKET")
+    import_url_expiry: int = Field(default=900, alias="IMPORT_URL_EXPIRY", gt=0, le=3600)
     idempotency_ttl_seconds: int = Field(default=3600, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
 
     def require(self, name: str) -> str:

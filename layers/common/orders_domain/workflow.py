@@ -1,4 +1,4 @@
-"""The order workflow (Step Functions): starting it at most once per order, and resuming an
+"""Workflows (Step Functions): starting one at most once per order or import, and resuming an
 execution that waits on a task token (staff's approval)."""
 
 import json
@@ -12,20 +12,23 @@ from orders_domain import aws
 _GONE = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 
 
+def start_once(state_machine_arn: str, name: str, payload: dict[str, Any]) -> bool:
+    """Start the execution called `name`; False when it exists already (a repeated event), which is
+    not an error: a standard workflow's execution names are unique for 90 days."""
+    try:
+        aws.stepfunctions().start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
+    except aws.stepfunctions().exceptions.ExecutionAlreadyExists:
+        return False
+    return True
+
+
 class OrderWorkflow:
     def __init__(self, state_machine_arn: str) -> None:
         self.state_machine_arn = state_machine_arn
 
     def start(self, order_id: str) -> bool:
-        """Start the execution named after the order; False when it exists already (a repeated
-        OrderCreated delivery), which is not an error."""
-        try:
-            aws.stepfunctions().start_execution(
-                stateMachineArn=self.state_machine_arn, name=order_id, input=json.dumps({"order_id": order_id})
-            )
-        except aws.stepfunctions().exceptions.ExecutionAlreadyExists:
-            return False
-        return True
+        """Start the execution named after the order, at most once."""
+        return start_once(self.state_machine_arn, order_id, {"order_id": order_id})
 
 
 def resume(token: str, output: dict[str, Any]) -> bool:
