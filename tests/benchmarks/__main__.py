@@ -45,6 +45,7 @@ from support.workflow import (
     described_executions,
     execution_arn,
     history,
+    logged_executions,
     most_at_once,
     states_entered,
     wait_for_execution,
@@ -220,7 +221,7 @@ def quote_usage() -> tuple[Usage, list[str], Counter[str]]:
         with timed_invocations(quote.lambda_runs):
             assert back_office.post("/quotes", quote_body).status == 200
         quote.calls = list(calls)
-        events = quote_log_events(stack)[-1]
+        events = logged_executions(stack, "QuoteWorkflowLogGroup")[-1]
         millis = int(events[-1]["event_timestamp"]) - int(events[0]["event_timestamp"])
         quote.express_runs = [(64, max(100, math.ceil(millis / 100) * 100))]
         quote.log_bytes = sum(len(json.dumps(event)) for event in events)
@@ -228,20 +229,8 @@ def quote_usage() -> tuple[Usage, list[str], Counter[str]]:
         return quote, quote_states, Counter(name for name, _ in quote.calls)
 
 
-def quote_log_events(stack: Stack) -> list[list[dict[str, Any]]]:
-    """Each quote execution's history, from the workflow's log group (as on AWS)."""
-    group = stack.resolve(stack.template.properties("QuoteWorkflowLogGroup"))["LogGroupName"]
-    by_execution: dict[str, list[dict[str, Any]]] = {}
-    for event in stack.client("logs").filter_log_events(logGroupName=group)["events"]:
-        message = json.loads(event["message"])
-        by_execution.setdefault(message["execution_arn"], []).append(message)
-    return list(by_execution.values())
-
-
 CLIENTS = (1, 4, 16)
 ORDERS_PER_CLIENT = 8
-
-
 QUOTES = 30
 
 

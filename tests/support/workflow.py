@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -117,3 +118,14 @@ def described_executions(sfn: Any, state_machine_arn: str) -> list[dict[str, Any
     """Every execution of the machine, described (moto keeps Express executions listable)."""
     listed = sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn)
     return [sfn.describe_execution(executionArn=e["executionArn"]) for page in listed for e in page["executions"]]
+
+
+def logged_executions(stack: Stack, log_group_logical_id: str) -> list[list[dict[str, Any]]]:
+    """Each execution's history from a workflow's log group, oldest first: where an Express
+    workflow's path is read, on AWS too."""
+    group = stack.resolve(stack.template.properties(log_group_logical_id))["LogGroupName"]
+    by_execution: dict[str, list[dict[str, Any]]] = {}
+    for event in stack.client("logs").filter_log_events(logGroupName=group)["events"]:
+        message = json.loads(event["message"])
+        by_execution.setdefault(message["execution_arn"], []).append(message)
+    return list(by_execution.values())

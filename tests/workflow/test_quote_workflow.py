@@ -12,7 +12,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from support import seed
 from support.api import id_token_claims
 from support.aws import ServerFaultError, failing_backend_call, table_items
-from support.workflow import process
+from support.workflow import logged_executions, process
 
 VALID_START = ["CheckCaller", "IsStaff", "ValidateRequest", "IsValid"]
 REFUSED = [*VALID_START, "Refused"]
@@ -25,14 +25,7 @@ def priced_path(products):
 
 
 def executions(stack):
-    """Each quote execution's log events, oldest first, from the workflow's log group."""
-    group = stack.resolve(stack.template.properties("QuoteWorkflowLogGroup"))["LogGroupName"]
-    events = stack.client("logs").filter_log_events(logGroupName=group)["events"]
-    by_execution: dict[str, list[dict]] = {}
-    for event in events:
-        message = json.loads(event["message"])
-        by_execution.setdefault(message["execution_arn"], []).append(message)
-    return list(by_execution.values())
+    return logged_executions(stack, "QuoteWorkflowLogGroup")
 
 
 def states_entered(events):

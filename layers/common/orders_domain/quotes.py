@@ -13,7 +13,6 @@ from pydantic import ValidationError as PydanticValidationError
 from orders_domain.models import Line, QuoteRequest, Record
 from orders_domain.pricing import quote
 from orders_domain.problems import NOT_JSON, error_body, invalid_body, parse_json_body
-from orders_domain.repositories import InventoryRepository
 
 
 class HttpResponse(Record):
@@ -68,6 +67,10 @@ def _refused(status: int, body: dict[str, Any]) -> CheckedQuoteRequest:
 
 def price_quote(lines: Iterable[QuoteLineRead], approval_threshold: Decimal) -> HttpResponse:
     """200 with the priced cart (see `pricing.quote`)."""
+    # Imported here: the persistence module loads boto3, which only this step of the quote needs
+    # (ValidateQuoteFunction's cold start would pay for it otherwise).
+    from orders_domain.repositories import InventoryRepository  # noqa: PLC0415
+
     lines = list(lines)
     stock = {
         line.product_id: InventoryRepository.stock_item(line.stock["Item"]) for line in lines if "Item" in line.stock
