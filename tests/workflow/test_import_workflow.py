@@ -211,21 +211,26 @@ def test_a_header_alone_completes_with_no_rows(back_office, local_lambda, stack)
 
 
 def test_the_last_row_of_a_product_wins_across_chunks_and_a_byte_order_mark_is_read(back_office, local_lambda, stack):
+    seed.stock(back_office, "kept", 3, price=1)
     rows = [f"p-{n},{n},1" for n in range(1, 2_501)]
     rows[4] = "twice,1,1.50"  # row 5, chunk 0
-    rows[1_499] = "twice,2,2.50"  # row 1500, chunk 1: wins
-    rows[2_099] = "once,7,7"  # row 2100
-    rows[2_199] = "once,8,bad"  # row 2200, the last row of "once", rejected: "once" keeps row 2100's values?
-    rows[2_199] = "once,8,8"
+    rows[1_499] = "twice,2.0,2.50"  # row 1500, chunk 1: wins (2.0 is the whole number 2, as in JSON)
+    rows[2_099] = "kept,7,7"  # row 2100: not the last row of "kept", so not written
+    rows[2_199] = "kept,8,cheap"  # row 2200, the last row of "kept", rejected: "kept" keeps its stock
     data = b"\xef\xbb\xbf" + rows_file(rows)
 
     import_id, _ = run_import(back_office, local_lambda, stack, data)
 
     progress = back_office.get(f"/imports/{import_id}").body
-    assert (progress["status"], progress["rows_imported"], progress["chunks_total"]) == ("COMPLETED", 2_500, 3)
+    assert (progress["status"], progress["rows_imported"], progress["chunks_total"]) == (
+        "COMPLETED_WITH_ERRORS",
+        2_499,
+        3,
+    )
+    assert progress["errors"] == [{"row": 2_200, "message": "price: must be a number from 0, with at most 2 decimals"}]
     stock = stock_of(stack)
     assert stock["twice"] == (2, 2.5)
-    assert stock["once"] == (8, 8.0)
+    assert stock["kept"] == (3, 1.0)
     assert len(stock) == 2_500 - 4 + 2
 
 

@@ -26,7 +26,7 @@ CHUNK_ROWS = 1_000
 MAX_FILE_BYTES = 16 * 1024 * 1024
 SHOWN_ERRORS = 20  # `errors` of the progress document; the report has every rejected row
 
-_WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
+_WHOLE_NUMBER = re.compile(r"([0-9]{1,10})(\.0*)?")  # 7.0 is 7, as in a JSON body
 _DECIMAL = re.compile(r"[0-9]{1,10}(\.[0-9]+)?")
 _DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")  # pydantic's bounds, as the client wrote them
 _product_id = TypeAdapter[str](Identifier)
@@ -112,12 +112,13 @@ def parse_row(fields: Sequence[str]) -> tuple[str, StockUpdate]:
         product_id = _product_id.validate_python(product_id)
     except PydanticValidationError as error:
         raise ValueError(f"product_id: {error.errors()[0]['msg']}") from error
-    if not _WHOLE_NUMBER.fullmatch(quantity):
+    whole = _WHOLE_NUMBER.fullmatch(quantity)
+    if whole is None:
         raise ValueError("quantity: must be a whole number from 0")
     if not _DECIMAL.fullmatch(price):
         raise ValueError("price: must be a number from 0, with at most 2 decimals")
     try:
-        return product_id, StockUpdate.model_validate({"quantity": int(quantity), "price": Decimal(price)})
+        return product_id, StockUpdate.model_validate({"quantity": int(whole[1]), "price": Decimal(price)})
     except (PydanticValidationError, InvalidOperation) as error:
         problems = error.errors() if isinstance(error, PydanticValidationError) else []
         message = "; ".join(f"{p['loc'][0]}: {p['msg']}" for p in problems) or "price: not a number"
