@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*)
 
-.PHONY: help install lint format typecheck validate scan build test dev token fuzz openapi bench lock clean sam-local-check
+.PHONY: help install lint format typecheck validate scan build test dev token redrive fuzz openapi bench lock clean sam-local-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ bench: install ## Cold start, AWS requests per call, workflow states, local late
 
 dev: install ## Run the whole application locally: storefront :3000 (PORT), back office :3001 (ADMIN_PORT), AWS (MOTO_PORT), payments (PAYMENT_PORT)
 	$(BIN)/python -m local_stack
+
+redrive: install ## Dead letters: make redrive [ARGS="show|replay QUEUE [--dry-run]"] [STACK=deployed-stack] (default: make dev)
+	@$(BIN)/python -m local_stack.redrive $(if $(STACK),--stack $(STACK)) $(or $(ARGS),list)
 
 token: install ## Print an ID token of the running `make dev`: make token EMAIL=you@example.com [STAFF=1] [NAME=...]
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=you@example.com [STAFF=1]"; exit 2; }

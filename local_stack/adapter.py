@@ -3,6 +3,9 @@
 - `LambdaFunction._invoke_lambda` (moto runs code only in Docker): Step Functions Lambda tasks and
   `lambda.invoke` run the real handler through LocalLambda; a raised error becomes the payload's
   errorType, which Retry and Catch see.
+- `LambdaFunction.invoke` with `InvocationType: Event` (moto runs it at once and forgets a failure):
+  queued on the runtime as Lambda queues it, with the function's retries, DLQ and on-failure
+  destination (what `make redrive` relies on); 202, as Lambda answers.
 - `LambdaFunction.docker_client`: never a Docker connection (see `_no_docker`).
 - `Rule.send_to_targets` (moto's EventBridge delivers only to SQS, logs and buses): a Lambda target
   becomes an asynchronous invocation, with its retries and dead-letter destinations, and the event's
@@ -149,6 +152,7 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
     original_confirm = CognitoIdpBackend.confirm_sign_up
     original_admin_confirm = CognitoIdpBackend.admin_confirm_sign_up
     original_terminated = BaseExecutionWorkerCommunication.terminated
+    original_function_invoke = LambdaFunction.invoke
 
     def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
         payload = json.loads(event) if isinstance(event, str) else (event or {})
@@ -157,6 +161,12 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
         except FunctionError as error:
             return json.dumps(error.payload()), True, "".join(error.trace)
         return json.dumps(result), False, ""
+
+    def function_invoke(function: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> Any:
+        if request_headers.get("x-amz-invocation-type") != "Event":
+            return original_function_invoke(function, body, request_headers, response_headers)
+        runtime.invoke_async(function.function_arn, json.loads(body) if body else {})
+        return ""
 
     def send_to_targets(rule: Rule, original_event: Any, transform_input: bool = True) -> None:
         if not rule.event_pattern.matches_event(original_event):
@@ -185,6 +195,7 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
 
     with ExitStack() as patches:
         patches.enter_context(patch.object(LambdaFunction, "_invoke_lambda", invoke))
+        patches.enter_context(patch.object(LambdaFunction, "invoke", function_invoke))
         patches.enter_context(patch.object(LambdaFunction, "docker_client", property(_no_docker)))
         patches.enter_context(patch.object(Rule, "send_to_targets", send_to_targets))
         patches.enter_context(patch.object(CognitoIdpBackend, "confirm_sign_up", confirm_sign_up))

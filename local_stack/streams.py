@@ -57,5 +57,35 @@ class StreamReader:
         return any(EventPattern.load(f["Pattern"]).matches_event(record) for f in self.filters)  # type: ignore[arg-type]
 
 
+def records_between(
+    client: Any, stream_arn: str, start: str, end: str, filters: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The records from sequence number `start` to `end` (the batch an on-failure record names), as
+    Lambda received them: the stream is read again from `start` in the shard that holds it."""
+    reader = StreamReader(client, stream_arn, filters or [])
+    for shard in client.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+        try:
+            iterator = client.get_shard_iterator(
+                StreamArn=stream_arn,
+                ShardId=shard["ShardId"],
+                ShardIteratorType="AT_SEQUENCE_NUMBER",
+                SequenceNumber=start,
+            )["ShardIterator"]
+        except client.exceptions.ClientError:
+            continue  # not this shard's
+        batch: list[dict[str, Any]] = []
+        while iterator:
+            response = client.get_records(ShardIterator=iterator, Limit=100)
+            for record in response["Records"]:
+                if int(record["dynamodb"]["SequenceNumber"]) > int(end):
+                    return [r for r in batch if reader._passes(r)]
+                batch.append(reader._as_lambda_record(record))
+            if not response["Records"]:
+                break
+            iterator = response.get("NextShardIterator")
+        return [r for r in batch if reader._passes(r)]
+    return []
+
+
 def lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Records": json.loads(json.dumps(records, default=str))}

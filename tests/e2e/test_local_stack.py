@@ -10,6 +10,8 @@ import requests
 from botocore.config import Config
 from e2e.conftest import eventually
 
+from local_stack import redrive
+
 TERMINAL = {"CONFIRMED", "REJECTED", "FAILED"}
 
 
@@ -342,3 +344,21 @@ def test_staff_import_a_csv_through_the_presigned_url_and_follow_it_to_the_end(l
         "price": 1.5,
     }
     assert local.back_office("GET", f"/imports/{body['import_id']}", ada).status_code == 403
+
+
+def test_make_redrive_lists_every_dead_letter_queue_of_the_running_stack(local, capsys):
+    """The operator's view through make dev's AWS endpoint: each queue, its depth, what feeds it."""
+    assert redrive.main(["--outputs-file", str(local.outputs_file), "list"]) == 0
+
+    listed = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert set(listed) == {letters.queue for letters in redrive.dead_letter_queues(redrive.load())}
+    sqs = local.client("sqs")
+    url = sqs.get_queue_url(QueueName="orders-local-ProcessOrderDLQ")["QueueUrl"]
+    depth = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert listed["ProcessOrderDLQ"].split()[1] == depth["ApproximateNumberOfMessages"]
+    assert listed["ProcessOrderDLQ"].endswith("function: ProcessOrderFunction")
+    assert listed["AnalyticsDLQ"].endswith("queue: AnalyticsQueue")
+
+    # Uploads whose import did not start: none here, so a dry run has nothing to do.
+    assert redrive.main(["--outputs-file", str(local.outputs_file), "replay", "StartImportDLQ", "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "0 of 0 replayed (dry run)"
