@@ -133,7 +133,8 @@ def test_an_order_is_confirmed_with_stock_taken_one_shipment_and_one_notificatio
     assert stock_of(local, staff, product_id) == 3
     [shipment] = messages_about(local, local.outputs["ShippingQueueUrl"], order_id)
     assert json.loads(shipment["Body"])["items"][0]["product_id"] == product_id
-    [notification] = messages_about(local, confirmations, order_id)
+    # Published after CONFIRMED is written (the workflow's last steps): wait for it as a subscriber would.
+    [notification] = eventually(lambda: messages_about(local, confirmations, order_id), 30)
     assert json.loads(json.loads(notification["Body"])["Message"])["order_id"] == order_id
 
 
