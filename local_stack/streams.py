@@ -32,10 +32,11 @@ class StreamReader:
                 )["ShardIterator"]
             response = self.client.get_records(ShardIterator=self._iterators[shard_id], Limit=limit)
             self._iterators[shard_id] = response["NextShardIterator"]
-            records.extend(self._as_lambda_record(record) for record in response["Records"])
-        return [record for record in records if self._passes(record)]
+            records.extend(self.as_lambda_record(record) for record in response["Records"])
+        return [record for record in records if self.passes(record)]
 
-    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+    def as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A record of GetRecords as Lambda receives it from the stream's event source mapping."""
         change = dict(record["dynamodb"])
         created = change.get("ApproximateCreationDateTime")
         if isinstance(created, datetime):
@@ -50,7 +51,7 @@ class StreamReader:
             "eventSourceARN": self.stream_arn,
         }
 
-    def _passes(self, record: dict[str, Any]) -> bool:
+    def passes(self, record: dict[str, Any]) -> bool:
         """Lambda's filter criteria use EventBridge's pattern syntax: moto's matcher applies it."""
         if not self.filters:
             return True
@@ -78,12 +79,12 @@ def records_between(
             response = client.get_records(ShardIterator=iterator, Limit=100)
             for record in response["Records"]:
                 if int(record["dynamodb"]["SequenceNumber"]) > int(end):
-                    return [r for r in batch if reader._passes(r)]
-                batch.append(reader._as_lambda_record(record))
+                    return [r for r in batch if reader.passes(r)]
+                batch.append(reader.as_lambda_record(record))
             if not response["Records"]:
                 break
             iterator = response.get("NextShardIterator")
-        return [r for r in batch if reader._passes(r)]
+        return [r for r in batch if reader.passes(r)]
     return []
 
 

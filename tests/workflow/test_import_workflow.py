@@ -169,8 +169,9 @@ def stock_of(stack) -> dict[str, tuple[int, float]]:
         (b"", "the file is empty: expected the header product_id,quantity,price"),
         (b'product_id,quantity,price\n"widget-1,1,1\n', "the file is not valid CSV (line 2: unexpected end of data)"),
         (rows_file([f"p-{n},1,1" for n in range(100_001)]), "the file has more than 100000 rows"),
+        (HEADER.encode().ljust(16 * 1024 * 1024 + 1, b"\n"), "the file is larger than 16 MiB"),  # left unread
     ],
-    ids=["utf-16", "png", "other-header", "empty", "open-quote", "100001-rows"],
+    ids=["utf-16", "png", "other-header", "empty", "open-quote", "100001-rows", "over-16-mib"],
 )
 def test_a_file_that_is_not_the_import_csv_fails_with_its_reason_and_changes_nothing(
     back_office, local_lambda, stack, data, reason
@@ -196,6 +197,41 @@ def test_a_file_that_is_not_the_import_csv_fails_with_its_reason_and_changes_not
     assert stock_of(stack) == {"widget-1": (5, 2.0)}
     assert states_entered(stack, import_arn(stack, import_id)) == [*PREPARED, "FileRejected", "NotifyStaff", "Done"]
     assert chunk_executions(stack) == []
+    [notification] = topic.notifications()
+    assert notification["Subject"] == f"Import {import_id} FAILED"
+    assert json.loads(notification["Message"])["reason"] == reason
+
+
+def test_a_rejected_file_is_failed_once_when_its_step_is_retried_after_marking_it(
+    back_office, local_lambda, stack, backoff, monkeypatch
+):
+    """The write that marks the import FAILED takes effect but its answer is lost, on each of the
+    SDK's four tries: the first PrepareImport fails, and Step Functions retries it. The retry marks
+    the import FAILED again with the same reason, which is no conflict: the file is rejected once."""
+    reason = "the header must be product_id,quantity,price (found sku,qty,price)"
+    topic = TopicCapture(stack, stack.ref("ImportsTopic"))
+    sdk_tries = 4
+
+    def marks_failed(handler: DynamoHandler, *args: Any, **kwargs: Any) -> bool:
+        body = handler.body  # moto parsed it
+        return (
+            len(failures) < sdk_tries
+            and body["TableName"] == stack.ref("ImportsTable")
+            and {"S": "FAILED"} in body.get("ExpressionAttributeValues", {}).values()
+        )
+
+    with failing_backend_call(
+        monkeypatch, DynamoHandler, "update_item", marks_failed, ServerFaultError(), after=True
+    ) as failures:
+        import_id, description = run_import(back_office, local_lambda, stack, b"sku,qty,price\nwidget-1,1,1\n")
+
+    assert len(failures) == sdk_tries
+    assert description["status"] == "SUCCEEDED"
+    progress = back_office.get(f"/imports/{import_id}").body
+    assert (progress["status"], progress["reason"]) == ("FAILED", reason)
+    assert states_entered(stack, import_arn(stack, import_id)) == [*PREPARED, "FileRejected", "NotifyStaff", "Done"]
+    assert [event["type"] for event in history(stack, import_arn(stack, import_id))].count("TaskFailed") == 1
+    assert list(backoff) == [2.0]  # PrepareImport's retry, once
     [notification] = topic.notifications()
     assert notification["Subject"] == f"Import {import_id} FAILED"
     assert json.loads(notification["Message"])["reason"] == reason

@@ -61,10 +61,7 @@ def prepare(imports: ImportsRepository, files: ImportFiles, import_id: str, key:
     """Read the upload: FAILED with the reason if it is not the import CSV; otherwise RUNNING, and one
     stored chunk per CHUNK_ROWS rows for the workers. The answer says which, with the chunks."""
     try:
-        data = files.read(key, MAX_FILE_BYTES)
-        if data is None:
-            raise FileRejected(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-        chunks = split(read_rows(data))
+        chunks = split(read_rows(files.read(key, MAX_FILE_BYTES)))
     except FileRejected as rejected:
         failed = imports.fail(import_id, str(rejected))
         return {"readable": False, "summary": summary(failed)}

@@ -49,26 +49,42 @@ class ImportsRepository:
         )
 
     def fail(self, import_id: str, reason: str) -> StoredImport:
+        """FAILED with the reason; again, unchanged, if it is already FAILED with that reason (the
+        step retried after its first attempt marked it), never once it has otherwise ended."""
         return self._set(
             import_id,
             {"status": ImportStatus.FAILED, "reason": reason},
             (ImportStatus.WAITING_FOR_FILE, ImportStatus.RUNNING),
+            or_already_set=True,
         )
 
     def finish(self, progress: StoredImport) -> StoredImport:
         values = progress.model_dump(exclude={"import_id", "report_url"}, exclude_none=True)
         return self._set(progress.import_id, values, (ImportStatus.RUNNING,))
 
-    def _set(self, import_id: str, values: dict[str, Any], allowed: tuple[ImportStatus, ...]) -> StoredImport:
+    def _set(
+        self,
+        import_id: str,
+        values: dict[str, Any],
+        allowed: tuple[ImportStatus, ...],
+        or_already_set: bool = False,
+    ) -> StoredImport:
+        """Write `values` if the status is one of `allowed` or, with `or_already_set`, if the item
+        already holds every one of them (a retried write: it succeeds and changes nothing). One
+        conditional write; ConflictError otherwise."""
         names = {f"#v{index}": name for index, name in enumerate(values)} | {"#status": "status"}
         placeholders = {f":v{index}": value for index, value in enumerate(values.values())}
         allowed_values = {f":allowed{index}": status for index, status in enumerate(allowed)}
+        assignments = [f"{name} = :{name[1:]}" for name in names if name != "#status"]
+        condition = f"#status IN ({', '.join(allowed_values)})"
+        if or_already_set:
+            condition = f"{condition} OR ({' AND '.join(assignments)})"
         try:
             response = aws.dynamodb().update_item(
                 TableName=self.table_name,
                 Key={"import_id": {"S": import_id}},
-                UpdateExpression="SET " + ", ".join(f"{name} = :{name[1:]}" for name in names if name != "#status"),
-                ConditionExpression=f"attribute_exists(import_id) AND #status IN ({', '.join(allowed_values)})",
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression=f"attribute_exists(import_id) AND ({condition})",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_item(placeholders | allowed_values),
                 ReturnValues="ALL_NEW",

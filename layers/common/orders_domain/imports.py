@@ -61,10 +61,11 @@ class ChunkOutcome(BaseModel):
     failed: bool = False
 
 
-def read_rows(data: bytes) -> list[list[str]]:
-    """The data rows of an upload, or FileRejected with a precise reason. UTF-8 (a byte order mark
-    is allowed), the exact header, at most MAX_ROWS rows; blank lines are not rows."""
-    if len(data) > MAX_FILE_BYTES:
+def read_rows(data: bytes | None) -> list[list[str]]:
+    """The data rows of an upload, or FileRejected with a precise reason. At most MAX_FILE_BYTES
+    (None stands for an upload that is larger, left unread: `ImportFiles.read`'s answer), UTF-8 (a
+    byte order mark is allowed), the exact header, at most MAX_ROWS rows; blank lines are not rows."""
+    if data is None or len(data) > MAX_FILE_BYTES:
         raise FileRejected(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     try:
         text = data.decode("utf-8-sig")

@@ -1,0 +1,77 @@
+"""The local stack's DynamoDB stream reader (moto): GetRecords' records shaped as Lambda receives
+them, the event source mapping's filter criteria, and a failed batch read again for make redrive."""
+
+import json
+
+import pytest
+
+from local_stack.streams import StreamReader, records_between
+
+INSERTS_ONLY = [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]
+
+
+@pytest.fixture
+def table(aws):
+    """A table with a stream of new and old images, and its stream's ARN."""
+    dynamodb = aws.client("dynamodb")
+    description = dynamodb.create_table(
+        TableName="things",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    return dynamodb, description["TableDescription"]["LatestStreamArn"]
+
+
+def raw_records(streams, stream_arn):
+    """Every record of the stream, as GetRecords answers it."""
+    [shard] = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return streams.get_records(ShardIterator=iterator)["Records"]
+
+
+def test_a_record_is_shaped_as_lambda_receives_it_and_filtered_as_the_mapping_says(aws, table):
+    dynamodb, stream_arn = table
+    streams = aws.client("dynamodbstreams")
+    dynamodb.put_item(TableName="things", Item={"id": {"S": "a"}, "n": {"N": "1"}})
+    dynamodb.put_item(TableName="things", Item={"id": {"S": "a"}, "n": {"N": "2"}})
+    reader = StreamReader(streams, stream_arn, INSERTS_ONLY)
+    inserted, modified = raw_records(streams, stream_arn)
+
+    shaped = [reader.as_lambda_record(record) for record in (inserted, modified)]
+
+    assert [record["eventName"] for record in shaped] == ["INSERT", "MODIFY"]
+    assert shaped[0] == {
+        "eventID": inserted["eventID"],
+        "eventName": "INSERT",
+        "eventVersion": inserted.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": shaped[0]["dynamodb"],
+        "eventSourceARN": stream_arn,
+    }
+    assert shaped[0]["dynamodb"]["NewImage"] == {"id": {"S": "a"}, "n": {"N": "1"}}
+    assert isinstance(shaped[0]["dynamodb"].get("ApproximateCreationDateTime", 0.0), float)
+    assert [reader.passes(record) for record in shaped] == [True, False]
+    assert all(StreamReader(streams, stream_arn).passes(record) for record in shaped)  # no filters: every one
+    assert reader.read() == [shaped[0]]
+
+
+def test_a_batch_is_read_again_between_its_sequence_numbers_with_the_filters(aws, table):
+    dynamodb, stream_arn = table
+    streams = aws.client("dynamodbstreams")
+    for n in range(4):
+        dynamodb.put_item(TableName="things", Item={"id": {"S": f"t-{n % 2}"}, "n": {"N": str(n)}})
+    records = raw_records(streams, stream_arn)
+    numbers = [record["dynamodb"]["SequenceNumber"] for record in records]
+    reader = StreamReader(streams, stream_arn)
+
+    batch = records_between(streams, stream_arn, numbers[1], numbers[2])
+    inserts = records_between(streams, stream_arn, numbers[0], numbers[3], INSERTS_ONLY)
+
+    assert batch == [reader.as_lambda_record(record) for record in records[1:3]]
+    assert [record["dynamodb"]["Keys"]["id"]["S"] for record in inserts] == ["t-0", "t-1"]
+    assert all(record["eventName"] == "INSERT" for record in inserts)
