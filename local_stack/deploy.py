@@ -21,6 +21,7 @@ from local_stack.functions import FunctionSpec
 from local_stack.intrinsics import Intrinsics, UnresolvedReferenceError
 from local_stack.template import REGION, SamTemplate
 
+LOCAL_STACK_NAME = "orders-local"  # what make dev's resources are named after
 ACCOUNT_ID = "123456789012"
 PSEUDO_PARAMETERS = {
     "AWS::Region": REGION,
@@ -28,6 +29,11 @@ PSEUDO_PARAMETERS = {
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
 }
+
+
+def physical_name(stack_name: str, logical_id: str, limit: int = 64) -> str:
+    """The name of a resource whose template gives none (CloudFormation appends a random suffix)."""
+    return f"{stack_name}-{logical_id}"[:limit]
 
 
 @dataclass
@@ -62,7 +68,7 @@ class Stack:
         return self.resolve(self.template.outputs[name]["Value"])
 
     def physical_name(self, logical_id: str, limit: int = 64) -> str:
-        return f"{self.name}-{logical_id}"[:limit]
+        return physical_name(self.name, logical_id, limit)
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -102,7 +108,7 @@ class Stack:
         return next(spec for spec in self.functions.values() if name in (spec.name, spec.logical_id))
 
 
-def deploy(template: SamTemplate, session: boto3.session.Session, stack_name: str = "orders-local") -> Stack:
+def deploy(template: SamTemplate, session: boto3.session.Session, stack_name: str = LOCAL_STACK_NAME) -> Stack:
     """Create every resource the local stack can host, retrying those whose references are not made yet."""
     stack = Stack(stack_name, template, session)
     pending = {
@@ -241,6 +247,20 @@ def _function(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict
         Timeout=int(properties.get("Timeout", 3)),
     )["FunctionArn"]
     return {"Ref": name, "Arn": arn, "Properties": properties}
+
+
+def _version(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    published = stack.client("lambda").publish_version(FunctionName=properties["FunctionName"])
+    return {"Ref": published["FunctionArn"], "Version": published["Version"], "Properties": properties}
+
+
+def _alias(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    # Every event source, rule and workflow of the template invokes the alias (AutoPublishAlias);
+    # the local runtime serves any qualifier of a function with the code in the project folder.
+    arn = stack.client("lambda").create_alias(
+        FunctionName=properties["FunctionName"], Name=properties["Name"], FunctionVersion=properties["FunctionVersion"]
+    )["AliasArn"]
+    return {"Ref": arn, "Properties": properties}
 
 
 def _state_machine(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -395,6 +415,8 @@ _CREATORS: dict[str, Creator] = {
     "AWS::IAM::Role": _role,
     "AWS::Lambda::LayerVersion": _layer,
     "AWS::Lambda::Function": _function,
+    "AWS::Lambda::Version": _version,
+    "AWS::Lambda::Alias": _alias,
     "AWS::StepFunctions::StateMachine": _state_machine,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::Cognito::UserPool": _user_pool,

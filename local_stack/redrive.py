@@ -35,10 +35,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local_stack.deploy import LOCAL_STACK_NAME, physical_name
 from local_stack.streams import records_between
 from local_stack.template import OUTPUTS_FILE, REGION, SamTemplate, load
 
-LOCAL_STACK_NAME = "orders-local"  # what make dev names its resources after (local_stack/deploy.py)
 VISIBILITY = 60  # seconds a message being replayed stays hidden; it reappears if the replay stops
 
 
@@ -74,7 +74,7 @@ def _fed_by_queues_and_streams(template: SamTemplate) -> Iterator[DeadLetters]:
             yield DeadLetters(_ref(policy["deadLetterTargetArn"]), "queue", name)
     for mapping in template.of_type("AWS::Lambda::EventSourceMapping").values():
         if destination := _on_failure(mapping["Properties"]):
-            yield DeadLetters(_ref(destination), "stream", _ref(mapping["Properties"]["FunctionName"]))
+            yield DeadLetters(_ref(destination), "stream", template.function_of(mapping["Properties"]["FunctionName"]))
 
 
 def _fed_by_functions(template: SamTemplate) -> Iterator[DeadLetters]:
@@ -136,11 +136,14 @@ class Stack:
         if not self.local:
             return self._physical[logical_id]  # a queue's physical id is its URL
         fifo = ".fifo" if self.template.properties(logical_id).get("FifoQueue") else ""
-        name = f"{LOCAL_STACK_NAME}-{logical_id}"[:75] + fifo
+        name = physical_name(LOCAL_STACK_NAME, logical_id, 75) + fifo
         return str(self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
 
     def function_name(self, logical_id: str) -> str:
-        return self._physical[logical_id] if not self.local else f"{LOCAL_STACK_NAME}-{logical_id}"[:64]
+        """The function as its event sources invoke it: qualified by its alias, if it has one."""
+        name = self._physical[logical_id] if not self.local else physical_name(LOCAL_STACK_NAME, logical_id)
+        alias = self.template.alias_of(logical_id)
+        return f"{name}:{alias}" if alias else name
 
     def queue_arn(self, url: str) -> str:
         attributes = self.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
@@ -248,7 +251,7 @@ def _to_rule_target(stack: Stack, message: dict[str, Any], dry_run: bool) -> str
 
 
 def _invoke_async(stack: Stack, function: str, payload: str, dry_run: bool) -> str | None:
-    action = f"invoke {function.rsplit(':', 1)[-1]} asynchronously"
+    action = f"invoke {function.rsplit(':function:', 1)[-1]} asynchronously"
     if dry_run:
         return action
     status = stack.client("lambda").invoke(FunctionName=function, InvocationType="Event", Payload=payload)
@@ -279,7 +282,7 @@ def _replay_stream(stack: Stack, letters: DeadLetters, record: dict[str, Any], d
     [mapping] = [
         m["Properties"]
         for m in stack.template.of_type("AWS::Lambda::EventSourceMapping").values()
-        if m["Properties"]["FunctionName"] in ({"Ref": letters.source}, {"Fn::GetAtt": [letters.source, "Arn"]})
+        if stack.template.function_of(m["Properties"]["FunctionName"]) == letters.source
     ]
     filters = mapping.get("FilterCriteria", {}).get("Filters", [])
     batch = records_between(

@@ -40,6 +40,20 @@ class SamTemplate:
         properties: dict[str, Any] = self.resources[logical_id].get("Properties", {})
         return properties
 
+    def function_of(self, reference: Any) -> str:
+        """The logical id of the function a Ref or GetAtt names, directly or through its alias."""
+        logical_id = str(reference["Fn::GetAtt"][0] if "Fn::GetAtt" in reference else reference["Ref"])
+        if self.resources[logical_id]["Type"] == "AWS::Lambda::Alias":
+            return self.function_of(self.properties(logical_id)["FunctionName"])
+        return logical_id
+
+    def alias_of(self, function_id: str) -> str | None:
+        """The name of the alias that the function's event sources invoke (AutoPublishAlias)."""
+        for alias in self.of_type("AWS::Lambda::Alias").values():
+            if alias["Properties"]["FunctionName"] == {"Ref": function_id}:
+                return str(alias["Properties"]["Name"])
+        return None
+
     def local_path(self, s3_location: Any) -> Path:
         """The local folder or file behind a placeholder S3 location written by `load`."""
         if isinstance(s3_location, dict):  # functions and layers say S3Key, state machines Key

@@ -78,7 +78,7 @@ def stream_reader(stack: Stack, table_logical_id: str, consumer_logical_id: str)
     mapping = next(
         stack.resolve(resource["Properties"])
         for resource in stack.template.of_type("AWS::Lambda::EventSourceMapping").values()
-        if resource["Properties"]["FunctionName"] == {"Ref": consumer_logical_id}
+        if stack.template.function_of(resource["Properties"]["FunctionName"]) == consumer_logical_id
     )
     assert mapping["EventSourceArn"] == stack.get_att(table_logical_id, "StreamArn")
     filters = mapping.get("FilterCriteria", {}).get("Filters", [])

@@ -2,8 +2,11 @@
 
 
 def lambda_targets(sam_template):
-    """The functions that an EventBridge rule invokes, asynchronously."""
+    """The functions that an EventBridge rule invokes (through their alias), asynchronously."""
+    invocable = ("AWS::Lambda::Function", "AWS::Lambda::Alias")
     for rule in sam_template.of_type("AWS::Events::Rule").values():
         for target in rule["Properties"]["Targets"]:
-            if target["Arn"].get("Fn::GetAtt", [""])[0] in sam_template.of_type("AWS::Lambda::Function"):
-                yield target["Arn"]["Fn::GetAtt"][0]
+            arn = target["Arn"]
+            named = arn["Fn::GetAtt"][0] if "Fn::GetAtt" in arn else arn.get("Ref")
+            if sam_template.resources.get(named, {}).get("Type") in invocable:
+                yield sam_template.function_of(arn)

@@ -171,7 +171,7 @@ def test_ended_executions_reach_the_watcher_from_the_default_bus_with_retries_an
         "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"], "stateMachineArn": [{"Ref": "OrderWorkflow"}]},
     }
     [target] = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": ["ExecutionWatcherFunction", "Arn"]}
+    assert target["Arn"] == {"Ref": "ExecutionWatcherFunctionAliaslive"}
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ExecutionEventsDeliveryDLQ", "Arn"]}
     policy = sam_template.properties("ExecutionEventsDeliveryDLQPolicy")["PolicyDocument"]["Statement"]

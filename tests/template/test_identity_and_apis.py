@@ -48,11 +48,11 @@ def test_customers_sign_up_themselves_with_email_as_username_and_a_name(sam_temp
 
 def test_a_confirmed_sign_up_runs_the_profile_trigger_which_cognito_may_invoke(sam_template):
     pool = sam_template.properties("UserPool")
-    assert pool["LambdaConfig"] == {"PostConfirmation": {"Fn::GetAtt": ["CreateProfileFunction", "Arn"]}}
-    permission = sam_template.properties("CreateProfileFunctionCognitoPermission")
+    assert pool["LambdaConfig"] == {"PostConfirmation": {"Ref": "CreateProfileFunctionAliaslive"}}
+    permission = sam_template.properties("CreateProfileFunctionAliasliveCognitoPermission")
     assert permission["Principal"] == "cognito-idp.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
-    assert permission["FunctionName"] == {"Ref": "CreateProfileFunction"}
+    assert permission["FunctionName"] == {"Ref": "CreateProfileFunctionAliaslive"}
 
 
 def test_one_public_app_client_with_password_srp_and_refresh_flows_reading_the_name(sam_template):
@@ -107,7 +107,7 @@ def test_each_route_has_its_authorizer_and_reaches_its_api_function(sam_template
         assert operation["security"] == [{expected[route]: []}], route
         integration = operation["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy"
-        assert f"{function}.Arn" in json.dumps(integration["uri"]), route
+        assert integration["uri"]["Fn::Sub"].endswith(f"/functions/${{{function}Aliaslive}}/invocations"), route
         if api == "StorefrontApi":
             assert integration["payloadFormatVersion"] == "2.0"
 

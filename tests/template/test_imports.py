@@ -46,7 +46,7 @@ def test_an_upload_reaches_the_starter_from_the_default_bus_with_retries_and_a_d
         "detail": {"bucket": {"name": [{"Ref": "ImportsBucket"}]}, "object": {"key": [{"prefix": "uploads/"}]}},
     }
     [target] = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": ["StartImportFunction", "Arn"]}
+    assert target["Arn"] == {"Ref": "StartImportFunctionAliaslive"}
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 20, "MaximumEventAgeInSeconds": 3600}
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ImportEventsDeliveryDLQ", "Arn"]}}
     [statement] = sam_template.properties("ImportEventsDeliveryDLQPolicy")["PolicyDocument"]["Statement"]

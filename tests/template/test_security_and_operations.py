@@ -140,3 +140,80 @@ def test_only_the_payment_functions_read_the_payment_api_key(sam_template):
                     assert statement["Action"] == "secretsmanager:GetSecretValue", role_id
                     readers.add(role_id.removesuffix("Role"))
     assert readers == {"ChargePaymentFunction", "CloseOrderFunction", "ExecutionWatcherFunction"}
+
+
+def unqualified_uses(sam_template, value, functions):
+    """Where a value names a function itself rather than a version or alias of it."""
+    if isinstance(value, list):
+        return [use for item in value for use in unqualified_uses(sam_template, item, functions)]
+    if not isinstance(value, dict):
+        return []
+    named = value.get("Ref") or value.get("Fn::GetAtt", [None])[0]
+    substituted = json.dumps(value.get("Fn::Sub", ""))
+    uses = [
+        name
+        for name in functions
+        if named == name or f"${{{name}}}" in substituted or f"${{{name}.Arn}}" in substituted
+    ]
+    return uses + unqualified_uses(sam_template, list(value.values()), functions)
+
+
+def test_every_function_is_published_behind_live_and_everything_invokes_the_alias(sam_template):
+    functions = set(sam_template.of_type("AWS::Lambda::Function"))
+    aliases = sam_template.of_type("AWS::Lambda::Alias")
+    assert {sam_template.function_of(alias["Properties"]["FunctionName"]) for alias in aliases.values()} == functions
+    for alias in aliases.values():
+        version = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"]
+        assert alias["Properties"]["Name"] == "live"
+        assert sam_template.properties(version[0])["FunctionName"] == alias["Properties"]["FunctionName"]
+    # What may name a function unqualified: its metrics, its versions and alias, the async
+    # configuration of its alias, and IAM grants, which must then cover every qualifier.
+    users = {}
+    for logical_id, resource in sam_template.resources.items():
+        if uses := unqualified_uses(sam_template, resource.get("Properties", {}), functions):
+            users[logical_id] = (resource["Type"], uses)
+    assert {kind for kind, _ in users.values()} == {
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::IAM::Role",
+        "AWS::Lambda::Alias",
+        "AWS::Lambda::Version",
+        "AWS::Lambda::EventInvokeConfig",
+    }
+    for logical_id, (kind, _) in users.items():
+        if kind == "AWS::Lambda::EventInvokeConfig":
+            assert sam_template.properties(logical_id)["Qualifier"] == "live"
+        if kind == "AWS::IAM::Role":
+            for policy in sam_template.properties(logical_id)["Policies"]:
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    if unqualified_uses(sam_template, statement["Resource"], functions):
+                        assert statement["Action"] == ["lambda:InvokeFunction"]
+                        assert statement["Resource"]["Fn::Sub"][0].endswith(":function:${functionName}*")
+
+
+def test_prod_shifts_traffic_by_canary_rolled_back_by_the_functions_errors_alarm_and_dev_at_once(sam_template):
+    assert sam_template.conditions["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    groups = sam_template.of_type("AWS::CodeDeploy::DeploymentGroup")
+    aliases = sam_template.of_type("AWS::Lambda::Alias").values()
+    assert len(groups) == len(sam_template.of_type("AWS::Lambda::Function")) == len(aliases)
+    for alias in aliases:
+        function = sam_template.function_of(alias["Properties"]["FunctionName"])
+        update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+        group = sam_template.properties(update["DeploymentGroupName"]["Ref"])
+        assert group["DeploymentConfigName"] == {
+            "Fn::If": [
+                "IsProd",
+                {"Fn::Sub": ["CodeDeployDefault.Lambda${ConfigName}", {"ConfigName": "Canary10Percent5Minutes"}]},
+                {"Fn::Sub": ["CodeDeployDefault.Lambda${ConfigName}", {"ConfigName": "AllAtOnce"}]},
+            ]
+        }
+        assert group["AutoRollbackConfiguration"] == {
+            "Enabled": True,
+            "Events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"],
+        }
+        [alarm] = group["AlarmConfiguration"]["Alarms"]
+        assert group["AlarmConfiguration"]["Enabled"] is True
+        watched = sam_template.properties(alarm["Name"]["Ref"])
+        assert (watched["Namespace"], watched["MetricName"]) == ("AWS/Lambda", "Errors")
+        assert watched["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+        assert watched["AlarmActions"] == [{"Ref": "AlarmTopic"}]

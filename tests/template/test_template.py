@@ -99,8 +99,8 @@ def _resources_a_function_uses(sam_template, function_id):
     for kind in ("AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig"):
         for resource in sam_template.of_type(kind).values():
             properties = resource["Properties"]
-            if refs(properties.get("FunctionName")) == {function_id}:
-                used |= refs(properties) - {function_id}
+            if sam_template.function_of(properties["FunctionName"]) == function_id:
+                used |= refs(properties) - {function_id, f"{function_id}Aliaslive"}
     return used
 
 
@@ -139,7 +139,7 @@ def test_the_orders_table_publishes_new_orders_through_its_stream(sam_template):
     [mapping] = [
         resource["Properties"]
         for resource in sam_template.of_type("AWS::Lambda::EventSourceMapping").values()
-        if resource["Properties"]["FunctionName"] == {"Ref": "PublishOrderEventsFunction"}
+        if resource["Properties"]["FunctionName"] == {"Ref": "PublishOrderEventsFunctionAliaslive"}
     ]
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["OrdersTable", "StreamArn"]}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

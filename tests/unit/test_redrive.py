@@ -67,7 +67,7 @@ def test_an_order_whose_starter_failed_completes_once_its_events_are_replayed(
 
         dry = replay(redrive, dead_letters, dry_run=True)  # changes nothing
         assert [(one.action, one.done) for one in dry] == [
-            ("invoke orders-local-ProcessOrderFunction asynchronously", False)
+            ("invoke orders-local-ProcessOrderFunction:live asynchronously", False)
         ]
         assert len(waiting(stack, "ProcessOrderDLQ")) == 1
 
