@@ -30,7 +30,7 @@ import requests
 from moto import mock_aws
 
 from benchmarks.cold_start import measure
-from benchmarks.cost import Usage, as_express, cost, per_million
+from benchmarks.cost import Usage, as_express, cost, per_million, warm_start_options
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionInstance, FunctionSpec
@@ -381,6 +381,10 @@ def report(functions: dict[str, FunctionSpec], local: LocalStackProcess) -> None
         else:
             express = sum(cost(as_express(order.usage, order.seconds)).values()) * 1e6
             print(f"    as an Express workflow ({order.seconds:.2f} s here): ${express:,.2f} per million")
+    print(
+        "Fast starts in prod, per 512 MB function (benchmarks/cost.py): "
+        + ", ".join(f"{what} ${dollars:,.2f}" for what, dollars in warm_start_options(512).items())
+    )
     figures, quotes, imported = local_throughput(local)
     print(f"Local stack (make dev): POST /orders → CONFIRMED, {ORDERS_PER_CLIENT} orders per client, warm")
     for clients, (rate, latencies) in figures.items():

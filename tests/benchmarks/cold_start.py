@@ -23,28 +23,31 @@ RUNTIME_VENV = PROJECT_ROOT / ".aws-sam" / "bench-runtime"
 
 
 def runtime_python() -> Path:
-    """The Lambda-like interpreter, created on first use (uv, pinned by requirements/dev.txt)."""
+    """The Lambda-like interpreter: the layer's requirements and what the managed runtime brings
+    (boto3, the SnapStart hooks), pinned by requirements/dev.txt; created on first use, brought up
+    to date on every use."""
     python = RUNTIME_VENV / "bin" / "python"
+    uv = Path(sys.executable).with_name("uv")
     if not python.exists():
-        uv = Path(sys.executable).with_name("uv")
         subprocess.run([str(uv), "venv", "--quiet", "--python", sys.executable, str(RUNTIME_VENV)], check=True)
-        requirements = PROJECT_ROOT / "requirements"
-        subprocess.run(
-            [
-                str(uv),
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(python),
-                "-r",
-                str(requirements / "runtime.in"),
-                "boto3",
-                "-c",
-                str(requirements / "dev.txt"),
-            ],
-            check=True,
-        )
+    requirements = PROJECT_ROOT / "requirements"
+    subprocess.run(
+        [
+            str(uv),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "-r",
+            str(requirements / "runtime.in"),
+            "boto3",
+            "snapshot-restore-py",
+            "-c",
+            str(requirements / "dev.txt"),
+        ],
+        check=True,
+    )
     return python
 
 

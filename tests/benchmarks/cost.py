@@ -27,7 +27,26 @@ PRICES = {
     "SES email": 0.10 / 1e3,
     "Secrets Manager call": 0.05 / 1e4,
     "CloudWatch Logs GB ingested": 0.50,
+    "Lambda provisioned concurrency GB-second (arm64)": 0.0000033334,
+    "Lambda SnapStart cache GB-second": 0.0000015046,
+    "Lambda SnapStart restore GB": 0.0001397998,
 }
+_MONTH = 30 * 24 * 3600  # seconds
+
+
+def warm_start_options(memory_mb: int) -> dict[str, float]:
+    """What keeping one function's starts fast costs in prod, in dollars: provisioned concurrency
+    bills each warm instance all month; SnapStart bills the published version's snapshot all month
+    and each restore (a cold start)."""
+    gigabytes = memory_mb / 1024
+    return {
+        "provisioned concurrency, one instance, a month": gigabytes
+        * _MONTH
+        * PRICES["Lambda provisioned concurrency GB-second (arm64)"],
+        "SnapStart snapshot, a month": gigabytes * _MONTH * PRICES["Lambda SnapStart cache GB-second"],
+        "SnapStart, a million restores": gigabytes * 1e6 * PRICES["Lambda SnapStart restore GB"],
+    }
+
 
 _READS = {"GetItem", "Query", "Scan"}
 _WRITES = {"PutItem", "UpdateItem", "DeleteItem"}

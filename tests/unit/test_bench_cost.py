@@ -2,7 +2,7 @@
 prices of its one table (so that the README's figures can be trusted to the cent)."""
 
 import pytest
-from benchmarks.cost import PRICES, Usage, as_express, cost
+from benchmarks.cost import PRICES, Usage, as_express, cost, warm_start_options
 
 
 def test_each_counted_request_is_priced_by_its_own_unit():
@@ -52,4 +52,13 @@ def test_as_an_express_workflow_the_duration_is_billed_in_100_ms_steps_instead_o
     assert cost(express) == {
         "Express request": pytest.approx(PRICES["Express request"]),
         "Express GB-second": pytest.approx(64 / 1024 * billed_ms / 1000 * PRICES["Express GB-second"]),
+    }
+
+
+def test_fast_starts_are_priced_per_month_of_a_warm_instance_or_snapshot_and_per_restore():
+    # 512 MB: 0.5 GB for 2,592,000 s, or a million restores of 0.5 GB.
+    assert warm_start_options(512) == {
+        "provisioned concurrency, one instance, a month": pytest.approx(0.5 * 2_592_000 * 0.0000033334),
+        "SnapStart snapshot, a month": pytest.approx(0.5 * 2_592_000 * 0.0000015046),
+        "SnapStart, a million restores": pytest.approx(0.5 * 1e6 * 0.0001397998),
     }
