@@ -14,7 +14,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export UV_PYTHON_DOWNLOADS := never
 
-FUNCTION_DIRS := $(wildcard src/*)
+FUNCTION_DIRS := $(wildcard src/*/)
 
 .PHONY: help install lint actionlint format typecheck validate scan build test dev token redrive fuzz openapi bench lock clean sam-local-check
 

@@ -76,7 +76,7 @@ def test_functions_run_python_313_on_arm64_with_active_tracing(sam_template):
         assert properties["Runtime"] == "python3.13", name
         assert properties["Architectures"] == [{"Ref": "Architecture"}], name
         assert properties["TracingConfig"] == {"Mode": "Active"}, name
-        assert len(properties["Layers"]) == 2, name
+        assert len(properties["Layers"]) == 3, name
 
 
 def _statements(role):
