@@ -75,8 +75,9 @@ scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: 
 	$(BIN)/python -m local_stack.template .aws-sam/transformed-template.json
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam/transformed-template.json
 
-test: lint validate scan ## Lint, template checks and scans, and the whole test suite
+test: lint validate scan ## Lint, template checks and scans, the whole test suite, and least privilege both ways
 	$(BIN)/pytest -n 2 --dist loadgroup
+	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
 
 openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)
 	PYTHONPATH=tests $(BIN)/python -m support.openapi

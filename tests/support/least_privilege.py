@@ -3,8 +3,16 @@
 Every AWS request that a function's code or the state machine's tasks make during the tests is
 recorded (a botocore hook), mapped to the IAM action and resource ARN it needs, and evaluated with
 moto's IAM policy evaluator against that principal's own role policies from the transformed
-template. A request its role does not allow fails the test that made it; at the end, the report
-lists what each role grants that no test exercised.
+template. A request its role does not allow fails the test that made it.
+
+The other way round, after the whole suite (`make test`):
+
+    PYTHONPATH=tests python -m support.least_privilege
+
+fails when a role grants something that no recorded call needed, unless UNUSED_GRANTS lists it with
+its reason, and when a listed grant is exercised after all or no longer granted. It reads the calls
+of the last run (RUN_FILE), and refuses a run that was not the whole suite, all passed: a partial
+selection exercises less, and would make every other grant look unused.
 """
 
 from __future__ import annotations
@@ -13,16 +21,23 @@ import json
 import re
 import sys
 import threading
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import boto3
+from moto import mock_aws
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from local_stack.deploy import ACCOUNT_ID, Stack
+from local_stack.deploy import ACCOUNT_ID, Stack, deploy
 from local_stack.functions import running
-from local_stack.template import REGION
+from local_stack.template import PROJECT_ROOT, REGION, load
+
+RUN_FILE = PROJECT_ROOT / ".pytest_cache" / "least-privilege" / "run.json"  # written by tests/conftest.py
+UNUSED_GRANTS = PROJECT_ROOT / "tests" / "least_privilege_unused.toml"
 
 MOTO_STEP_FUNCTIONS_KEY = "ak"  # the access key of the clients moto's Step Functions tasks use
 _TRANSACT_ACTIONS = {
@@ -177,8 +192,8 @@ def _across_stacks(arn: str) -> str:
 
 
 def unexercised_grants(stack: Stack, calls: set[Call]) -> list[str]:
-    """Each (action, resource) a role grants that no recorded call used. Statements on '*' (log
-    delivery, which takes no resource) are not the tests' to exercise."""
+    """Each (action, resource) a role grants that no recorded call used, its resource as every stack
+    names it. Statements on '*' (log delivery, which takes no resource) are not the tests' to exercise."""
     report = []
     principals = [
         *stack.template.of_type("AWS::Lambda::Function"),
@@ -204,8 +219,55 @@ def unexercised_grants(stack: Stack, calls: set[Call]) -> list[str]:
                             == PermissionResult.PERMITTED
                             for call in used
                         ):
-                            report.append(f"{principal}: {action} on {resource}")
+                            report.append(grant_line(principal, action, stable))
     return sorted(set(report))
 
 
+def grant_line(principal: str, action: str, resource: str) -> str:
+    return f"{principal}: {action} on {resource}"
+
+
+def listed_unused(path: Path = UNUSED_GRANTS) -> dict[str, str]:
+    """The grants kept although no test exercises them, each with its reason."""
+    grants = tomllib.loads(path.read_text())["grant"]
+    return {grant_line(g["principal"], g["action"], g["resource"]): g["reason"] for g in grants}
+
+
+def check(calls: set[Call], listed: dict[str, str]) -> list[str]:
+    """What is wrong: each unexercised grant that is not listed, each listed grant that is exercised
+    or not granted any more."""
+    with mock_aws():
+        stack = deploy(load(), boto3.session.Session(region_name=REGION))
+        unused = set(unexercised_grants(stack, calls))
+    problems = [
+        f"granted but never exercised (trim it, test it, or list it): {line}" for line in sorted(unused - set(listed))
+    ]
+    problems += [
+        f"listed as unused, but exercised or no longer granted: {line}" for line in sorted(set(listed) - unused)
+    ]
+    return problems
+
+
+def main(run_file: Path = RUN_FILE, unused_file: Path = UNUSED_GRANTS) -> int:
+    if not run_file.is_file():
+        print(f"least privilege: no recorded run ({run_file}): run the whole suite first (make test)")
+        return 2
+    run = json.loads(run_file.read_text())
+    if not run["whole_suite_passed"]:
+        print("least privilege: the last run was not the whole suite, all passed: run make test")
+        return 2
+    problems = check({Call(**call) for call in run["calls"]}, listed_unused(unused_file))
+    for problem in problems:
+        print(f"least privilege: {problem}")
+    if not problems:
+        print(
+            f"least privilege: every grant is exercised by one of the {len(run['calls'])} recorded requests"
+            f" or listed in {unused_file.name}"
+        )
+    return 1 if problems else 0
+
+
 RECORDER = Recorder()
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,13 +4,16 @@ holds, and a failure's events replayed from there once the fault is gone, so the
 import json
 
 import pytest
+import requests
 from moto.events.models import EventsBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from local_stack.redrive import DeadLetters, Stack, dead_letter_queues, replay, summarize
 from support import seed
 from support.aws import ServerFaultError, drain_queue, failing_backend_call
-from support.workflow import process
+from support.workflow import process, wait_for_execution
+
+CSV = {"Content-Type": "text/csv"}
 
 
 def always(*args, **kwargs):
@@ -122,3 +125,29 @@ def test_stream_records_that_failed_every_retry_are_published_again_from_their_p
 def test_a_queue_fed_by_nothing_replayable_is_refused(redrive):
     with pytest.raises(ValueError, match="ConfirmationDLQ: nothing to replay it to"):
         replay(redrive, DeadLetters("ConfirmationDLQ", "none", "a workflow step's record: read it, act by hand"))
+
+
+def test_an_upload_whose_starter_failed_is_imported_once_its_event_is_replayed(
+    back_office, stack, local_lambda, redrive, sam_template, monkeypatch
+):
+    created = back_office.post("/imports").body
+    with failing_backend_call(monkeypatch, StepFunctionResponse, "start_execution", always, ServerFaultError()):
+        uploaded = requests.put(
+            created["upload_url"], data=b"product_id,quantity,price\nwidget-9,4,2.50\n", headers=CSV, timeout=10
+        )
+        assert uploaded.status_code == 200
+        local_lambda.settle()
+        # Three tries (the first and Lambda's two retries), then the event and its record.
+        [event] = waiting(stack, "StartImportDLQ")
+        assert json.loads(event["Body"])["detail"]["object"]["key"] == f"uploads/{created['import_id']}.csv"
+        [record] = waiting(stack, "AsyncFailuresQueue")
+        assert json.loads(record["Body"])["requestContext"]["approximateInvokeCount"] == 3
+        assert back_office.get(f"/imports/{created['import_id']}").body["status"] == "WAITING_FOR_FILE"
+
+    [replayed] = replay(redrive, queue_of(sam_template, "StartImportDLQ"))
+    assert replayed.done
+    local_lambda.settle()
+    execution = stack.ref("ImportWorkflow").replace(":stateMachine:", ":execution:") + f":{created['import_id']}"
+    assert wait_for_execution(stack, execution, timeout=120)["status"] == "SUCCEEDED"
+    assert back_office.get("/inventory/widget-9").body["quantity"] == 4
+    assert waiting(stack, "StartImportDLQ") == []
