@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 OUTPUTS_FILE = PROJECT_ROOT / ".aws-sam" / "local-outputs.json"  # written by a running `make dev`
 REGION = "us-east-1"
+
+# Without a feature toggle configuration (AWS's own), samtranslator warns once per function with a
+# DeploymentPreference that its `deployment_preference_condition_fix` is off: noise, on every load.
+logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
 
 _LOCAL_URI_PROPERTIES = ("CodeUri", "ContentUri", "DefinitionUri")
 _PLACEHOLDER_BUCKET = "local-code"
