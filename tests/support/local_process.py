@@ -88,7 +88,8 @@ class LocalStackProcess:
         headers = dict(kwargs.pop("headers", None) or {})
         if token is not None:
             headers.setdefault("Authorization", f"Bearer {token}")
-        return requests.request(method, base + path, headers=headers, timeout=30, **kwargs)
+        kwargs.setdefault("timeout", 30)
+        return requests.request(method, base + path, headers=headers, **kwargs)
 
     def log(self) -> str:
         if not self._log.closed:
