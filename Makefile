@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*/)
 
-.PHONY: help install lint actionlint format typecheck validate scan build test dev token redrive fuzz openapi bench lock clean sam-local-check
+.PHONY: help install lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi bench lock clean sam-local-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: 
 test: lint validate scan ## Lint, template checks and scans, the whole test suite, and least privilege both ways
 	$(BIN)/pytest -n 2 --dist loadgroup
 	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
+
+mutation: install ## Mutants of the template and state machines, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows"]
+	PYTHONPATH=tests $(BIN)/python -m mutation $(ARGS)
 
 openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)
 	PYTHONPATH=tests $(BIN)/python -m support.openapi

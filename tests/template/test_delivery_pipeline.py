@@ -48,6 +48,14 @@ def test_a_pull_request_runs_the_readmes_test_command_and_deploys_nothing():
     }
 
 
+def test_mutation_testing_runs_weekly_after_the_whole_suite_and_nothing_else_does():
+    assert PIPELINE["on"]["schedule"] == [{"cron": "0 3 * * 1"}]
+    mutation = PIPELINE["jobs"]["mutation"]
+    assert mutation["if"] == "github.event_name == 'schedule'"
+    assert run_steps(mutation) == ["make test", 'make mutation ARGS="--all --workflows"']
+    assert PIPELINE["jobs"]["test"]["if"] == "github.event_name != 'schedule'"  # build and deploys need it
+
+
 def test_one_build_is_deployed_to_dev_then_to_prod():
     build = PIPELINE["jobs"]["build"]
     assert run_steps(build) == ["make build"]

@@ -81,6 +81,13 @@ def test_every_dead_letter_and_on_failure_queue_alarms_on_any_message(sam_templa
             assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
 
 
+def test_every_alarm_tells_the_alarm_topic_when_it_fires_and_when_it_clears(sam_template):
+    """An alarm without actions fires and tells nobody."""
+    assert len(alarms(sam_template)) >= 65
+    for alarm in alarms(sam_template):
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlarmTopic"}], alarm["AlarmDescription"]
+
+
 def test_every_function_alarms_on_errors_and_throttles(sam_template):
     functions = set(sam_template.of_type("AWS::Lambda::Function"))
     assert alarm_dimension_refs(sam_template, "AWS/Lambda", "Errors") == functions

@@ -1,0 +1,206 @@
+"""make mutation (declarative part): every mutant of the template and the state machines, each in a
+copy of the project, killed or not by the tests.
+
+    PYTHONPATH=tests python -m mutation [--all | --changed-since REV] [--workflows] [--match TEXT] [--jobs N]
+
+Static first: the template tests (values asserted in milliseconds, no linters) judge every mutant,
+then least privilege both ways on the requests recorded by the last whole `make test` (a grant that
+none of them needed kills the mutant; run make test first). With --workflows, a state machine's
+mutant that survives both is run against that state machine's own workflow tests. A survivor
+fails the run unless tests/mutation/survivors.toml lists its key with a reason.
+
+By default only the mutants of resources and states changed since the baseline (the revision of
+the last whole run, `baseline_revision` in survivors.toml) run: the incremental run. --all runs
+every mutant (the scheduled job); --changed-since REV picks another revision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from queue import Queue
+
+from local_stack.template import PROJECT_ROOT
+from mutation.declarative import STATE_MACHINES, TEMPLATE, Mutant, load, mutants, parse
+from support.least_privilege import RUN_FILE
+
+SURVIVORS = PROJECT_ROOT / "tests" / "mutation" / "survivors.toml"
+PYTEST = Path(sys.executable).with_name("pytest")
+STATIC = ["tests/template", "-k", "not sam_validate and not cfn_lint and not statelint and not actionlint"]
+ORDER_TESTS = ["tests/workflow/test_order_workflow.py", "tests/workflow/test_order_cancellation.py"]
+WORKFLOW_TESTS = {
+    f"{STATE_MACHINES}/order_workflow.asl.json": ORDER_TESTS,
+    f"{STATE_MACHINES}/import_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
+    f"{STATE_MACHINES}/import_chunk_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
+    f"{STATE_MACHINES}/quote_workflow.asl.json": ["tests/workflow/test_quote_workflow.py"],
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant: Mutant
+    verdict: str  # "killed (static)", "killed (workflow)", "survived", "invalid"
+    seconds: float
+
+
+def workspace(parent: Path) -> Path:
+    """A copy of the project's tracked files (as they are now), with its virtual environment."""
+    root = parent / "project"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    (root / ".venv").symlink_to(PROJECT_ROOT / ".venv")
+    return root
+
+
+def pytest(root: Path, arguments: list[str]) -> int:
+    command = [str(PYTEST), "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider", *arguments]
+    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode
+
+
+def least_privilege(root: Path) -> int:
+    """The check that `make test` runs after the suite, on the mutated template and the main
+    project's recorded run."""
+    run_file = root / RUN_FILE.relative_to(PROJECT_ROOT)
+    run_file.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(RUN_FILE, run_file)
+    command = [sys.executable, "-m", "support.least_privilege"]
+    return subprocess.run(
+        command, cwd=root, env={**os.environ, "PYTHONPATH": "tests"}, capture_output=True, check=False
+    ).returncode
+
+
+def judge(mutant: Mutant, root: Path, workflows: bool) -> str:
+    original = (root / mutant.file).read_text()
+    try:
+        mutant.apply(root)
+        static = pytest(root, STATIC)
+        if static == 1:
+            return "killed (static)"
+        if static != 0:
+            return "invalid"
+        if least_privilege(root) == 1:
+            return "killed (static)"
+        if workflows and mutant.file in WORKFLOW_TESTS:
+            return "killed (workflow)" if pytest(root, WORKFLOW_TESTS[mutant.file]) == 1 else "survived"
+        return "survived"
+    finally:
+        (root / mutant.file).write_text(original)
+
+
+def changed_since(revision: str, selected: list[Mutant]) -> list[Mutant]:
+    """The mutants of resources and states whose definition differs from the one at `revision`."""
+
+    def old(file: str) -> object:
+        shown = subprocess.run(
+            ["git", "show", f"{revision}:{file}"], cwd=PROJECT_ROOT, capture_output=True, check=False
+        )
+        return parse(shown.stdout.decode(), Path(file).suffix) if shown.returncode == 0 else {}
+
+    def part(document: object, mutant: Mutant) -> object:
+        name = mutant.location.split(".", 1)[0].split("+", 1)[0]
+        if mutant.file == TEMPLATE:
+            return document.get("Resources", {}).get(name) if isinstance(document, dict) else None
+        return _state(document, name)
+
+    before = {file: old(file) for file in {m.file for m in selected}}
+    now = {file: load(PROJECT_ROOT / file) for file in before}
+    return [m for m in selected if part(before[m.file], m) != part(now[m.file], m)]
+
+
+def _state(definition: object, name: str) -> object:
+    if isinstance(definition, dict):
+        if name in definition.get("States", {}):
+            return definition["States"][name]
+        for value in definition.values():
+            if (found := _state(value, name)) is not None:
+                return found
+    if isinstance(definition, list):
+        for value in definition:
+            if (found := _state(value, name)) is not None:
+                return found
+    return None
+
+
+def run(selected: list[Mutant], jobs: int, workflows: bool) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
+        roots: Queue[Path] = Queue()
+        for index in range(jobs):
+            roots.put(workspace(Path(scratch) / str(index)))
+
+        def one(mutant: Mutant) -> Outcome:
+            root = roots.get()
+            started = time.monotonic()
+            try:
+                verdict = judge(mutant, root, workflows)
+            finally:
+                roots.put(root)
+            outcome = Outcome(mutant, verdict, time.monotonic() - started)
+            print(f"{verdict:<18} {outcome.seconds:5.1f} s  {mutant.key} [{mutant.operator}]", flush=True)
+            return outcome
+
+        with ThreadPoolExecutor(jobs) as pool:
+            outcomes.extend(pool.map(one, selected))
+    return outcomes
+
+
+def report(outcomes: list[Outcome], baseline: dict[str, str], seconds: float) -> int:
+    by_area: dict[str, Counter[str]] = defaultdict(Counter)
+    for outcome in outcomes:
+        by_area[outcome.mutant.area][outcome.verdict.split(" ")[0]] += 1
+    print(f"\n{'area':<52} {'mutants':>7} {'killed':>6} {'justified':>9} {'score':>6}")
+    justified_keys = {o.mutant.key for o in outcomes if o.verdict == "survived" and o.mutant.key in baseline}
+    for area, counts in sorted(by_area.items()):
+        total = sum(counts.values())
+        justified = sum(1 for o in outcomes if o.mutant.area == area and o.mutant.key in justified_keys)
+        score = (counts["killed"] + justified) / total
+        print(f"{area:<52} {total:>7} {counts['killed']:>6} {justified:>9} {score:>6.0%}")
+    new = [o for o in outcomes if o.verdict in ("survived", "invalid") and o.mutant.key not in baseline]
+    for outcome in new:
+        print(f"NEW {outcome.verdict.upper()}: {outcome.mutant.key} [{outcome.mutant.operator}]")
+    stale = sorted(set(baseline) & {o.mutant.key for o in outcomes if o.verdict.startswith("killed")})
+    for key in stale:
+        print(f"killed now, remove from {SURVIVORS.name}: {key}")
+    print(f"{len(outcomes)} mutants in {seconds / 60:.1f} min")
+    return 1 if new else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--all", action="store_true", help="every mutant (default: changed since the baseline)")
+    scope.add_argument("--changed-since", metavar="REV", help="resources and states changed since REV")
+    parser.add_argument("--workflows", action="store_true", help="run static survivors against their workflow tests")
+    parser.add_argument("--match", default="", help="only mutants whose key or operator contains TEXT")
+    parser.add_argument("--jobs", type=int, default=2)
+    options = parser.parse_args()
+    if not RUN_FILE.is_file() or not json.loads(RUN_FILE.read_text())["whole_suite_passed"]:
+        print("make mutation needs the requests recorded by a whole, passing make test: run it first")
+        return 2
+    survivors = tomllib.loads(SURVIVORS.read_text())
+    baseline = {entry["key"]: entry["reason"] for entry in survivors["survivor"]}
+    selected = [m for m in mutants(PROJECT_ROOT) if options.match in m.key or options.match == m.operator]
+    if not options.all:
+        selected = changed_since(options.changed_since or survivors["baseline_revision"], selected)
+    started = time.monotonic()
+    outcomes = run(selected, options.jobs, options.workflows)
+    return report(outcomes, baseline, time.monotonic() - started)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
