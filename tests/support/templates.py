@@ -1,6 +1,11 @@
 """Questions about the transformed template that more than one suite asks."""
 
 
+def gets_att(value):
+    """The logical id that a `Fn::GetAtt` names, or None for anything else."""
+    return value["Fn::GetAtt"][0] if isinstance(value, dict) and "Fn::GetAtt" in value else None
+
+
 def lambda_targets(sam_template):
     """The functions that an EventBridge rule invokes (through their alias), asynchronously."""
     invocable = ("AWS::Lambda::Function", "AWS::Lambda::Alias")

@@ -4,12 +4,13 @@ import json
 import re
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from local_stack.template import PROJECT_ROOT
-from support.templates import lambda_targets
+from support.templates import gets_att, lambda_targets
 
 STATELINT = Path(sys.executable).with_name("statelint")
 ASL_FILES = sorted((PROJECT_ROOT / "statemachine").glob("*.asl.json"))
@@ -33,12 +34,45 @@ def test_the_order_created_rule_targets_the_workflow_starter_notifications_and_a
     assert sam_template.properties("AnalyticsQueue")["FifoQueue"] is True
 
 
-def test_every_rule_target_retries_and_has_a_dead_letter_queue(sam_template):
+def test_every_rule_target_retries_for_at_least_an_hour_and_has_a_dead_letter_queue(sam_template):
+    """A target that is down for less than an hour (a deployment, a throttled function) loses
+    nothing: EventBridge keeps the event and retries it."""
     for rule in sam_template.of_type("AWS::Events::Rule").values():
         for target in rule["Properties"]["Targets"]:
-            assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0, target["Id"]
-            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] > 0, target["Id"]
+            assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 20, target["Id"]
+            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 3600, target["Id"]
             assert "Fn::GetAtt" in target["DeadLetterConfig"]["Arn"], target["Id"]
+
+
+def rules_sending_to_each_queue(sam_template):
+    """The rules that deliver to a queue: as their target, or as a target's dead-letter queue."""
+    senders = defaultdict(set)
+    for rule_id, rule in sam_template.of_type("AWS::Events::Rule").items():
+        for target in rule["Properties"]["Targets"]:
+            for arn in (target["Arn"], target["DeadLetterConfig"]["Arn"]):
+                queue = gets_att(arn)
+                if sam_template.resources.get(queue, {}).get("Type") == "AWS::SQS::Queue":
+                    senders[queue].add(rule_id)
+    return senders
+
+
+def test_queue_policies_let_only_the_rules_that_deliver_there_send_and_do_nothing_else(sam_template):
+    """Without the SourceArn condition any rule of any account could fill the queue (a confused
+    deputy); any action beyond SendMessage would let EventBridge read, purge or delete it."""
+    senders = rules_sending_to_each_queue(sam_template)
+    covered = set()
+    for name, policy in sam_template.of_type("AWS::SQS::QueuePolicy").items():
+        queues = {queue["Ref"] for queue in policy["Properties"]["Queues"]}
+        [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        rules = sorted(set().union(*(senders[queue] for queue in queues)))
+        sources = [{"Fn::GetAtt": [rule, "Arn"]} for rule in rules]
+        assert (statement["Effect"], statement["Principal"]) == ("Allow", {"Service": "events.amazonaws.com"}), name
+        assert statement["Action"] == "sqs:SendMessage", name
+        assert {gets_att(resource) for resource in resources} == queues, name
+        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": sources[0] if len(sources) == 1 else sources}}
+        covered |= queues
+    assert covered == set(senders)
 
 
 def test_every_asynchronously_invoked_function_has_a_dlq_and_an_on_failure_destination(sam_template):

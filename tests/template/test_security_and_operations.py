@@ -2,13 +2,9 @@
 
 import json
 
-from support.templates import lambda_targets
+from support.templates import gets_att, lambda_targets
 
 DATA_TABLES = {"UsersTable", "InventoryTable", "OrdersTable", "AnalyticsTable"}
-
-
-def gets_att(value):
-    return value["Fn::GetAtt"][0] if isinstance(value, dict) and "Fn::GetAtt" in value else None
 
 
 def dead_letter_queues(sam_template):
@@ -79,6 +75,22 @@ def test_every_dead_letter_and_on_failure_queue_alarms_on_any_message(sam_templa
     for alarm in alarms(sam_template):
         if alarm["MetricName"] == "ApproximateNumberOfMessagesVisible":
             assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def test_every_queue_holds_failures_or_hands_its_own_to_a_queue_that_does(sam_template):
+    """A message that nobody can process (the shipping system down for the 14 days of retention,
+    a poison message) moves aside to an alarmed queue instead of expiring unseen. The workflow's
+    own dead-letter queue (ConfirmationDLQ, where its Catch sends) counts by its alarm."""
+    failures = dead_letter_queues(sam_template) | alarm_dimension_refs(
+        sam_template, "AWS/SQS", "ApproximateNumberOfMessagesVisible"
+    )
+    for name in sam_template.of_type("AWS::SQS::Queue"):
+        if name in failures:
+            continue
+        redrive = sam_template.properties(name).get("RedrivePolicy", {})
+        assert gets_att(redrive.get("deadLetterTargetArn")) in failures, name
+        assert 1 <= redrive["maxReceiveCount"] <= 10, name
+    assert "ShippingQueue" not in failures
 
 
 def test_every_alarm_tells_the_alarm_topic_when_it_fires_and_when_it_clears(sam_template):

@@ -39,6 +39,7 @@ def last_path(stack):
 def test_a_cart_is_priced_line_by_line_and_nothing_changes(back_office, stack):
     seed.stock(back_office, "widget-1", 10, price=2.5)
     seed.stock(back_office, "gadget-2", 1, price=19.99)
+    seed.stock(back_office, "bolt-3", 4, price=1.25)
     before = table_items(stack, "InventoryTable")
 
     response = back_office.post(
@@ -46,8 +47,9 @@ def test_a_cart_is_priced_line_by_line_and_nothing_changes(back_office, stack):
         {
             "items": [
                 {"product_id": "widget-1", "quantity": 3},
-                {"product_id": "gadget-2", "quantity": 2},
                 {"product_id": "unknown-9", "quantity": 1},
+                {"product_id": "gadget-2", "quantity": 2},
+                {"product_id": "bolt-3", "quantity": 4},
             ]
         },
     )
@@ -56,14 +58,17 @@ def test_a_cart_is_priced_line_by_line_and_nothing_changes(back_office, stack):
     assert response.body == {
         "items": [
             {"product_id": "widget-1", "quantity": 3, "unit_price": 2.5, "line_total": 7.5, "available": True},
+            # Unknown: unavailable, unpriced, and the lines after it are priced all the same.
+            {"product_id": "unknown-9", "quantity": 1, "available": False},
             # Known but short of stock: unavailable, and still priced and counted.
             {"product_id": "gadget-2", "quantity": 2, "unit_price": 19.99, "line_total": 39.98, "available": False},
-            {"product_id": "unknown-9", "quantity": 1, "available": False},
+            # Exactly the stock: available.
+            {"product_id": "bolt-3", "quantity": 4, "unit_price": 1.25, "line_total": 5.0, "available": True},
         ],
-        "total": 47.48,
+        "total": 52.48,
         "approval_required": False,
     }
-    assert last_path(stack) == priced_path(3)
+    assert last_path(stack) == priced_path(4)
     assert table_items(stack, "InventoryTable") == before
     assert table_items(stack, "OrdersTable") == []
 
