@@ -36,7 +36,6 @@ from mutation.declarative import STATE_MACHINES, TEMPLATE, Mutant, load, mutants
 from support.least_privilege import RUN_FILE
 
 SURVIVORS = PROJECT_ROOT / "tests" / "mutation" / "survivors.toml"
-PYTEST = Path(sys.executable).with_name("pytest")
 STATIC = ["tests/template", "-k", "not sam_validate and not cfn_lint and not statelint and not actionlint"]
 ORDER_TESTS = ["tests/workflow/test_order_workflow.py", "tests/workflow/test_order_cancellation.py"]
 WORKFLOW_TESTS = {
@@ -55,8 +54,11 @@ class Outcome:
 
 
 def workspace(parent: Path) -> Path:
-    """A copy of the project's tracked files (as they are now), with its virtual environment."""
+    """A copy of the project's tracked files (as they are now), with its virtual environment; beside
+    it, the last whole run's recorded requests."""
     root = parent / "project"
+    parent.mkdir(parents=True)
+    shutil.copy2(RUN_FILE, parent / RUN_FILE.name)
     files = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
     for name in filter(None, files.decode().split("\0")):
         source = PROJECT_ROOT / name
@@ -67,39 +69,59 @@ def workspace(parent: Path) -> Path:
     return root
 
 
-def pytest(root: Path, arguments: list[str]) -> int:
-    command = [str(PYTEST), "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider", *arguments]
-    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode
+class Judge:
+    """A workspace and its worker (mutation.worker): the test stack imported once, each check in a
+    fresh fork of it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "mutation.worker"],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": "tests"},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.worker.stdin
+        assert self.worker.stdout
+        self.requests, self.answers = self.worker.stdin, self.worker.stdout
+
+    def ask(self, request: dict[str, object]) -> int:
+        self.requests.write(json.dumps(request) + "\n")
+        self.requests.flush()
+        return int(self.answers.readline())
+
+    def pytest(self, arguments: list[str]) -> int:
+        return self.ask({"pytest": arguments})
+
+    def least_privilege(self) -> int:
+        """The check that `make test` runs after the suite, on the mutated template and the requests
+        of the main project's last whole run (copied when the run began: the tests of each mutant
+        write their own, partial, run file)."""
+        return self.ask({"least_privilege": str(self.root.parent / RUN_FILE.name)})
+
+    def close(self) -> None:
+        self.requests.close()
+        self.worker.wait()
 
 
-def least_privilege(root: Path) -> int:
-    """The check that `make test` runs after the suite, on the mutated template and the main
-    project's recorded run."""
-    run_file = root / RUN_FILE.relative_to(PROJECT_ROOT)
-    run_file.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(RUN_FILE, run_file)
-    command = [sys.executable, "-m", "support.least_privilege"]
-    return subprocess.run(
-        command, cwd=root, env={**os.environ, "PYTHONPATH": "tests"}, capture_output=True, check=False
-    ).returncode
-
-
-def judge(mutant: Mutant, root: Path, workflows: bool) -> str:
-    original = (root / mutant.file).read_text()
+def verdict_on(mutant: Mutant, judge: Judge, workflows: bool) -> str:
+    original = (judge.root / mutant.file).read_text()
     try:
-        mutant.apply(root)
-        static = pytest(root, STATIC)
+        mutant.apply(judge.root)
+        static = judge.pytest(STATIC)
         if static == 1:
             return "killed (static)"
         if static != 0:
             return "invalid"
-        if least_privilege(root) == 1:
+        if judge.least_privilege() == 1:
             return "killed (static)"
         if workflows and mutant.file in WORKFLOW_TESTS:
-            return "killed (workflow)" if pytest(root, WORKFLOW_TESTS[mutant.file]) == 1 else "survived"
+            return "killed (workflow)" if judge.pytest(WORKFLOW_TESTS[mutant.file]) == 1 else "survived"
         return "survived"
     finally:
-        (root / mutant.file).write_text(original)
+        (judge.root / mutant.file).write_text(original)
 
 
 def changed_since(revision: str, selected: list[Mutant]) -> list[Mutant]:
@@ -139,23 +161,25 @@ def _state(definition: object, name: str) -> object:
 def run(selected: list[Mutant], jobs: int, workflows: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
-        roots: Queue[Path] = Queue()
+        judges: Queue[Judge] = Queue()
         for index in range(jobs):
-            roots.put(workspace(Path(scratch) / str(index)))
+            judges.put(Judge(workspace(Path(scratch) / str(index))))
 
         def one(mutant: Mutant) -> Outcome:
-            root = roots.get()
+            judge = judges.get()
             started = time.monotonic()
             try:
-                verdict = judge(mutant, root, workflows)
+                verdict = verdict_on(mutant, judge, workflows)
             finally:
-                roots.put(root)
+                judges.put(judge)
             outcome = Outcome(mutant, verdict, time.monotonic() - started)
             print(f"{verdict:<18} {outcome.seconds:5.1f} s  {mutant.key} [{mutant.operator}]", flush=True)
             return outcome
 
         with ThreadPoolExecutor(jobs) as pool:
             outcomes.extend(pool.map(one, selected))
+        while not judges.empty():
+            judges.get().close()
     return outcomes
 
 

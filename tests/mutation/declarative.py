@@ -131,8 +131,15 @@ def _walk(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], 
             yield from _walk(item, (*path, index))
 
 
-def _name(path: tuple[Any, ...], properties_at: int) -> str:
-    return ".".join(str(part) for part in path[properties_at:])
+def _name(path: tuple[Any, ...], properties_at: int, properties: Any) -> str:
+    """The path below the resource's properties, a list item named by its Id where it has one (a
+    rule's targets), so that keys survive reordering."""
+    parts, value = [], properties
+    for part in path[properties_at:]:
+        value = value[part]
+        named = value.get("Id") if isinstance(part, int) and isinstance(value, dict) else None
+        parts.append(str(named or part))
+    return ".".join(parts)
 
 
 def _failure_destinations(base: tuple[Any, ...], properties: dict[str, Any], logical_id: str) -> Iterator[Mutant]:
@@ -140,7 +147,7 @@ def _failure_destinations(base: tuple[Any, ...], properties: dict[str, Any], log
         if isinstance(value, dict):
             for key in FAILURE_DESTINATIONS:
                 if key in value:
-                    location = f"{logical_id}.{_name((*path, key), len(base))}"
+                    location = f"{logical_id}.{_name((*path, key), len(base), properties)}"
                     yield _delete(path, key, location, "failures-go-nowhere")
 
 
@@ -151,7 +158,7 @@ def _retry_policies(base: tuple[Any, ...], properties: dict[str, Any], logical_i
             def shorten(document: Any, at: tuple[Any, ...] = (*path, "RetryPolicy")) -> None:
                 _at(*at)(document)["MaximumEventAgeInSeconds"] = 60
 
-            location = f"{logical_id}.{_name((*path, 'RetryPolicy'), len(base))}"
+            location = f"{logical_id}.{_name((*path, 'RetryPolicy'), len(base), properties)}"
             yield Mutant(TEMPLATE, location, "retry-for-a-minute", shorten)
 
 
@@ -163,23 +170,28 @@ def _statements(properties: dict[str, Any], base: tuple[Any, ...]) -> Iterator[t
             yield path, value
 
 
+def _actions(statement: dict[str, Any]) -> list[Any]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
 def _policy_statements(base: tuple[Any, ...], properties: dict[str, Any], logical_id: str) -> Iterator[Mutant]:
-    for path, statement in _statements(properties, base):
-        where = f"{logical_id}.{statement.get('Sid') or _name(path, len(base))}"
+    statements = list(_statements(properties, base))
+    for path, statement in statements:
+        where = f"{logical_id}.{statement.get('Sid') or _name(path, len(base), properties)}"
         if "Condition" in statement:
             yield _delete(path, "Condition", f"{where}.Condition", "policy-without-condition")
         if statement["Effect"] != "Allow":
             continue
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        service = str(actions[0]).split(":", 1)[0]
-        extra = next((a for a in EXTRA_ACTIONS.get(service, ()) if a not in actions), None)
+        # An action that another statement already allows on the same resource changes nothing.
+        held = {a for _, other in statements if other["Resource"] == statement["Resource"] for a in _actions(other)}
+        service = str(_actions(statement)[0]).split(":", 1)[0]
+        extra = next((a for a in EXTRA_ACTIONS.get(service, ()) if a not in held), None)
         if extra is None:
             continue
 
         def grant(document: Any, at: tuple[Any, ...] = path, action: str = extra) -> None:
             target = _at(*at)(document)
-            current = target["Action"] if isinstance(target["Action"], list) else [target["Action"]]
-            target["Action"] = [*current, action]
+            target["Action"] = [*_actions(target), action]
 
         yield Mutant(TEMPLATE, f"{where}+{extra}", "extra-grant", grant)
 

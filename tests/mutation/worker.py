@@ -4,7 +4,7 @@ state without paying for an interpreter and its imports again (about 10 s of the
 
     cd WORKSPACE && PYTHONPATH=tests python -m mutation.worker
 
-Reads one JSON request per line on stdin ({"pytest": [arguments]} or {"least_privilege": true}),
+Reads one JSON request per line on stdin ({"pytest": [arguments]} or {"least_privilege": run file}),
 answers each with the exit status on stdout. Mutants change only template.yaml and the state
 machines, which no module reads when imported: what the tests import is imported before forking
 (cfn-lint, samtranslator, moto's Step Functions interpreter, the local stack), the tests themselves
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import cfnlint.api
@@ -37,7 +38,7 @@ def judge(request: dict[str, Any]) -> int:
     os.dup2(devnull, 2)
     if "pytest" in request:
         return int(pytest.main([*PYTEST_OPTIONS, *request["pytest"]]))
-    return least_privilege.main()
+    return least_privilege.main(run_file=Path(request["least_privilege"]))
 
 
 def main() -> None:
