@@ -237,6 +237,38 @@ def test_a_rejected_file_is_failed_once_when_its_step_is_retried_after_marking_i
     assert json.loads(notification["Message"])["reason"] == reason
 
 
+def test_a_step_that_fails_after_the_import_ended_leaves_its_status_and_still_tells_staff(
+    back_office, local_lambda, stack, backoff, monkeypatch
+):
+    """PrepareImport marks a rejected file FAILED with its reason, then fails every attempt (the
+    write's answer lost each time). MarkFailed finds the import already ended: its condition keeps
+    the reason staff need, and that refusal is caught, so staff still hear that the import failed."""
+    reason = "the header must be product_id,quantity,price (found sku,qty,price)"
+    topic = TopicCapture(stack, stack.ref("ImportsTopic"))
+    attempts, sdk_tries = 3, 4
+
+    def marks_failed(handler: DynamoHandler, *args: Any, **kwargs: Any) -> bool:
+        body = handler.body
+        return (
+            len(failures) < attempts * sdk_tries
+            and body["TableName"] == stack.ref("ImportsTable")
+            and {"S": "FAILED"} in body.get("ExpressionAttributeValues", {}).values()
+        )
+
+    with failing_backend_call(
+        monkeypatch, DynamoHandler, "update_item", marks_failed, ServerFaultError(), after=True
+    ) as failures:
+        import_id, description = run_import(back_office, local_lambda, stack, b"sku,qty,price\nwidget-1,1,1\n")
+
+    assert (description["status"], description["error"]) == ("FAILED", "ImportFailed")
+    progress = back_office.get(f"/imports/{import_id}").body
+    assert (progress["status"], progress["reason"]) == ("FAILED", reason)
+    path = states_entered(stack, import_arn(stack, import_id))
+    assert path == ["PrepareImport", "MarkFailed", "NotifyFailure", "ImportFailed"]
+    [notification] = topic.notifications()
+    assert notification["Subject"] == f"Import {import_id} FAILED"
+
+
 def test_a_header_alone_completes_with_no_rows(back_office, local_lambda, stack):
     import_id, _ = run_import(back_office, local_lambda, stack, HEADER.encode())
 
