@@ -6,6 +6,7 @@ import json
 
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from moto.dynamodb.responses import DynamoHandler
 from moto.sesv2.models import SESV2Backend
 from moto.sqs.models import SQSBackend
 
@@ -126,6 +127,28 @@ def test_unknown_product_or_user_is_rejected_as_validation_failed(
     assert seed.quantity(back_office, "widget-1") == 5
     assert payments.charges == []
     assert path_of(stack, order_id) == ["ValidateOrder", "InvalidOrder", *REJECTED_END]
+
+
+def test_a_validation_that_fails_once_on_an_outage_is_retried_and_the_order_confirmed(
+    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch
+):
+    """The users table answers 500 to each of the SDK's tries once: ValidateOrder fails, and Step
+    Functions retries it (not a ValidationError, so not a rejection)."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 1})
+    users_table, sdk_tries = stack.ref("UsersTable"), 4  # retries={"max_attempts": 3}: 3 after the first
+    outage = lambda handler, *args, **kwargs: handler.body["TableName"] == users_table and len(failures) < sdk_tries  # noqa: E731
+    with failing_backend_call(monkeypatch, DynamoHandler, "get_item", outage, ServerFaultError()) as failures:
+        execution = process(local_lambda, stack, order_id)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert order_of(back_office, order_id)["status"] == "CONFIRMED"
+    assert len(payments.charges) == 1
+    [delay] = backoff  # one retry, its full jitter within the first interval
+    assert 0 <= delay <= 1
+    failed = [e for e in history(stack, execution_arn(stack, order_id)) if e["type"] == "TaskFailed"]
+    assert len(failed) == 1
+    assert path_of(stack, order_id) == HAPPY_PATH
 
 
 def test_a_declined_payment_is_rejected_and_its_stock_released(
