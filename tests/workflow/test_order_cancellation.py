@@ -1,7 +1,10 @@
 """A customer's cancellation in each state of the saga, and its races with the charge: an order is
 either cancelled (stock released, nothing charged) or paid, never both, whichever comes first."""
 
+from typing import Any
+
 import pytest
+from moto.dynamodb.responses import DynamoHandler
 
 from support import seed
 from support.aws import table_items
@@ -44,6 +47,33 @@ def test_a_pending_order_is_cancelled_and_never_processed(back_office, storefron
     assert order_of(back_office, order_id)["status"] == "CANCELLED"
     executions = stack.client("stepfunctions").list_executions(stateMachineArn=stack.ref("OrderWorkflow"))
     assert executions["executions"] == []
+    assert seed.quantity(back_office, "widget-1") == 5
+    assert payments.charges == []
+
+
+def test_an_order_cancelled_while_it_is_validated_ends_its_execution_with_nothing_reserved(
+    back_office, storefront, stack, local_lambda, payments, monkeypatch
+):
+    """The customer cancels just as ValidateOrder reads the buyer's profile: the total it then
+    stores is refused (the order is no longer the workflow's) and the execution ends there."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    users_table, read_profile = stack.ref("UsersTable"), DynamoHandler.get_item
+    cancelling, answers = [], []
+
+    def customer_cancels_meanwhile(handler: DynamoHandler) -> Any:
+        if handler.body["TableName"] == users_table and not cancelling:
+            cancelling.append(order_id)  # once: the cancellation reads the profile too
+            answers.append(cancel(storefront, order_id))
+        return read_profile(handler)
+
+    monkeypatch.setattr(DynamoHandler, "get_item", customer_cancels_meanwhile)
+    execution = process(local_lambda, stack, order_id)
+
+    assert [(answer.status, answer.body["status"]) for answer in answers] == [(200, "CANCELLED")]
+    assert execution["status"] == "SUCCEEDED"
+    assert states_entered(stack, execution_arn(stack, order_id)) == ["ValidateOrder", "EndedElsewhere"]
+    assert order_of(back_office, order_id)["status"] == "CANCELLED"
     assert seed.quantity(back_office, "widget-1") == 5
     assert payments.charges == []
 
