@@ -3,6 +3,7 @@ executed by moto's Step Functions interpreter; its Lambda tasks run the real han
 charge through the fake payment provider over HTTP. Every test checks the exact states entered."""
 
 import json
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities import parameters
@@ -129,26 +130,39 @@ def test_unknown_product_or_user_is_rejected_as_validation_failed(
     assert path_of(stack, order_id) == ["ValidateOrder", "InvalidOrder", *REJECTED_END]
 
 
-def test_a_validation_that_fails_once_on_an_outage_is_retried_and_the_order_confirmed(
-    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch
+@pytest.mark.parametrize("sdk_calls_failed", [4, 16], ids=["once", "every-attempt"])
+def test_a_validation_failing_on_an_outage_is_retried_and_fails_the_order_only_when_every_attempt_did(
+    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch, sdk_calls_failed
 ):
-    """The users table answers 500 to each of the SDK's tries once: ValidateOrder fails, and Step
-    Functions retries it (not a ValidationError, so not a rejection)."""
+    """The users table answers 500 to each of the SDK's four tries (retries={"max_attempts": 3}),
+    once or on all four attempts of ValidateOrder: an outage, not a ValidationError, so it is retried,
+    and only what outlasts the retries fails the order (nothing reserved, nothing charged)."""
     seed.stock(back_office, "widget-1", 5)
     order_id = seed.order(storefront, {"widget-1": 1})
-    users_table, sdk_tries = stack.ref("UsersTable"), 4  # retries={"max_attempts": 3}: 3 after the first
-    outage = lambda handler, *args, **kwargs: handler.body["TableName"] == users_table and len(failures) < sdk_tries  # noqa: E731
+    users_table = stack.ref("UsersTable")
+
+    def outage(handler: DynamoHandler, *args: Any, **kwargs: Any) -> bool:
+        return bool(handler.body["TableName"] == users_table and len(failures) < sdk_calls_failed)
+
     with failing_backend_call(monkeypatch, DynamoHandler, "get_item", outage, ServerFaultError()) as failures:
         execution = process(local_lambda, stack, order_id)
 
-    assert execution["status"] == "SUCCEEDED"
-    assert order_of(back_office, order_id)["status"] == "CONFIRMED"
-    assert len(payments.charges) == 1
-    [delay] = backoff  # one retry, its full jitter within the first interval
-    assert 0 <= delay <= 1
-    failed = [e for e in history(stack, execution_arn(stack, order_id)) if e["type"] == "TaskFailed"]
-    assert len(failed) == 1
-    assert path_of(stack, order_id) == HAPPY_PATH
+    failed_attempts = sdk_calls_failed // 4
+    events = history(stack, execution_arn(stack, order_id))
+    assert len([event for event in events if event["type"] == "TaskFailed"]) == failed_attempts
+    assert len(backoff) == min(failed_attempts, 3)  # full jitter: each within its interval, 1, 2, 4 s
+    assert all(0 <= delay <= limit for delay, limit in zip(backoff, [1, 2, 4], strict=False))
+    order = order_of(back_office, order_id)
+    if failed_attempts == 1:
+        assert execution["status"] == "SUCCEEDED"
+        assert order["status"] == "CONFIRMED"
+        assert len(payments.charges) == 1
+        assert path_of(stack, order_id) == HAPPY_PATH
+    else:
+        assert execution["status"] == "FAILED"
+        assert (order["status"], order["reason"]) == ("FAILED", "PROCESSING_ERROR")
+        assert (seed.quantity(back_office, "widget-1"), payments.charges) == (5, [])
+        assert path_of(stack, order_id) == ["ValidateOrder", "ProcessingError", *FAILED_END]
 
 
 def test_a_declined_payment_is_rejected_and_its_stock_released(
