@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities import parameters
-from moto.dynamodb.responses import DynamoHandler
+from moto.awslambda.models import LambdaBackend
 from moto.sesv2.models import SESV2Backend
 from moto.sqs.models import SQSBackend
 
@@ -130,39 +130,46 @@ def test_unknown_product_or_user_is_rejected_as_validation_failed(
     assert path_of(stack, order_id) == ["ValidateOrder", "InvalidOrder", *REJECTED_END]
 
 
-@pytest.mark.parametrize("sdk_calls_failed", [4, 16], ids=["once", "every-attempt"])
-def test_a_validation_failing_on_an_outage_is_retried_and_fails_the_order_only_when_every_attempt_did(
-    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch, sdk_calls_failed
+LAMBDA_TASKS = {
+    "ValidateOrder": "ValidateOrderFunction",
+    "ReserveStock": "UpdateInventoryFunction",
+    "CheckPaymentCircuit": "CheckPaymentCircuitFunction",
+    "ChargePayment": "ChargePaymentFunction",
+}
+
+
+@pytest.mark.parametrize("task", LAMBDA_TASKS)
+@pytest.mark.parametrize("failed_attempts", [1, 4], ids=["once", "every-attempt"])
+def test_a_task_that_lambda_fails_is_retried_and_only_what_outlasts_the_retries_fails_the_order(
+    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch, task, failed_attempts
 ):
-    """The users table answers 500 to each of the SDK's four tries (retries={"max_attempts": 3}),
-    once or on all four attempts of ValidateOrder: an outage, not a ValidationError, so it is retried,
-    and only what outlasts the retries fails the order (nothing reserved, nothing charged)."""
+    """Lambda answers the task's invocation with a ServiceException, on its first attempt or on all
+    four: retried after 1, 2 and 4 s (full jitter at most); once is invisible to the customer, four
+    times fail the order with its stock released and nothing charged."""
     seed.stock(back_office, "widget-1", 5)
     order_id = seed.order(storefront, {"widget-1": 1})
-    users_table = stack.ref("UsersTable")
 
-    def outage(handler: DynamoHandler, *args: Any, **kwargs: Any) -> bool:
-        return bool(handler.body["TableName"] == users_table and len(failures) < sdk_calls_failed)
+    def outage(backend: LambdaBackend, function_name: str, *args: Any, **kwargs: Any) -> bool:
+        return f"-{LAMBDA_TASKS[task]}:" in function_name and len(failures) < failed_attempts
 
-    with failing_backend_call(monkeypatch, DynamoHandler, "get_item", outage, ServerFaultError()) as failures:
+    fault = ServerFaultError("ServiceException", 500)
+    with failing_backend_call(monkeypatch, LambdaBackend, "invoke", outage, fault) as failures:
         execution = process(local_lambda, stack, order_id)
 
-    failed_attempts = sdk_calls_failed // 4
     events = history(stack, execution_arn(stack, order_id))
-    assert len([event for event in events if event["type"] == "TaskFailed"]) == failed_attempts
-    assert len(backoff) == min(failed_attempts, 3)  # full jitter: each within its interval, 1, 2, 4 s
+    errors = [event["taskFailedEventDetails"]["error"] for event in events if event["type"] == "TaskFailed"]
+    assert errors == ["Lambda.ServiceException"] * failed_attempts
+    assert len(backoff) == min(failed_attempts, 3)
     assert all(0 <= delay <= limit for delay, limit in zip(backoff, [1, 2, 4], strict=False))
     order = order_of(back_office, order_id)
     if failed_attempts == 1:
-        assert execution["status"] == "SUCCEEDED"
-        assert order["status"] == "CONFIRMED"
-        assert len(payments.charges) == 1
+        assert (execution["status"], order["status"], len(payments.charges)) == ("SUCCEEDED", "CONFIRMED", 1)
         assert path_of(stack, order_id) == HAPPY_PATH
     else:
-        assert execution["status"] == "FAILED"
-        assert (order["status"], order["reason"]) == ("FAILED", "PROCESSING_ERROR")
+        assert (execution["status"], order["status"], order["reason"]) == ("FAILED", "FAILED", "PROCESSING_ERROR")
         assert (seed.quantity(back_office, "widget-1"), payments.charges) == (5, [])
-        assert path_of(stack, order_id) == ["ValidateOrder", "ProcessingError", *FAILED_END]
+        until_task = HAPPY_PATH[: HAPPY_PATH.index(task) + 1]
+        assert path_of(stack, order_id) == [*until_task, "ProcessingError", *FAILED_END]
 
 
 def test_a_declined_payment_is_rejected_and_its_stock_released(
