@@ -4,7 +4,7 @@ either cancelled (stock released, nothing charged) or paid, never both, whicheve
 from typing import Any
 
 import pytest
-from moto.dynamodb.responses import DynamoHandler
+from moto.awslambda.models import LambdaBackend
 
 from support import seed
 from support.aws import table_items
@@ -51,28 +51,34 @@ def test_a_pending_order_is_cancelled_and_never_processed(back_office, storefron
     assert payments.charges == []
 
 
-def test_an_order_cancelled_while_it_is_validated_ends_its_execution_with_nothing_reserved(
-    back_office, storefront, stack, local_lambda, payments, monkeypatch
+@pytest.mark.parametrize(
+    ("function_id", "expected_path"),
+    [
+        ("ValidateOrderFunction", ["ValidateOrder", "EndedElsewhere"]),
+        ("UpdateInventoryFunction", ["ValidateOrder", "ReserveStock", "EndedElsewhere"]),
+    ],
+    ids=["ValidateOrder", "ReserveStock"],
+)
+def test_an_order_cancelled_as_a_task_starts_ends_its_execution_there_with_nothing_reserved(
+    back_office, storefront, stack, local_lambda, payments, monkeypatch, function_id, expected_path
 ):
-    """The customer cancels just as ValidateOrder reads the buyer's profile: the total it then
-    stores is refused (the order is no longer the workflow's) and the execution ends there."""
+    """The customer cancels just as Lambda is asked to run the task: the task finds the order no
+    longer the workflow's (its write is refused) and the execution ends there."""
     seed.stock(back_office, "widget-1", 5)
     order_id = seed.order(storefront, {"widget-1": 2})
-    users_table, read_profile = stack.ref("UsersTable"), DynamoHandler.get_item
-    cancelling, answers = [], []
+    invoke, answers = LambdaBackend.invoke, []
 
-    def customer_cancels_meanwhile(handler: DynamoHandler) -> Any:
-        if handler.body["TableName"] == users_table and not cancelling:
-            cancelling.append(order_id)  # once: the cancellation reads the profile too
+    def customer_cancels_first(backend: LambdaBackend, function_name: str, *args: Any, **kwargs: Any) -> Any:
+        if f"-{function_id}:" in function_name:
             answers.append(cancel(storefront, order_id))
-        return read_profile(handler)
+        return invoke(backend, function_name, *args, **kwargs)
 
-    monkeypatch.setattr(DynamoHandler, "get_item", customer_cancels_meanwhile)
+    monkeypatch.setattr(LambdaBackend, "invoke", customer_cancels_first)
     execution = process(local_lambda, stack, order_id)
 
     assert [(answer.status, answer.body["status"]) for answer in answers] == [(200, "CANCELLED")]
     assert execution["status"] == "SUCCEEDED"
-    assert states_entered(stack, execution_arn(stack, order_id)) == ["ValidateOrder", "EndedElsewhere"]
+    assert states_entered(stack, execution_arn(stack, order_id)) == expected_path
     assert order_of(back_office, order_id)["status"] == "CANCELLED"
     assert seed.quantity(back_office, "widget-1") == 5
     assert payments.charges == []
