@@ -9,6 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto.awslambda.models import LambdaBackend
 from moto.sesv2.models import SESV2Backend
+from moto.sns.models import SNSBackend
 from moto.sqs.models import SQSBackend
 
 from support import seed
@@ -386,10 +387,11 @@ def test_shipping_failing_after_the_charge_refunds_releases_and_fails_without_co
     shipping_queue = stack.get_att("ShippingQueue", "QueueName")
     refuse = lambda backend, queue_name, *args, **kwargs: queue_name == shipping_queue  # noqa: E731
     fault = ServerFaultError("ServiceUnavailable", 503)
-    with failing_backend_call(monkeypatch, SQSBackend, "send_message", refuse, fault):
+    with failing_backend_call(monkeypatch, SQSBackend, "send_message", refuse, fault) as failed:
         execution = process(local_lambda, stack, order_id)
 
     assert execution["status"] == "FAILED"
+    assert len(failed) == 4  # ShipOrder's first attempt and 3 retries
     order = order_of(back_office, order_id)
     assert (order["status"], order["reason"], order["payment_status"]) == ("FAILED", "PROCESSING_ERROR", "REFUNDED")
     [charge] = payments.charges
@@ -436,13 +438,21 @@ def test_a_repeated_order_created_starts_one_execution_and_charges_once(
     assert seed.quantity(back_office, "widget-1") == 3
 
 
-def test_an_email_that_cannot_be_sent_is_dead_lettered_and_the_order_stays_confirmed(
-    back_office, storefront, stack, local_lambda, payments, confirmations, monkeypatch, backoff
+@pytest.mark.parametrize("undelivered", ["email", "notification"])
+def test_a_confirmation_that_cannot_be_sent_is_dead_lettered_and_the_order_stays_confirmed(
+    back_office, storefront, stack, local_lambda, payments, confirmations, monkeypatch, backoff, undelivered
 ):
+    """SES, or SNS for the confirmed-order topic, fails every try: the order stays CONFIRMED and what
+    was not sent waits in ConfirmationDLQ; the other confirmation still goes out."""
     seed.stock(back_office, "widget-1", 5)
     order_id = seed.order(storefront, {"widget-1": 1})
+    topic = stack.ref("OrderConfirmedTopic")
+    backend, method, when = {
+        "email": (SESV2Backend, "send_email", lambda *args, **kwargs: True),
+        "notification": (SNSBackend, "publish", lambda backend, message, arn=None, **kwargs: arn == topic),
+    }[undelivered]
     fault = ServerFaultError("ServiceUnavailable", 503)
-    with failing_backend_call(monkeypatch, SESV2Backend, "send_email", lambda *args, **kwargs: True, fault) as failed:
+    with failing_backend_call(monkeypatch, backend, method, when, fault) as failed:
         execution = process(local_lambda, stack, order_id)
 
     assert execution["status"] == "SUCCEEDED"
@@ -450,10 +460,14 @@ def test_an_email_that_cannot_be_sent_is_dead_lettered_and_the_order_stays_confi
     assert len(failed) == 4  # the first attempt and 3 retries
     assert len(backoff) == 3
     [dead_letter] = drain_queue(stack, stack.ref("ConfirmationDLQ"))
-    assert dead_letter["Body"]["undelivered"] == "email"
-    assert (dead_letter["Body"]["order_id"], dead_letter["Body"]["to"]) == (order_id, "ada@example.com")
-    assert len(confirmations.notifications()) == 1  # the notification still goes out
-    assert path_of(stack, order_id) == [*HAPPY_PATH[:-1], "EmailUndelivered", "PublishConfirmation"]
+    assert (dead_letter["Body"]["undelivered"], dead_letter["Body"]["order_id"]) == (undelivered, order_id)
+    if undelivered == "email":
+        assert dead_letter["Body"]["to"] == "ada@example.com"
+        assert len(confirmations.notifications()) == 1
+        assert path_of(stack, order_id) == [*HAPPY_PATH[:-1], "EmailUndelivered", "PublishConfirmation"]
+    else:
+        assert [email["to"] for email in sent_emails()] == [["ada@example.com"]]
+        assert path_of(stack, order_id) == [*HAPPY_PATH, "NotificationUndelivered"]
 
 
 def test_an_order_worth_more_than_the_highest_price_is_priced_and_waits_for_approval(
