@@ -3,6 +3,7 @@ executed by moto's Step Functions interpreter; its Lambda tasks run the real han
 charge through the fake payment provider over HTTP. Every test checks the exact states entered."""
 
 import json
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -139,29 +140,40 @@ LAMBDA_TASKS = {
 }
 
 
-@pytest.mark.parametrize("task", LAMBDA_TASKS)
-@pytest.mark.parametrize("failed_attempts", [1, 4], ids=["once", "every-attempt"])
-def test_a_task_that_lambda_fails_is_retried_and_only_what_outlasts_the_retries_fails_the_order(
-    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch, task, failed_attempts
-):
-    """Lambda answers the task's invocation with a ServiceException, on its first attempt or on all
-    four: retried after 1, 2 and 4 s (full jitter at most); once is invisible to the customer, four
-    times fail the order with its stock released and nothing charged."""
-    seed.stock(back_office, "widget-1", 5)
-    order_id = seed.order(storefront, {"widget-1": 1})
+@contextmanager
+def lambda_fails(monkeypatch, function_id, attempts):
+    """Lambda answers the function's first `attempts` invocations with a ServiceException."""
 
     def outage(backend: LambdaBackend, function_name: str, *args: Any, **kwargs: Any) -> bool:
-        return f"-{LAMBDA_TASKS[task]}:" in function_name and len(failures) < failed_attempts
+        return f"-{function_id}:" in function_name and len(failures) < attempts
 
     fault = ServerFaultError("ServiceException", 500)
     with failing_backend_call(monkeypatch, LambdaBackend, "invoke", outage, fault) as failures:
-        execution = process(local_lambda, stack, order_id)
+        yield
 
+
+def assert_retried_after_lambda_failed(stack, order_id, backoff, failed_attempts):
+    """Each failed attempt is in the history; retries came after 1, 2 and 4 s at most (full jitter)."""
     events = history(stack, execution_arn(stack, order_id))
     errors = [event["taskFailedEventDetails"]["error"] for event in events if event["type"] == "TaskFailed"]
     assert errors == ["Lambda.ServiceException"] * failed_attempts
     assert len(backoff) == min(failed_attempts, 3)
     assert all(0 <= delay <= limit for delay, limit in zip(backoff, [1, 2, 4], strict=False))
+
+
+@pytest.mark.parametrize("task", LAMBDA_TASKS)
+@pytest.mark.parametrize("failed_attempts", [1, 4], ids=["once", "every-attempt"])
+def test_a_task_that_lambda_fails_is_retried_and_only_what_outlasts_the_retries_fails_the_order(
+    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch, task, failed_attempts
+):
+    """Lambda fails the task's first attempt or all four: once is invisible to the customer, four
+    times fail the order with its stock released and nothing charged."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 1})
+    with lambda_fails(monkeypatch, LAMBDA_TASKS[task], failed_attempts):
+        execution = process(local_lambda, stack, order_id)
+
+    assert_retried_after_lambda_failed(stack, order_id, backoff, failed_attempts)
     order = order_of(back_office, order_id)
     if failed_attempts == 1:
         assert (execution["status"], order["status"], len(payments.charges)) == ("SUCCEEDED", "CONFIRMED", 1)
@@ -231,6 +243,33 @@ def test_a_large_order_waits_for_approval_then_is_charged_and_confirmed(
     ]  # fmt: skip
     again = back_office.post(f"/orders/{order_id}/approval", {"approved": False})
     assert again.status == 409
+
+
+@pytest.mark.parametrize("failed_attempts", [1, 4], ids=["once", "every-attempt"])
+def test_an_approval_request_that_lambda_fails_is_retried_and_fails_the_order_only_when_every_attempt_did(
+    back_office, storefront, stack, local_lambda, payments, approval_requests, backoff, monkeypatch, failed_attempts
+):
+    seed.stock(back_office, "gadget", 40, price=40)
+    order_id = seed.order(storefront, LARGE)
+    with lambda_fails(monkeypatch, "RequestApprovalFunction", failed_attempts):
+        if failed_attempts == 1:
+            awaiting_approval(local_lambda, back_office, order_id)
+        else:
+            assert process(local_lambda, stack, order_id)["status"] == "FAILED"
+
+    assert_retried_after_lambda_failed(stack, order_id, backoff, failed_attempts)
+    order = order_of(back_office, order_id)
+    if failed_attempts == 1:
+        assert (order["status"], seed.quantity(back_office, "gadget")) == ("AWAITING_APPROVAL", 10)
+        assert len(approval_requests.notifications()) == 1
+        back_office.post(f"/orders/{order_id}/approval", {"approved": False})  # the execution ends
+        assert wait_for_execution(stack, execution_arn(stack, order_id))["status"] == "SUCCEEDED"
+    else:
+        assert (order["status"], order["reason"]) == ("FAILED", "PROCESSING_ERROR")
+        assert (seed.quantity(back_office, "gadget"), approval_requests.notifications()) == (40, [])
+        expected = [*UNTIL_PAYMENT[:3], "RequestApproval", "ProcessingError", *FAILED_END]
+        assert path_of(stack, order_id) == expected
+    assert payments.charges == []
 
 
 def test_a_large_order_that_staff_reject_is_rejected_with_its_stock_released(
