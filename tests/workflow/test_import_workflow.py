@@ -18,6 +18,7 @@ import pytest
 import requests
 from moto.dynamodb.responses import DynamoHandler
 from moto.s3.models import S3Backend
+from moto.sns.models import SNSBackend
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local_stack.template import load
@@ -437,15 +438,25 @@ def test_progress_is_visible_while_the_import_runs(back_office, local_lambda, st
     assert back_office.get(f"/imports/{created['import_id']}").body["status"] == "COMPLETED"
 
 
+@pytest.mark.parametrize("sns_down", [False, True], ids=["staff-told", "sns-down-too"])
 def test_a_step_that_fails_after_its_retries_fails_the_import_and_tells_staff(
-    back_office, local_lambda, stack, backoff, monkeypatch
+    back_office, local_lambda, stack, backoff, monkeypatch, sns_down
 ):
+    """FinishImport cannot write the report: the import is FAILED and staff are told; when SNS is
+    down as well (every try of NotifyFailure), the execution still ends as ImportFailed."""
     topic = TopicCapture(stack, stack.ref("ImportsTopic"))
+    topic_arn = stack.ref("ImportsTopic")
 
     def report(backend: S3Backend, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> bool:
         return key_name.startswith("reports/")
 
-    with failing_backend_call(monkeypatch, S3Backend, "put_object", report, ServerFaultError()):
+    def to_staff(backend: SNSBackend, message: str, arn: str | None = None, **kwargs: Any) -> bool:
+        return sns_down and arn == topic_arn
+
+    with (
+        failing_backend_call(monkeypatch, S3Backend, "put_object", report, ServerFaultError()),
+        failing_backend_call(monkeypatch, SNSBackend, "publish", to_staff, ServerFaultError()) as unpublished,
+    ):
         import_id, description = run_import(back_office, local_lambda, stack, rows_file(["bad/id,1,1"]))
 
     assert (description["status"], description["error"]) == ("FAILED", "ImportFailed")
@@ -453,10 +464,14 @@ def test_a_step_that_fails_after_its_retries_fails_the_import_and_tells_staff(
     assert (progress["status"], progress["reason"]) == ("FAILED", "PROCESSING_ERROR")
     path = states_entered(stack, import_arn(stack, import_id))
     assert path[-4:] == ["FinishImport", "MarkFailed", "NotifyFailure", "ImportFailed"]
-    assert list(backoff) == [2.0, 4.0]  # FinishImport's two retries
-    [notification] = topic.notifications()
-    assert notification["Subject"] == f"Import {import_id} FAILED"
-    assert notification["Message"].startswith(f"Import {import_id} FAILED (PROCESSING_ERROR): ")
+    if sns_down:
+        assert (len(unpublished), topic.notifications()) == (4, [])  # NotifyFailure's attempt and 3 retries
+        assert list(backoff) == [2.0, 4.0, 1.0, 2.0, 4.0]  # FinishImport's two retries, NotifyFailure's three
+    else:
+        assert list(backoff) == [2.0, 4.0]  # FinishImport's two retries
+        [notification] = topic.notifications()
+        assert notification["Subject"] == f"Import {import_id} FAILED"
+        assert notification["Message"].startswith(f"Import {import_id} FAILED (PROCESSING_ERROR): ")
 
 
 def test_an_unknown_import_is_404(back_office):
