@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto.awslambda.models import LambdaBackend
+from moto.dynamodb.responses import DynamoHandler
 from moto.sesv2.models import SESV2Backend
 from moto.sns.models import SNSBackend
 from moto.sqs.models import SQSBackend
@@ -183,6 +184,35 @@ def test_a_task_that_lambda_fails_is_retried_and_only_what_outlasts_the_retries_
         assert (seed.quantity(back_office, "widget-1"), payments.charges) == (5, [])
         until_task = HAPPY_PATH[: HAPPY_PATH.index(task) + 1]
         assert path_of(stack, order_id) == [*until_task, "ProcessingError", *FAILED_END]
+
+
+@pytest.mark.parametrize("written", [False, True], ids=["refused", "answer-lost"])
+def test_a_confirmation_write_that_fails_once_is_retried_and_the_customer_told(
+    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch, written
+):
+    """DynamoDB answers MarkConfirmed's write with a 500 once, before or after writing it: the retry
+    confirms the order (again), and the customer gets the email, charged once, refunded never."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 1})
+    orders_table = stack.ref("OrdersTable")
+
+    def confirms(handler: DynamoHandler, *args: Any, **kwargs: Any) -> bool:
+        body = handler.body
+        confirming = {"S": "CONFIRMED"} in body.get("ExpressionAttributeValues", {}).values()
+        return bool(body["TableName"] == orders_table and confirming and not failures)
+
+    fault = ServerFaultError()
+    with failing_backend_call(monkeypatch, DynamoHandler, "update_item", confirms, fault, after=written) as failures:
+        execution = process(local_lambda, stack, order_id)
+
+    assert (execution["status"], order_of(back_office, order_id)["status"]) == ("SUCCEEDED", "CONFIRMED")
+    events = history(stack, execution_arn(stack, order_id))
+    errors = [event["taskFailedEventDetails"]["error"] for event in events if event["type"] == "TaskFailed"]
+    assert errors == ["DynamoDB.InternalServerError"]
+    assert len(backoff) == 1
+    assert (len(payments.charges), payments.refunds) == (1, [])
+    assert [email["to"] for email in sent_emails()] == [["ada@example.com"]]
+    assert path_of(stack, order_id) == HAPPY_PATH
 
 
 def test_a_declined_payment_is_rejected_and_its_stock_released(
