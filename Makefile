@@ -86,8 +86,8 @@ $(MUTATION_VENV)/.installed: requirements/mutation.txt $(VENV)/.installed
 	$(BIN)/uv pip sync --quiet --python $(MUTATION_VENV)/bin/python requirements/mutation.txt
 	touch $@
 
-mutation: install ## Mutants of the template and state machines, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows"]
-	PYTHONPATH=tests $(BIN)/python -m mutation $(ARGS)
+mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows, --match TEXT"]
+	PYTHONPATH=tests $(BIN)/python -m mutation --mutmut $(MUTATION_VENV)/bin/mutmut $(ARGS)
 
 openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)
 	PYTHONPATH=tests $(BIN)/python -m support.openapi

@@ -1,17 +1,21 @@
-"""make mutation (declarative part): every mutant of the template and the state machines, each in a
-copy of the project, killed or not by the tests.
+"""make mutation: every mutant of the template and the state machines (the declarative part,
+tests/mutation/declarative.py) and of the Python code (the Python part, tests/mutation/code.py:
+mutmut's and our own), each in a copy of the project, killed or not by the tests.
 
     PYTHONPATH=tests python -m mutation [--all | --changed-since REV] [--workflows] [--match TEXT] [--jobs N]
+        [--part declarative|python] [--mutmut PATH]
 
-Static first: the template tests (values asserted in milliseconds, no linters) judge every mutant,
-then least privilege both ways on the requests recorded by the last whole `make test` (a grant that
-none of them needed kills the mutant; run make test first). With --workflows, a state machine's
-mutant that survives both is run against that state machine's own workflow tests. A survivor
-fails the run unless tests/mutation/survivors.toml lists its key with a reason.
+Declarative part: static first, the template tests (values asserted in milliseconds, no linters)
+judge every mutant, then least privilege both ways on the requests recorded by the last whole
+`make test` (a grant that none of them needed kills the mutant; run make test first). With
+--workflows, a state machine's mutant that survives both is run against that state machine's own
+workflow tests. Python part: the unit and workflow suites judge each mutant, mutmut running only
+the tests that reach the mutated function. A survivor fails the run unless
+tests/mutation/survivors.toml lists its key with a reason.
 
-By default only the mutants of resources and states changed since the baseline (the revision of
-the last whole run, `baseline_revision` in survivors.toml) run: the incremental run. --all runs
-every mutant (the scheduled job); --changed-since REV picks another revision.
+By default only the mutants of resources, states and functions changed since the baseline (the
+revision of the last whole run, `baseline_revision` in survivors.toml) run: the incremental run.
+--all runs every mutant (the scheduled job); --changed-since REV picks another revision.
 """
 
 from __future__ import annotations
@@ -27,12 +31,13 @@ import time
 import tomllib
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from queue import Queue
 
 from local_stack.template import PROJECT_ROOT
+from mutation import code
 from mutation.declarative import STATE_MACHINES, TEMPLATE, Mutant, load, mutants, parse
+from mutation.judging import Outcome, workspace
 from support.least_privilege import RUN_FILE
 
 SURVIVORS = PROJECT_ROOT / "tests" / "mutation" / "survivors.toml"
@@ -44,29 +49,6 @@ WORKFLOW_TESTS = {
     f"{STATE_MACHINES}/import_chunk_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
     f"{STATE_MACHINES}/quote_workflow.asl.json": ["tests/workflow/test_quote_workflow.py"],
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Outcome:
-    mutant: Mutant
-    verdict: str  # "killed (static)", "killed (workflow)", "survived", "invalid"
-    seconds: float
-
-
-def workspace(parent: Path) -> Path:
-    """A copy of the project's tracked files (as they are now), with its virtual environment; beside
-    it, the last whole run's recorded requests."""
-    root = parent / "project"
-    parent.mkdir(parents=True)
-    shutil.copy2(RUN_FILE, parent / RUN_FILE.name)
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, files.decode().split("\0")):
-        source = PROJECT_ROOT / name
-        if source.is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / name)
-    (root / ".venv").symlink_to(PROJECT_ROOT / ".venv")
-    return root
 
 
 class Judge:
@@ -158,46 +140,48 @@ def _state(definition: object, name: str) -> object:
     return None
 
 
-def run(selected: list[Mutant], jobs: int, workflows: bool) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
-        judges: Queue[Judge] = Queue()
-        for index in range(jobs):
-            judges.put(Judge(workspace(Path(scratch) / str(index))))
+def run(selected: list[Mutant], jobs: int, workflows: bool, scratch: Path) -> list[Outcome]:
+    judges: Queue[Judge] = Queue()
+    for index in range(jobs):
+        root = workspace(scratch / str(index))
+        shutil.copy2(RUN_FILE, root.parent / RUN_FILE.name)
+        judges.put(Judge(root))
 
-        def one(mutant: Mutant) -> Outcome:
-            judge = judges.get()
-            started = time.monotonic()
-            try:
-                verdict = verdict_on(mutant, judge, workflows)
-            finally:
-                judges.put(judge)
-            outcome = Outcome(mutant, verdict, time.monotonic() - started)
-            print(f"{verdict:<18} {outcome.seconds:5.1f} s  {mutant.key} [{mutant.operator}]", flush=True)
-            return outcome
+    def one(mutant: Mutant) -> Outcome:
+        judge = judges.get()
+        started = time.monotonic()
+        try:
+            verdict = verdict_on(mutant, judge, workflows)
+        finally:
+            judges.put(judge)
+        outcome = Outcome(mutant.key, mutant.area, mutant.operator, verdict, time.monotonic() - started)
+        print(f"{verdict:<18} {outcome.seconds:5.1f} s  {mutant.key} [{mutant.operator}]", flush=True)
+        return outcome
 
-        with ThreadPoolExecutor(jobs) as pool:
-            outcomes.extend(pool.map(one, selected))
-        while not judges.empty():
-            judges.get().close()
+    with ThreadPoolExecutor(jobs) as pool:
+        outcomes = list(pool.map(one, selected))
+    while not judges.empty():
+        judges.get().close()
     return outcomes
 
 
 def report(outcomes: list[Outcome], baseline: dict[str, str], seconds: float) -> int:
     by_area: dict[str, Counter[str]] = defaultdict(Counter)
     for outcome in outcomes:
-        by_area[outcome.mutant.area][outcome.verdict.split(" ")[0]] += 1
+        by_area[outcome.area][outcome.verdict.split(" ")[0]] += 1
     print(f"\n{'area':<52} {'mutants':>7} {'killed':>6} {'justified':>9} {'score':>6}")
-    justified_keys = {o.mutant.key for o in outcomes if o.verdict == "survived" and o.mutant.key in baseline}
+    not_killed = [o for o in outcomes if not o.verdict.startswith("killed")]
     for area, counts in sorted(by_area.items()):
         total = sum(counts.values())
-        justified = sum(1 for o in outcomes if o.mutant.area == area and o.mutant.key in justified_keys)
+        justified = sum(1 for o in not_killed if o.area == area and o.key in baseline)
         score = (counts["killed"] + justified) / total
         print(f"{area:<52} {total:>7} {counts['killed']:>6} {justified:>9} {score:>6.0%}")
-    new = [o for o in outcomes if o.verdict in ("survived", "invalid") and o.mutant.key not in baseline]
+    new = [o for o in not_killed if o.key not in baseline]
     for outcome in new:
-        print(f"NEW {outcome.verdict.upper()}: {outcome.mutant.key} [{outcome.mutant.operator}]")
-    stale = sorted(set(baseline) & {o.mutant.key for o in outcomes if o.verdict.startswith("killed")})
+        print(f"NEW {outcome.verdict.upper()}: {outcome.key} [{outcome.operator}]")
+        if outcome.change:
+            print("    " + outcome.change.replace("\n", "\n    "))
+    stale = sorted(set(baseline) & {o.key for o in outcomes if o.verdict.startswith("killed")})
     for key in stale:
         print(f"killed now, remove from {SURVIVORS.name}: {key}")
     print(f"{len(outcomes)} mutants in {seconds / 60:.1f} min")
@@ -208,21 +192,30 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument("--all", action="store_true", help="every mutant (default: changed since the baseline)")
-    scope.add_argument("--changed-since", metavar="REV", help="resources and states changed since REV")
+    scope.add_argument("--changed-since", metavar="REV", help="resources, states and functions changed since REV")
     parser.add_argument("--workflows", action="store_true", help="run static survivors against their workflow tests")
     parser.add_argument("--match", default="", help="only mutants whose key or operator contains TEXT")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=2, help="copies judging declarative mutants at once")
+    parser.add_argument("--part", choices=("declarative", "python"), help="only this part (default: both)")
+    parser.add_argument("--mutmut", type=Path, default=PROJECT_ROOT / ".venv-mutation" / "bin" / "mutmut")
     options = parser.parse_args()
-    if not RUN_FILE.is_file() or not json.loads(RUN_FILE.read_text())["whole_suite_passed"]:
+    declarative = options.part in (None, "declarative")
+    if declarative and (not RUN_FILE.is_file() or not json.loads(RUN_FILE.read_text())["whole_suite_passed"]):
         print("make mutation needs the requests recorded by a whole, passing make test: run it first")
         return 2
     survivors = tomllib.loads(SURVIVORS.read_text())
     baseline = {entry["key"]: entry["reason"] for entry in survivors["survivor"]}
-    selected = [m for m in mutants(PROJECT_ROOT) if options.match in m.key or options.match == m.operator]
-    if not options.all:
-        selected = changed_since(options.changed_since or survivors["baseline_revision"], selected)
+    revision = None if options.all else options.changed_since or survivors["baseline_revision"]
     started = time.monotonic()
-    outcomes = run(selected, options.jobs, options.workflows)
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
+        if declarative:
+            selected = [m for m in mutants(PROJECT_ROOT) if options.match in m.key or options.match == m.operator]
+            if revision is not None:
+                selected = changed_since(revision, selected)
+            outcomes += run(selected, options.jobs, options.workflows, Path(scratch) / "declarative")
+        if options.part in (None, "python"):
+            outcomes += code.run(code.Selection(revision, options.match), options.mutmut, Path(scratch) / "python")
     return report(outcomes, baseline, time.monotonic() - started)
 
 

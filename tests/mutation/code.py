@@ -1,0 +1,419 @@
+"""make mutation, Python part: mutmut's mutants of every function body of the domain package and of
+each function's code, and our own of the declarations that mutmut leaves alone (it mutates only
+inside functions): the bounds of Pydantic fields, module constants and `extra="forbid"`.
+
+mutmut knows a mutant by its module, as the tests import it: `orders_domain.pricing.x_quote__mutmut_3`
+while the file is layers/common/orders_domain/pricing.py, `app.x_handler__mutmut_1` while it is
+src/<function>/app.py. So each target runs in a copy of the project with a path shim: the package
+(or the function's modules) linked at the copy's root, which mutmut mutates, and its place in
+mutmut's own copy linked back to the mutated one, where the local stack loads it from as Lambda
+would. A function's modules are all named `app`, so one mutmut run per function.
+
+Keys do not use mutmut's numbers: file, qualified function (or class) name and a hash of the lines
+the mutant changes.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import hashlib
+import json
+import os
+import re
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from local_stack.template import PROJECT_ROOT
+from mutation.judging import Outcome, pytest, tracked_files, workspace
+
+DOMAIN = "layers/common/orders_domain"
+FUNCTIONS = "src"
+# The suites that run in process on moto: the template, build and Docker suites test no Python path
+# of ours that these do not, and e2e and sam_local need `make dev` or Docker.
+TESTS = ["tests/unit", "tests/workflow"]
+PYTEST_ARGUMENTS = ["-p", "no:randomly"]
+# What a function logs is read by people, asserted by no test (its outcome is): logging statements
+# are not mutated, a declared rule rather than a survivor per message.
+NOT_MUTATED = [r"^\s*logger\.(debug|info|warning|error|exception)\("]
+CLASS = "ǁ"  # mutmut's separator in a method's name: xǁOrderǁcancel
+STATUS = {
+    1: "killed (mutmut)",
+    3: "killed (mutmut)",
+    0: "survived",
+    33: "survived (no tests)",
+    5: "survived (no tests)",
+}
+TIMEOUTS = {36, -24, 24, 152, 255}
+# Field bounds that a request or a record is validated against.
+BOUNDS = ("gt", "ge", "lt", "le", "min_length", "max_length")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one mutmut run mutates: paths relative to the project root, each linked at the copy's
+    root under its own name (so `layers/common/orders_domain` is the package `orders_domain`)."""
+
+    sources: tuple[str, ...]
+    area: str
+
+
+def targets(root: Path) -> list[Target]:
+    found = [Target((DOMAIN,), "domain package")]
+    for folder in sorted(path for path in (root / FUNCTIONS).iterdir() if path.is_dir()):
+        modules = sorted(
+            f"{FUNCTIONS}/{folder.name}/{entry.name}"
+            for entry in folder.iterdir()
+            if entry.suffix == ".py" or (entry / "__init__.py").is_file()
+        )
+        found.append(Target(tuple(modules), "API" if folder.name == "api" else "workflow functions"))
+    return found
+
+
+def area(file: str) -> str:
+    if file.startswith(DOMAIN):
+        return "domain package"
+    return "API" if file.startswith(f"{FUNCTIONS}/api/") else "workflow functions"
+
+
+# --- which functions a change touched ------------------------------------------------------------
+
+
+def changed_lines(root: Path, revision: str, file: str) -> set[int]:
+    """Lines of `file` (as it is now) that differ from `revision`; a deletion touches the lines on
+    both sides of it."""
+    diff = subprocess.run(
+        ["git", "diff", "--unified=0", revision, "--", file], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    lines: set[int] = set()
+    for start, count in re.findall(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@", diff, re.MULTILINE):
+        first, length = int(start), int(count or 1)
+        lines.update(range(first, first + length) if length else (first, first + 1))
+    return lines
+
+
+def definitions(source: str) -> dict[str, range]:
+    """The lines, decorators included, of what mutmut mutates (top-level functions and methods of
+    top-level classes), by qualified name."""
+    spans: dict[str, range] = {}
+    for node in ast.parse(source).body:
+        members = (
+            [(f"{node.name}.", member) for member in node.body] if isinstance(node, ast.ClassDef) else [("", node)]
+        )
+        for prefix, function in members:
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                spans[prefix + function.name] = _span(function)
+    return spans
+
+
+def _span(node: ast.FunctionDef | ast.AsyncFunctionDef) -> range:
+    first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+    return range(first, (node.end_lineno or node.lineno) + 1)
+
+
+def touched(source: str, lines: set[int] | None) -> list[str]:
+    """The functions (qualified names) that a change of these lines touches; None: every function."""
+    return [name for name, span in definitions(source).items() if lines is None or not lines.isdisjoint(span)]
+
+
+def mutmut_pattern(module: str, qualified_name: str) -> str:
+    """mutmut's name for the mutants of one function: orders_domain.orders.xǁOrderǁcancel__mutmut_*."""
+    *owner, name = qualified_name.split(".")
+    mangled = f"x{CLASS}{owner[0]}{CLASS}{name}" if owner else f"x_{name}"
+    return f"{module}.{mangled}__mutmut_*"
+
+
+def qualified_name(mutmut_name: str) -> str:
+    """orders_domain.orders.xǁOrderǁcancel__mutmut_3 -> Order.cancel."""
+    mangled = mutmut_name.rsplit(".", 1)[1].rsplit("__mutmut_", 1)[0]
+    return mangled.removeprefix("x_").removeprefix(f"x{CLASS}").replace(CLASS, ".")
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+
+def key(file: str, name: str, before: str, after: str) -> str:
+    """file:name:hash of the lines the change removes and adds, so the key holds when mutmut
+    renumbers or another line of the function changes."""
+    digest = hashlib.sha256("\n".join(_changed(before, after)).encode()).hexdigest()[:10]
+    return f"{file}:{name}:{digest}"
+
+
+def _changed(before: str, after: str) -> list[str]:
+    return [
+        line[0] + line[1:].strip()
+        for line in difflib.ndiff(before.splitlines(), after.splitlines())
+        if line[:1] in "+-"
+    ]
+
+
+def mutmut_sources(mutated_file: str, mutmut_name: str) -> tuple[str, str]:
+    """The function as it was and as one of mutmut's mutants, from the file mutmut wrote (which
+    holds both, renamed), both under the original's name."""
+    mangled = mutmut_name.rsplit(".", 1)[1]
+    original_name = f"{mangled.rsplit('__mutmut_', 1)[0]}__mutmut_orig"
+    functions = {
+        node.name: ast.get_source_segment(mutated_file, node) or ""
+        for node in ast.walk(ast.parse(mutated_file))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in (mangled, original_name)
+    }
+    return functions[original_name], functions[mangled].replace(mangled, original_name, 1)
+
+
+# --- our own operators ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeclarationMutant:
+    file: str
+    owner: str  # what the statement defines: MAX_PRICE, ChunkOutcome.imported, Identifier
+    operator: str
+    lines: range  # of the statement changed
+    start: int  # UTF-8 offsets of the text replaced
+    end: int
+    replacement: str
+    key: str
+
+    def applied(self, source: str) -> str:
+        data = source.encode()
+        return (data[: self.start] + self.replacement.encode() + data[self.end :]).decode()
+
+
+def declaration_mutants(file: str, source: str) -> Iterator[DeclarationMutant]:
+    """Where mutmut does not look, outside function bodies: numbers one step either way (the bounds
+    of fields and constraints, and module constants such as MAX_LINE_QUANTITY), and
+    extra="forbid" made "ignore"."""
+    data = source.encode()
+    line_starts = [0]
+    for line in data.splitlines(keepends=True):
+        line_starts.append(line_starts[-1] + len(line))
+
+    def mutant(owner: str, statement: ast.stmt, value: ast.expr, operator: str, replacement: str) -> DeclarationMutant:
+        start = line_starts[value.lineno - 1] + value.col_offset
+        end = line_starts[(value.end_lineno or value.lineno) - 1] + (value.end_col_offset or 0)
+        first, last = line_starts[statement.lineno - 1], line_starts[statement.end_lineno or statement.lineno]
+        before = data[first:last].decode()
+        after = (data[first:start] + replacement.encode() + data[end:last]).decode()
+        lines = range(statement.lineno, (statement.end_lineno or statement.lineno) + 1)
+        return DeclarationMutant(file, owner, operator, lines, start, end, replacement, key(file, owner, before, after))
+
+    def walk(body: list[ast.stmt], owner: str) -> Iterator[DeclarationMutant]:
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                yield from walk(statement.body, f"{owner}{statement.name}.")
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            name = _assigned_name(statement)
+            where = f"{owner}{name or '<statement>'}"
+            numbers = [keyword.value for keyword in _keywords(statement) if keyword.arg in BOUNDS]
+            value = getattr(statement, "value", None)
+            if not owner and name and name.isupper() and isinstance(value, ast.expr):
+                numbers.append(value)
+            for value in numbers:
+                number = value.value if isinstance(value, ast.Constant) else None
+                if isinstance(number, int | float) and not isinstance(number, bool):
+                    for step, operator in ((1, "number-plus-one"), (-1, "number-minus-one")):
+                        yield mutant(where, statement, value, operator, repr(number + step))
+            for keyword in _keywords(statement):
+                if (
+                    keyword.arg == "extra"
+                    and isinstance(keyword.value, ast.Constant)
+                    and keyword.value.value == "forbid"
+                ):
+                    yield mutant(where, statement, keyword.value, "extra-ignored", '"ignore"')
+
+    yield from walk(ast.parse(source).body, "")
+
+
+def _assigned_name(statement: ast.stmt) -> str | None:
+    targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
+    return targets[0].id if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
+
+
+def _keywords(statement: ast.stmt) -> Iterator[ast.keyword]:
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Call):
+            yield from node.keywords
+
+
+# --- running ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which mutants run: every one, or those of what changed since `revision`; and of those, the
+    ones whose key (file:name) contains `match`."""
+
+    revision: str | None
+    match: str
+
+    def lines(self, file: str) -> set[int] | None:
+        """None: every line."""
+        return None if self.revision is None else changed_lines(PROJECT_ROOT, self.revision, file)
+
+
+def also_copy(files: list[str], sources: tuple[str, ...]) -> list[str]:
+    """What mutmut copies besides its sources: the largest folders and files that hold none of them
+    (a copied source would overwrite the link to the mutated one)."""
+
+    def inside(path: str, folder: str) -> bool:
+        return path == folder or path.startswith(f"{folder}/")
+
+    copied = set()
+    for file in files:
+        if not any(inside(file, source) for source in sources):
+            parts = file.split("/")
+            prefixes = ("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+            copied.add(next(prefix for prefix in prefixes if not any(inside(source, prefix) for source in sources)))
+    return sorted(copied)
+
+
+def module_files(target: Target) -> list[tuple[str, str, str]]:
+    """Each Python file of the target: the module name the tests import it as, its path in the
+    project, and its path under the copy's root (through the shim)."""
+    found = []
+    for source in target.sources:
+        path = PROJECT_ROOT / source
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            linked = file.relative_to(path.parent)
+            module = linked.with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+            found.append((module, file.relative_to(PROJECT_ROOT).as_posix(), linked.as_posix()))
+    return found
+
+
+def patterns(target: Target, selection: Selection) -> list[str]:
+    """mutmut's names for the selected functions' mutants."""
+    found = []
+    for module, file, _ in module_files(target):
+        for name in touched((PROJECT_ROOT / file).read_text(), selection.lines(file)):
+            if selection.match in f"{file}:{name}":
+                found.append(mutmut_pattern(module, name))
+    return found
+
+
+def prepare(copy: Path, target: Target) -> None:
+    """The path shim and mutmut's configuration, in the copy only."""
+    for source in target.sources:
+        name = Path(source).name
+        (copy / name).symlink_to(source)
+        inside = copy / "mutants" / source
+        inside.parent.mkdir(parents=True, exist_ok=True)
+        inside.symlink_to(os.path.relpath(copy / "mutants" / name, inside.parent))
+    config = {
+        "source_paths": [Path(source).name for source in target.sources],
+        "also_copy": also_copy(tracked_files(), target.sources),
+        "do_not_mutate_patterns": NOT_MUTATED,
+        "pytest_add_cli_args": PYTEST_ARGUMENTS,
+        "pytest_add_cli_args_test_selection": TESTS,
+    }
+    with (copy / "pyproject.toml").open("a") as pyproject:
+        pyproject.write(
+            "\n[tool.mutmut]\n" + "".join(f"{name} = {json.dumps(value)}\n" for name, value in config.items())
+        )
+
+
+def run_mutmut(copy: Path, target: Target, selected: list[str], mutmut: Path) -> list[Outcome]:
+    prepare(copy, target)
+    log = copy / "mutmut.log"
+    with log.open("w") as output:
+        command = [str(mutmut), "run", "--max-children", "1", *selected]
+        environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # the copy's own
+        finished = subprocess.run(
+            command, cwd=copy, env=environment, stdout=output, stderr=subprocess.STDOUT, check=False
+        )
+    if finished.returncode != 0:
+        if "nothing matches" in log.read_text():  # the changed functions have nothing mutmut mutates
+            return []
+        raise RuntimeError(f"mutmut failed in {copy}:\n{log.read_text()[-3000:]}")
+    outcomes = []
+    for _, file, linked in module_files(target):
+        meta = copy / "mutants" / f"{linked}.meta"
+        if not meta.is_file():
+            continue
+        results = json.loads(meta.read_text())
+        mutated_file = (copy / "mutants" / linked).read_text()
+        for name, exit_code in results["exit_code_by_key"].items():
+            if exit_code is None:  # not selected
+                continue
+            before, after = mutmut_sources(mutated_file, name)
+            verdict = "killed (timeout)" if exit_code in TIMEOUTS else STATUS.get(exit_code, "invalid")
+            seconds = results["durations_by_key"].get(name, 0.0)
+            change = "\n".join(_changed(before, after))
+            outcomes.append(
+                Outcome(key(file, qualified_name(name), before, after), target.area, "mutmut", verdict, seconds, change)
+            )
+    return outcomes
+
+
+def run_declarations(copy: Path, selected: list[DeclarationMutant]) -> list[Outcome]:
+    """Each mutant applied in turn to the copy, judged by the same suites as mutmut's (all of them:
+    no coverage tells which tests a declaration matters to), the first failure ends it."""
+    outcomes = []
+    for mutant in selected:
+        path = copy / mutant.file
+        original = path.read_text()
+        started = time.monotonic()
+        try:
+            path.write_text(mutant.applied(original))
+            exit_code = pytest(copy, TESTS)
+        finally:
+            path.write_text(original)
+        verdict = {0: "survived", 1: "killed (tests)"}.get(exit_code, "invalid")
+        change = "\n".join(_changed(original, mutant.applied(original)))
+        outcome = Outcome(mutant.key, area(mutant.file), mutant.operator, verdict, time.monotonic() - started, change)
+        print(f"{verdict:<18} {outcome.seconds:5.1f} s  {mutant.key} [{mutant.operator}]", flush=True)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def declaration_selection(selection: Selection) -> list[DeclarationMutant]:
+    found = []
+    for target in targets(PROJECT_ROOT):
+        for _, file, _ in module_files(target):
+            lines = selection.lines(file)
+            for mutant in declaration_mutants(file, (PROJECT_ROOT / file).read_text()):
+                chosen = lines is None or not lines.isdisjoint(mutant.lines)
+                if chosen and (selection.match in mutant.key or selection.match == mutant.operator):
+                    found.append(mutant)
+    return found
+
+
+def run(selection: Selection, mutmut: Path, scratch: Path) -> list[Outcome]:
+    """Every target with selected functions in a fresh copy (mutmut's stats are per run), then the
+    class-level mutants in one more."""
+    outcomes: list[Outcome] = []
+    for index, target in enumerate(targets(PROJECT_ROOT)):
+        if selected := patterns(target, selection):
+            print(f"mutmut: {', '.join(target.sources)}, {len(selected)} functions", flush=True)
+            started = time.monotonic()
+            found = run_mutmut(workspace(scratch / f"mutmut-{index}"), target, selected, mutmut)
+            print(
+                f"  {len(found)} mutants in {(time.monotonic() - started) / 60:.1f} min, stats and clean run included"
+            )
+            summarize(found)
+            outcomes.extend(found)
+    if declarations := declaration_selection(selection):
+        found = run_declarations(workspace(scratch / "declarations"), declarations)
+        summarize(found)
+        outcomes.extend(found)
+    return outcomes
+
+
+def summarize(outcomes: list[Outcome]) -> None:
+    """One line per file: what a change to it costs and how well the tests guard it."""
+    by_file: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_file.setdefault(outcome.key.split(":", 1)[0], []).append(outcome)
+    for file, found in sorted(by_file.items()):
+        counts = Counter(outcome.verdict for outcome in found)
+        killed = sum(n for verdict, n in counts.items() if verdict.startswith("killed"))
+        per_mutant = sum(outcome.seconds for outcome in found) / len(found)
+        print(
+            f"  {file:<52} {len(found):>4} mutants {killed:>4} killed {counts['killed (timeout)']:>3} timeouts "
+            f"{len(found) - killed:>3} not killed  {per_mutant:5.1f} s/mutant",
+            flush=True,
+        )

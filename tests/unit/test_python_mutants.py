@@ -1,0 +1,169 @@
+"""The Python part of `make mutation`: which functions a change selects, keys that hold when mutmut
+renumbers, and our own mutants of what mutmut leaves alone."""
+
+import subprocess
+import textwrap
+
+from mutation.code import (
+    also_copy,
+    changed_lines,
+    declaration_mutants,
+    key,
+    mutmut_pattern,
+    mutmut_sources,
+    qualified_name,
+    touched,
+)
+
+ORDERS = textwrap.dedent("""\
+    import functools
+
+
+    def total(lines):
+        return sum(line.amount for line in lines)
+
+
+    class Order:
+        status = "NEW"
+
+        @functools.cache
+        def cancel(self):
+            self.status = "CANCELLED"
+            return self
+
+        def confirm(self):
+            self.status = "CONFIRMED"
+            return self
+""")
+
+
+def committed(tmp_path, source):
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "orders.py").write_text(source)
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"], cwd=tmp_path, check=True
+    )
+
+
+def test_a_change_selects_the_functions_it_touches_and_only_them(tmp_path):
+    committed(tmp_path, ORDERS)
+    changed = ORDERS.replace('self.status = "CANCELLED"', 'self.status = "CANCELED"').replace(
+        "@functools.cache\n", "@functools.lru_cache\n"
+    )
+    (tmp_path / "orders.py").write_text(changed)
+    assert touched(changed, changed_lines(tmp_path, "HEAD", "orders.py")) == ["Order.cancel"]
+
+
+def test_a_deleted_line_touches_its_function_and_a_class_attribute_touches_no_function(tmp_path):
+    committed(tmp_path, ORDERS)
+    changed = ORDERS.replace('        self.status = "CONFIRMED"\n', "").replace('status = "NEW"', 'status = "OPEN"')
+    (tmp_path / "orders.py").write_text(changed)
+    assert touched(changed, changed_lines(tmp_path, "HEAD", "orders.py")) == ["Order.confirm"]
+
+
+def test_every_function_without_a_revision():
+    assert touched(ORDERS, None) == ["total", "Order.cancel", "Order.confirm"]
+
+
+def test_mutmut_names_the_mutants_of_functions_and_methods_by_module():
+    assert mutmut_pattern("orders_domain.pricing", "quote") == "orders_domain.pricing.x_quote__mutmut_*"
+    assert mutmut_pattern("routers.orders", "Order.cancel") == "routers.orders.xǁOrderǁcancel__mutmut_*"
+    assert qualified_name("routers.orders.xǁOrderǁcancel__mutmut_12") == "Order.cancel"
+    assert qualified_name("orders_domain.pricing.x_line_total__mutmut_3") == "line_total"
+
+
+def mutmut_file(number, other_line="taxed = 0"):
+    """What mutmut writes: the original and a mutant side by side, under its own names."""
+    return textwrap.dedent(f"""\
+        def x_quote__mutmut_orig(lines):
+            {other_line}
+            return sum(lines) + 1
+        def x_quote__mutmut_{number}(lines):
+            {other_line}
+            return sum(lines) - 1
+    """)
+
+
+def test_a_mutant_keeps_its_key_when_mutmut_renumbers_it_or_another_line_changes():
+    def key_of(number, other_line="taxed = 0"):
+        name = f"orders_domain.pricing.x_quote__mutmut_{number}"
+        before, after = mutmut_sources(mutmut_file(number, other_line), name)
+        return key("layers/common/orders_domain/pricing.py", qualified_name(name), before, after)
+
+    first = key_of(3)
+    assert first.startswith("layers/common/orders_domain/pricing.py:quote:")
+    assert key_of(7) == first
+    assert key_of(3, other_line="taxed = 1") == first
+
+
+def test_different_changes_of_one_function_have_different_keys():
+    original = "def quote(lines):\n    return sum(lines) + 1\n"
+    plus_two = key("pricing.py", "quote", original, original.replace("+ 1", "+ 2"))
+    minus_one = key("pricing.py", "quote", original, original.replace("+ 1", "- 1"))
+    assert plus_two != minus_one
+
+
+MODELS = textwrap.dedent("""\
+    from typing import Annotated
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    MAX_LINE_QUANTITY = 1_000
+    retry_delay = 5
+
+
+    class OrderLine(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        quantity: Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
+        sku: str = Field(max_length=64)
+
+
+    def parse(body):
+        return OrderLine.model_validate(body, strict=True, extra=Field(le=3))
+""")
+
+
+def test_declarations_get_their_bounds_one_step_either_way_and_forbid_made_ignore():
+    found = {(m.owner, m.operator): m for m in declaration_mutants("models.py", MODELS)}
+    assert sorted(found) == [
+        ("MAX_LINE_QUANTITY", "number-minus-one"),
+        ("MAX_LINE_QUANTITY", "number-plus-one"),
+        ("OrderLine.model_config", "extra-ignored"),
+        ("OrderLine.quantity", "number-minus-one"),
+        ("OrderLine.quantity", "number-plus-one"),
+        ("OrderLine.sku", "number-minus-one"),
+        ("OrderLine.sku", "number-plus-one"),
+    ]
+    assert "MAX_LINE_QUANTITY = 1001\n" in found["MAX_LINE_QUANTITY", "number-plus-one"].applied(MODELS)
+    assert "Field(ge=0, le=MAX_LINE_QUANTITY)" in found["OrderLine.quantity", "number-minus-one"].applied(MODELS)
+    assert 'ConfigDict(extra="ignore")' in found["OrderLine.model_config", "extra-ignored"].applied(MODELS)
+    assert found["OrderLine.sku", "number-plus-one"].key.startswith("models.py:OrderLine.sku:")
+    assert len({m.key for m in found.values()}) == len(found)
+
+
+def test_a_declaration_mutant_keeps_its_key_when_lines_above_it_move():
+    [moved] = [m for m in declaration_mutants("models.py", "\n\n" + MODELS) if m.operator == "extra-ignored"]
+    [mutant] = [m for m in declaration_mutants("models.py", MODELS) if m.operator == "extra-ignored"]
+    assert moved.key == mutant.key
+    assert moved.lines != mutant.lines
+
+
+def test_mutmut_copies_everything_but_the_linked_sources():
+    files = [
+        "Makefile",
+        "layers/common/Makefile",
+        "layers/common/orders_domain/pricing.py",
+        "layers/dependencies/requirements.txt",
+        "src/api/routers/orders.py",
+        "src/api/storefront.py",
+        "src/notify/app.py",
+    ]
+    assert also_copy(files, ("layers/common/orders_domain",)) == [
+        "Makefile",
+        "layers/common/Makefile",
+        "layers/dependencies",
+        "src",
+    ]
+    assert also_copy(files, ("src/api/routers", "src/api/storefront.py")) == ["Makefile", "layers", "src/notify"]
