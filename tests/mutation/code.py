@@ -97,17 +97,23 @@ def changed_lines(root: Path, revision: str, file: str) -> set[int]:
 
 
 def definitions(source: str) -> dict[str, range]:
-    """The lines, decorators included, of what mutmut mutates (top-level functions and methods of
-    top-level classes), by qualified name."""
+    """The lines of what mutmut mutates, by qualified name: top-level functions and methods of
+    top-level classes, but not decorated ones (a decorator runs at import, so mutmut leaves them
+    alone), @staticmethod and @classmethod aside."""
     spans: dict[str, range] = {}
     for node in ast.parse(source).body:
         members = (
             [(f"{node.name}.", member) for member in node.body] if isinstance(node, ast.ClassDef) else [("", node)]
         )
         for prefix, function in members:
-            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) and _mutated_by_mutmut(function):
                 spans[prefix + function.name] = _span(function)
     return spans
+
+
+def _mutated_by_mutmut(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    decorators = [ast.unparse(decorator) for decorator in function.decorator_list]
+    return decorators in ([], ["staticmethod"], ["classmethod"])
 
 
 def _span(node: ast.FunctionDef | ast.AsyncFunctionDef) -> range:
