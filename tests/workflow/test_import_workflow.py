@@ -203,20 +203,18 @@ def test_a_file_that_is_not_the_import_csv_fails_with_its_reason_and_changes_not
     assert json.loads(notification["Message"])["reason"] == reason
 
 
-def test_a_rejected_file_is_failed_once_when_its_step_is_retried_after_marking_it(
-    back_office, local_lambda, stack, backoff, monkeypatch
-):
-    """The write that marks the import FAILED takes effect but its answer is lost, on each of the
-    SDK's four tries: the first PrepareImport fails, and Step Functions retries it. The retry marks
-    the import FAILED again with the same reason, which is no conflict: the file is rejected once."""
-    reason = "the header must be product_id,quantity,price (found sku,qty,price)"
-    topic = TopicCapture(stack, stack.ref("ImportsTopic"))
-    sdk_tries = 4
+SDK_TRIES = 4  # the first try and retries={"max_attempts": 3}
+REJECTED_HEADER = "the header must be product_id,quantity,price (found sku,qty,price)"
+
+
+def reject_losing_answers(back_office, local_lambda, stack, monkeypatch, lost):
+    """Import a file with the wrong header while the first `lost` writes marking an import FAILED
+    take effect and lose their answer: the import id, the execution's description, the failures."""
 
     def marks_failed(handler: DynamoHandler, *args: Any, **kwargs: Any) -> bool:
         body = handler.body  # moto parsed it
         return (
-            len(failures) < sdk_tries
+            len(failures) < lost
             and body["TableName"] == stack.ref("ImportsTable")
             and {"S": "FAILED"} in body.get("ExpressionAttributeValues", {}).values()
         )
@@ -225,17 +223,28 @@ def test_a_rejected_file_is_failed_once_when_its_step_is_retried_after_marking_i
         monkeypatch, DynamoHandler, "update_item", marks_failed, ServerFaultError(), after=True
     ) as failures:
         import_id, description = run_import(back_office, local_lambda, stack, b"sku,qty,price\nwidget-1,1,1\n")
+    return import_id, description, failures
 
-    assert len(failures) == sdk_tries
+
+def test_a_rejected_file_is_failed_once_when_its_step_is_retried_after_marking_it(
+    back_office, local_lambda, stack, backoff, monkeypatch
+):
+    """The write that marks the import FAILED takes effect but its answer is lost, on each of the
+    SDK's four tries: the first PrepareImport fails, and Step Functions retries it. The retry marks
+    the import FAILED again with the same reason, which is no conflict: the file is rejected once."""
+    topic = TopicCapture(stack, stack.ref("ImportsTopic"))
+    import_id, description, failures = reject_losing_answers(back_office, local_lambda, stack, monkeypatch, SDK_TRIES)
+
+    assert len(failures) == SDK_TRIES
     assert description["status"] == "SUCCEEDED"
     progress = back_office.get(f"/imports/{import_id}").body
-    assert (progress["status"], progress["reason"]) == ("FAILED", reason)
+    assert (progress["status"], progress["reason"]) == ("FAILED", REJECTED_HEADER)
     assert states_entered(stack, import_arn(stack, import_id)) == [*PREPARED, "FileRejected", "NotifyStaff", "Done"]
     assert [event["type"] for event in history(stack, import_arn(stack, import_id))].count("TaskFailed") == 1
     assert list(backoff) == [2.0]  # PrepareImport's retry, once
     [notification] = topic.notifications()
     assert notification["Subject"] == f"Import {import_id} FAILED"
-    assert json.loads(notification["Message"])["reason"] == reason
+    assert json.loads(notification["Message"])["reason"] == REJECTED_HEADER
 
 
 def test_a_step_that_fails_after_the_import_ended_leaves_its_status_and_still_tells_staff(
@@ -244,26 +253,15 @@ def test_a_step_that_fails_after_the_import_ended_leaves_its_status_and_still_te
     """PrepareImport marks a rejected file FAILED with its reason, then fails every attempt (the
     write's answer lost each time). MarkFailed finds the import already ended: its condition keeps
     the reason staff need, and that refusal is caught, so staff still hear that the import failed."""
-    reason = "the header must be product_id,quantity,price (found sku,qty,price)"
     topic = TopicCapture(stack, stack.ref("ImportsTopic"))
-    attempts, sdk_tries = 3, 4
-
-    def marks_failed(handler: DynamoHandler, *args: Any, **kwargs: Any) -> bool:
-        body = handler.body
-        return (
-            len(failures) < attempts * sdk_tries
-            and body["TableName"] == stack.ref("ImportsTable")
-            and {"S": "FAILED"} in body.get("ExpressionAttributeValues", {}).values()
-        )
-
-    with failing_backend_call(
-        monkeypatch, DynamoHandler, "update_item", marks_failed, ServerFaultError(), after=True
-    ) as failures:
-        import_id, description = run_import(back_office, local_lambda, stack, b"sku,qty,price\nwidget-1,1,1\n")
+    attempts = 3  # PrepareImport's first and its two retries
+    import_id, description, _ = reject_losing_answers(
+        back_office, local_lambda, stack, monkeypatch, attempts * SDK_TRIES
+    )
 
     assert (description["status"], description["error"]) == ("FAILED", "ImportFailed")
     progress = back_office.get(f"/imports/{import_id}").body
-    assert (progress["status"], progress["reason"]) == ("FAILED", reason)
+    assert (progress["status"], progress["reason"]) == ("FAILED", REJECTED_HEADER)
     path = states_entered(stack, import_arn(stack, import_id))
     assert path == ["PrepareImport", "MarkFailed", "NotifyFailure", "ImportFailed"]
     [notification] = topic.notifications()
