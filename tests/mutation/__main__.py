@@ -10,7 +10,8 @@ judge every mutant, then least privilege both ways on the requests recorded by t
 `make test` (a grant that none of them needed kills the mutant; run make test first). With
 --workflows, a state machine's mutant that survives both is run against that state machine's own
 workflow tests. Python part: the unit and workflow suites judge each mutant, mutmut running only
-the tests that reach the mutated function. A survivor fails the run unless
+the tests that reach the mutated function (which it learns once per copy of the project, kept
+under .mutation/; a whole run starts afresh). A survivor fails the run unless
 tests/mutation/survivors.toml lists its key with a reason.
 
 By default only the mutants of resources, states and functions changed since the baseline (the
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -37,7 +37,7 @@ from queue import Queue
 from local_stack.template import PROJECT_ROOT
 from mutation import code
 from mutation.declarative import STATE_MACHINES, TEMPLATE, Mutant, load, mutants, parse
-from mutation.judging import Outcome, workspace
+from mutation.judging import Judge, Outcome, workspace
 from support.least_privilege import RUN_FILE
 
 SURVIVORS = PROJECT_ROOT / "tests" / "mutation" / "survivors.toml"
@@ -49,43 +49,6 @@ WORKFLOW_TESTS = {
     f"{STATE_MACHINES}/import_chunk_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
     f"{STATE_MACHINES}/quote_workflow.asl.json": ["tests/workflow/test_quote_workflow.py"],
 }  # fmt: skip
-
-
-class Judge:
-    """A workspace and its worker (mutation.worker): the test stack imported once, each check in a
-    fresh fork of it."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.worker = subprocess.Popen(
-            [sys.executable, "-m", "mutation.worker"],
-            cwd=root,
-            env={**os.environ, "PYTHONPATH": "tests"},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.worker.stdin
-        assert self.worker.stdout
-        self.requests, self.answers = self.worker.stdin, self.worker.stdout
-
-    def ask(self, request: dict[str, object]) -> int:
-        self.requests.write(json.dumps(request) + "\n")
-        self.requests.flush()
-        return int(self.answers.readline())
-
-    def pytest(self, arguments: list[str]) -> int:
-        return self.ask({"pytest": arguments})
-
-    def least_privilege(self) -> int:
-        """The check that `make test` runs after the suite, on the mutated template and the requests
-        of the main project's last whole run (copied when the run began: the tests of each mutant
-        write their own, partial, run file)."""
-        return self.ask({"least_privilege": str(self.root.parent / RUN_FILE.name)})
-
-    def close(self) -> None:
-        self.requests.close()
-        self.worker.wait()
 
 
 def verdict_on(mutant: Mutant, judge: Judge, workflows: bool) -> str:
@@ -155,7 +118,7 @@ def run(selected: list[Mutant], jobs: int, workflows: bool, scratch: Path) -> li
         finally:
             judges.put(judge)
         outcome = Outcome(mutant.key, mutant.area, mutant.operator, verdict, time.monotonic() - started)
-        print(f"{verdict:<18} {outcome.seconds:5.1f} s  {mutant.key} [{mutant.operator}]", flush=True)
+        outcome.print()
         return outcome
 
     with ThreadPoolExecutor(jobs) as pool:

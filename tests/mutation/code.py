@@ -1,13 +1,14 @@
 """make mutation, Python part: mutmut's mutants of every function body of the domain package and of
-each function's code, and our own of the declarations that mutmut leaves alone (it mutates only
-inside functions): the bounds of Pydantic fields, module constants and `extra="forbid"`.
+each function's code, and our own of the declarations that mutmut leaves alone
+(mutation.code_operators), judged by the same suites.
 
 mutmut knows a mutant by its module, as the tests import it: `orders_domain.pricing.x_quote__mutmut_3`
 while the file is layers/common/orders_domain/pricing.py, `app.x_handler__mutmut_1` while it is
 src/<function>/app.py. So each target runs in a copy of the project with a path shim: the package
 (or the function's modules) linked at the copy's root, which mutmut mutates, and its place in
 mutmut's own copy linked back to the mutated one, where the local stack loads it from as Lambda
-would. A function's modules are all named `app`, so one mutmut run per function.
+would. A function's modules are all named `app`, so one mutmut run per function. Each target's copy
+is kept under .mutation/ between runs (KEPT), with what mutmut learned in it.
 
 Keys do not use mutmut's numbers: file, qualified function (or class) name and a hash of the lines
 the mutant changes.
@@ -16,20 +17,20 @@ the mutant changes.
 from __future__ import annotations
 
 import ast
-import difflib
-import hashlib
+import fnmatch
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from local_stack.template import PROJECT_ROOT
-from mutation.judging import Outcome, pytest, tracked_files, workspace
+from mutation.code_operators import DeclarationMutant, changes, declaration_mutants, key
+from mutation.judging import Judge, Outcome, tracked_files, workspace, write
 
 DOMAIN = "layers/common/orders_domain"
 FUNCTIONS = "src"
@@ -42,6 +43,10 @@ PYTEST_ARGUMENTS = ["-p", "no:randomly"]
 # What a function logs is read by people, asserted by no test (its outcome is): logging statements
 # are not mutated, a declared rule rather than a survivor per message.
 NOT_MUTATED = [r"^\s*logger\.(debug|info|warning|error|exception)\("]
+# Each target's copy of the project, kept between runs for what mutmut learns in it first: which
+# tests reach which function (its stats, about 30 minutes of the suite traced). A later run traces
+# only the tests it has not seen and runs the mutants of the functions selected, all of them again.
+KEPT = PROJECT_ROOT / ".mutation"
 CLASS = "ǁ"  # mutmut's separator in a method's name: xǁOrderǁcancel
 STATUS = {
     1: "killed (mutmut)",
@@ -51,8 +56,6 @@ STATUS = {
     5: "survived (no tests)",
 }
 TIMEOUTS = {36, -24, 24, 152, 255}
-# Field bounds that a request or a record is validated against.
-BOUNDS = ("gt", "ge", "lt", "le", "min_length", "max_length")
 
 
 @dataclass(frozen=True)
@@ -60,19 +63,20 @@ class Target:
     """What one mutmut run mutates: paths relative to the project root, each linked at the copy's
     root under its own name (so `layers/common/orders_domain` is the package `orders_domain`)."""
 
+    name: str  # of its copy under KEPT
     sources: tuple[str, ...]
     area: str
 
 
 def targets(root: Path) -> list[Target]:
-    found = [Target((DOMAIN,), "domain package")]
+    found = [Target("orders_domain", (DOMAIN,), "domain package")]
     for folder in sorted(path for path in (root / FUNCTIONS).iterdir() if path.is_dir()):
         modules = sorted(
             f"{FUNCTIONS}/{folder.name}/{entry.name}"
             for entry in folder.iterdir()
             if entry.suffix == ".py" or (entry / "__init__.py").is_file()
         )
-        found.append(Target(tuple(modules), "API" if folder.name == "api" else "workflow functions"))
+        found.append(Target(folder.name, tuple(modules), "API" if folder.name == "api" else "workflow functions"))
     return found
 
 
@@ -141,24 +145,6 @@ def qualified_name(mutmut_name: str) -> str:
     return mangled.removeprefix("x_").removeprefix(f"x{CLASS}").replace(CLASS, ".")
 
 
-# --- keys ------------------------------------------------------------------------------------------
-
-
-def key(file: str, name: str, before: str, after: str) -> str:
-    """file:name:hash of the lines the change removes and adds, so the key holds when mutmut
-    renumbers or another line of the function changes."""
-    digest = hashlib.sha256("\n".join(_changed(before, after)).encode()).hexdigest()[:10]
-    return f"{file}:{name}:{digest}"
-
-
-def _changed(before: str, after: str) -> list[str]:
-    return [
-        line[0] + line[1:].strip()
-        for line in difflib.ndiff(before.splitlines(), after.splitlines())
-        if line[:1] in "+-"
-    ]
-
-
 def mutmut_sources(mutated_file: str, mutmut_name: str) -> tuple[str, str]:
     """The function as it was and as one of mutmut's mutants, from the file mutmut wrote (which
     holds both, renamed), both under the original's name."""
@@ -170,82 +156,6 @@ def mutmut_sources(mutated_file: str, mutmut_name: str) -> tuple[str, str]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in (mangled, original_name)
     }
     return functions[original_name], functions[mangled].replace(mangled, original_name, 1)
-
-
-# --- our own operators ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeclarationMutant:
-    file: str
-    owner: str  # what the statement defines: MAX_PRICE, ChunkOutcome.imported, Identifier
-    operator: str
-    lines: range  # of the statement changed
-    start: int  # UTF-8 offsets of the text replaced
-    end: int
-    replacement: str
-    key: str
-
-    def applied(self, source: str) -> str:
-        data = source.encode()
-        return (data[: self.start] + self.replacement.encode() + data[self.end :]).decode()
-
-
-def declaration_mutants(file: str, source: str) -> Iterator[DeclarationMutant]:
-    """Where mutmut does not look, outside function bodies: numbers one step either way (the bounds
-    of fields and constraints, and module constants such as MAX_LINE_QUANTITY), and
-    extra="forbid" made "ignore"."""
-    data = source.encode()
-    line_starts = [0]
-    for line in data.splitlines(keepends=True):
-        line_starts.append(line_starts[-1] + len(line))
-
-    def mutant(owner: str, statement: ast.stmt, value: ast.expr, operator: str, replacement: str) -> DeclarationMutant:
-        start = line_starts[value.lineno - 1] + value.col_offset
-        end = line_starts[(value.end_lineno or value.lineno) - 1] + (value.end_col_offset or 0)
-        first, last = line_starts[statement.lineno - 1], line_starts[statement.end_lineno or statement.lineno]
-        before = data[first:last].decode()
-        after = (data[first:start] + replacement.encode() + data[end:last]).decode()
-        lines = range(statement.lineno, (statement.end_lineno or statement.lineno) + 1)
-        return DeclarationMutant(file, owner, operator, lines, start, end, replacement, key(file, owner, before, after))
-
-    def walk(body: list[ast.stmt], owner: str) -> Iterator[DeclarationMutant]:
-        for statement in body:
-            if isinstance(statement, ast.ClassDef):
-                yield from walk(statement.body, f"{owner}{statement.name}.")
-            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                continue
-            name = _assigned_name(statement)
-            where = f"{owner}{name or '<statement>'}"
-            numbers = [keyword.value for keyword in _keywords(statement) if keyword.arg in BOUNDS]
-            value = getattr(statement, "value", None)
-            if not owner and name and name.isupper() and isinstance(value, ast.expr):
-                numbers.append(value)
-            for value in numbers:
-                number = value.value if isinstance(value, ast.Constant) else None
-                if isinstance(number, int | float) and not isinstance(number, bool):
-                    for step, operator in ((1, "number-plus-one"), (-1, "number-minus-one")):
-                        yield mutant(where, statement, value, operator, repr(number + step))
-            for keyword in _keywords(statement):
-                if (
-                    keyword.arg == "extra"
-                    and isinstance(keyword.value, ast.Constant)
-                    and keyword.value.value == "forbid"
-                ):
-                    yield mutant(where, statement, keyword.value, "extra-ignored", '"ignore"')
-
-    yield from walk(ast.parse(source).body, "")
-
-
-def _assigned_name(statement: ast.stmt) -> str | None:
-    targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
-    return targets[0].id if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
-
-
-def _keywords(statement: ast.stmt) -> Iterator[ast.keyword]:
-    for node in ast.walk(statement):
-        if isinstance(node, ast.Call):
-            yield from node.keywords
 
 
 # --- running ---------------------------------------------------------------------------------------
@@ -304,13 +214,17 @@ def patterns(target: Target, selection: Selection) -> list[str]:
 
 
 def prepare(copy: Path, target: Target) -> None:
-    """The path shim and mutmut's configuration, in the copy only."""
+    """The path shim and mutmut's configuration, in the copy only; what mutmut copied besides the
+    sources last time is removed, so that it copies the files as they are now (and a test since
+    deleted does not run)."""
     for source in target.sources:
         name = Path(source).name
-        (copy / name).symlink_to(source)
+        if not (copy / name).is_symlink():
+            (copy / name).symlink_to(source)
         inside = copy / "mutants" / source
-        inside.parent.mkdir(parents=True, exist_ok=True)
-        inside.symlink_to(os.path.relpath(copy / "mutants" / name, inside.parent))
+        if not inside.is_symlink():
+            inside.parent.mkdir(parents=True, exist_ok=True)
+            inside.symlink_to(os.path.relpath(copy / "mutants" / name, inside.parent))
     config = {
         "source_paths": [Path(source).name for source in target.sources],
         "also_copy": also_copy(tracked_files(), target.sources),
@@ -318,10 +232,16 @@ def prepare(copy: Path, target: Target) -> None:
         "pytest_add_cli_args": PYTEST_ARGUMENTS,
         "pytest_add_cli_args_test_selection": TESTS,
     }
-    with (copy / "pyproject.toml").open("a") as pyproject:
-        pyproject.write(
-            "\n[tool.mutmut]\n" + "".join(f"{name} = {json.dumps(value)}\n" for name, value in config.items())
-        )
+    for path in config["also_copy"]:
+        copied = copy / "mutants" / path
+        if copied.is_dir():
+            shutil.rmtree(copied)
+        copied.unlink(missing_ok=True)
+    (copy / "pyproject.toml").write_text(
+        (PROJECT_ROOT / "pyproject.toml").read_text()
+        + "\n[tool.mutmut]\n"
+        + "".join(f"{name} = {json.dumps(value)}\n" for name, value in config.items())
+    )
 
 
 def run_mutmut(copy: Path, target: Target, selected: list[str], mutmut: Path) -> list[Outcome]:
@@ -345,35 +265,37 @@ def run_mutmut(copy: Path, target: Target, selected: list[str], mutmut: Path) ->
         results = json.loads(meta.read_text())
         mutated_file = (copy / "mutants" / linked).read_text()
         for name, exit_code in results["exit_code_by_key"].items():
-            if exit_code is None:  # not selected
-                continue
+            if exit_code is None or not any(fnmatch.fnmatchcase(name, pattern) for pattern in selected):
+                continue  # not selected (a kept copy holds the verdicts of earlier runs)
             before, after = mutmut_sources(mutated_file, name)
             verdict = "killed (timeout)" if exit_code in TIMEOUTS else STATUS.get(exit_code, "invalid")
             seconds = results["durations_by_key"].get(name, 0.0)
-            change = "\n".join(_changed(before, after))
+            change = "\n".join(changes(before, after))
             outcomes.append(
                 Outcome(key(file, qualified_name(name), before, after), target.area, "mutmut", verdict, seconds, change)
             )
     return outcomes
 
 
-def run_declarations(copy: Path, selected: list[DeclarationMutant]) -> list[Outcome]:
-    """Each mutant applied in turn to the copy, judged by the same suites as mutmut's (all of them:
-    no coverage tells which tests a declaration matters to), the first failure ends it."""
+def run_declarations(judge: Judge, selected: list[DeclarationMutant]) -> list[Outcome]:
+    """Each mutant applied in turn to the judge's copy and judged by the same suites as mutmut's (all
+    of them: no coverage tells which tests a declaration matters to), the first failure ends it.
+    The worker imports none of the mutated modules before it forks."""
     outcomes = []
     for mutant in selected:
-        path = copy / mutant.file
+        path = judge.root / mutant.file
         original = path.read_text()
+        mutated = mutant.applied(original)
         started = time.monotonic()
         try:
-            path.write_text(mutant.applied(original))
-            exit_code = pytest(copy, TESTS)
+            write(path, mutated)
+            exit_code = judge.pytest(TESTS)
         finally:
-            path.write_text(original)
+            write(path, original)
         verdict = {0: "survived", 1: "killed (tests)"}.get(exit_code, "invalid")
-        change = "\n".join(_changed(original, mutant.applied(original)))
+        change = "\n".join(changes(original, mutated))
         outcome = Outcome(mutant.key, area(mutant.file), mutant.operator, verdict, time.monotonic() - started, change)
-        print(f"{verdict:<18} {outcome.seconds:5.1f} s  {mutant.key} [{mutant.operator}]", flush=True)
+        outcome.print()
         outcomes.append(outcome)
     return outcomes
 
@@ -391,21 +313,25 @@ def declaration_selection(selection: Selection) -> list[DeclarationMutant]:
 
 
 def run(selection: Selection, mutmut: Path, scratch: Path) -> list[Outcome]:
-    """Every target with selected functions in a fresh copy (mutmut's stats are per run), then the
-    class-level mutants in one more."""
+    """Every target with selected functions, in its copy kept under .mutation/ (a whole run starts
+    them afresh), then the class-level mutants in one more copy."""
+    if selection.revision is None and not selection.match:
+        shutil.rmtree(KEPT, ignore_errors=True)
     outcomes: list[Outcome] = []
-    for index, target in enumerate(targets(PROJECT_ROOT)):
+    for target in targets(PROJECT_ROOT):
         if selected := patterns(target, selection):
             print(f"mutmut: {', '.join(target.sources)}, {len(selected)} functions", flush=True)
             started = time.monotonic()
-            found = run_mutmut(workspace(scratch / f"mutmut-{index}"), target, selected, mutmut)
-            print(
-                f"  {len(found)} mutants in {(time.monotonic() - started) / 60:.1f} min, stats and clean run included"
-            )
+            found = run_mutmut(workspace(KEPT / target.name), target, selected, mutmut)
+            print(f"  {len(found)} mutants in {(time.monotonic() - started) / 60:.1f} min, clean run included")
             summarize(found)
             outcomes.extend(found)
     if declarations := declaration_selection(selection):
-        found = run_declarations(workspace(scratch / "declarations"), declarations)
+        judge = Judge(workspace(scratch / "declarations"))
+        try:
+            found = run_declarations(judge, declarations)
+        finally:
+            judge.close()
         summarize(found)
         outcomes.extend(found)
     return outcomes

@@ -1,8 +1,11 @@
-"""What both parts of `make mutation` share: a copy of the project to mutate, the tests run in it,
-and the outcome of one mutant."""
+"""What both parts of `make mutation` share: a copy of the project to mutate, its judge (the worker
+that runs the tests in it), how a mutated file is written, and the outcome of one mutant."""
 
 from __future__ import annotations
 
+import filecmp
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local_stack.template import PROJECT_ROOT
-
-PYTEST = Path(sys.executable).with_name("pytest")
+from support.least_privilege import RUN_FILE
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class Outcome:
     seconds: float
     change: str = ""  # what the mutant changed, shown when it survives
 
+    def print(self) -> None:
+        print(f"{self.verdict:<18} {self.seconds:5.1f} s  {self.key} [{self.operator}]", flush=True)
+
 
 def tracked_files() -> list[str]:
     files = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
@@ -30,15 +35,68 @@ def tracked_files() -> list[str]:
 
 
 def workspace(parent: Path) -> Path:
-    """A copy of the project's tracked files (as they are now), with its virtual environment."""
+    """A copy of the project's tracked files as they are now, with its virtual environment. A copy
+    kept from an earlier run is brought up to date: what changed is copied (dated now, so that it
+    is newer than anything made from the old version), what is no longer tracked is removed, and
+    everything else it holds stays."""
     root = parent / "project"
-    for name in tracked_files():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT_ROOT / name, root / name)
-    (root / ".venv").symlink_to(PROJECT_ROOT / ".venv")
+    manifest = parent / "tracked-files"
+    tracked = tracked_files()
+    for name in set(manifest.read_text().splitlines() if manifest.is_file() else []) - set(tracked):
+        (root / name).unlink(missing_ok=True)
+    for name in tracked:
+        copy = root / name
+        if not copy.is_file() or not filecmp.cmp(PROJECT_ROOT / name, copy, shallow=False):
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(PROJECT_ROOT / name, copy)
+    if not (root / ".venv").is_symlink():
+        (root / ".venv").symlink_to(PROJECT_ROOT / ".venv")
+    manifest.write_text("\n".join(tracked))
     return root
 
 
-def pytest(root: Path, arguments: list[str]) -> int:
-    command = [str(PYTEST), "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider", *arguments]
-    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode
+def write(path: Path, text: str) -> None:
+    """Writes a mutant, or the original back, one second later than the file's last write: Python's
+    bytecode cache knows a source by its size and whole-second mtime, and a mutant of the same size
+    written within the second would otherwise be judged by the original's bytecode (or the next
+    one by the mutant's)."""
+    stamp = int(path.stat().st_mtime) + 1
+    path.write_text(text)
+    os.utime(path, (stamp, stamp))
+
+
+class Judge:
+    """A workspace and its worker (mutation.worker): the test stack imported once, each check in a
+    fresh fork of it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "mutation.worker"],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": "tests"},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.worker.stdin
+        assert self.worker.stdout
+        self.requests, self.answers = self.worker.stdin, self.worker.stdout
+
+    def ask(self, request: dict[str, object]) -> int:
+        self.requests.write(json.dumps(request) + "\n")
+        self.requests.flush()
+        return int(self.answers.readline())
+
+    def pytest(self, arguments: list[str]) -> int:
+        return self.ask({"pytest": arguments})
+
+    def least_privilege(self) -> int:
+        """The check that `make test` runs after the suite, on the mutated template and the requests
+        of the main project's last whole run (copied when the run began: the tests of each mutant
+        write their own, partial, run file)."""
+        return self.ask({"least_privilege": str(self.root.parent / RUN_FILE.name)})
+
+    def close(self) -> None:
+        self.requests.close()
+        self.worker.wait()

@@ -5,10 +5,10 @@ state without paying for an interpreter and its imports again (about 10 s of the
     cd WORKSPACE && PYTHONPATH=tests python -m mutation.worker
 
 Reads one JSON request per line on stdin ({"pytest": [arguments]} or {"least_privilege": run file}),
-answers each with the exit status on stdout. Mutants change only template.yaml and the state
-machines, which no module reads when imported: what the tests import is imported before forking
-(cfn-lint, samtranslator, moto's Step Functions interpreter, the local stack), the tests themselves
-in each child.
+answers each with the exit status on stdout. What the tests need and no mutant changes is imported
+before forking (cfn-lint, samtranslator, moto's Step Functions interpreter, the local stack); what
+mutants change is not: the template and the state machines are read by the tests, and the domain
+package and the functions are imported by the tests and the local stack, in each child.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import cfnlint.api
+# Imported here once for every child (F401: no name of these is used in this module).
+import cfnlint.api  # noqa: F401
 import pytest
-import samtranslator.translator.transform
+import samtranslator.translator.transform  # noqa: F401
 
 import local_stack.adapter
-import local_stack.integrations
-from support import api, least_privilege, workflow
+import local_stack.integrations  # noqa: F401
+from support import api, least_privilege, workflow  # noqa: F401
 
-PRELOADED = (cfnlint.api, samtranslator.translator.transform, local_stack, api, least_privilege, workflow)
 PYTEST_OPTIONS = ["-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider"]
 
 

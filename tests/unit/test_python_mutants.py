@@ -3,17 +3,22 @@ renumbers, and our own mutants of what mutmut leaves alone."""
 
 import subprocess
 import textwrap
+import time
 
 from mutation.code import (
     also_copy,
     changed_lines,
-    declaration_mutants,
-    key,
     mutmut_pattern,
     mutmut_sources,
+    prepare,
     qualified_name,
+    targets,
     touched,
 )
+from mutation.code_operators import declaration_mutants, key
+from mutation.judging import workspace
+
+from local_stack.template import PROJECT_ROOT
 
 ORDERS = textwrap.dedent("""\
     import functools
@@ -177,3 +182,38 @@ def test_mutmut_copies_everything_but_the_linked_sources():
         "src",
     ]
     assert also_copy(files, ("src/api/routers", "src/api/storefront.py")) == ["Makefile", "layers", "src/notify"]
+
+
+def test_a_kept_copy_is_brought_up_to_date_and_keeps_what_mutmut_learned_in_it(tmp_path):
+    root = workspace(tmp_path)
+    (root / "template.yaml").write_text("the template as it was")
+    (root / "mutants").mkdir()
+    (root / "mutants" / "mutmut-stats.json").write_text("{}")
+    (root / "no_longer_tracked.py").write_text("")
+    manifest = tmp_path / "tracked-files"
+    manifest.write_text(manifest.read_text() + "\nno_longer_tracked.py")
+    before = time.time()
+
+    assert workspace(tmp_path) == root
+
+    assert (root / "template.yaml").read_bytes() == (PROJECT_ROOT / "template.yaml").read_bytes()
+    assert (root / "template.yaml").stat().st_mtime >= int(before)  # newer than mutants made from the old one
+    assert not (root / "no_longer_tracked.py").exists()
+    assert (root / "mutants" / "mutmut-stats.json").read_text() == "{}"
+    assert (root / ".venv").resolve() == (PROJECT_ROOT / ".venv").resolve()
+
+
+def test_mutmut_copies_the_tests_afresh_into_a_kept_copy_and_the_shim_is_made_once(tmp_path):
+    [domain] = [target for target in targets(PROJECT_ROOT) if target.name == "orders_domain"]
+    root = workspace(tmp_path)
+    deleted_test = root / "mutants" / "tests" / "unit" / "test_deleted.py"
+    deleted_test.parent.mkdir(parents=True)
+    deleted_test.write_text("def test_gone(): pass")
+
+    prepare(root, domain)
+    prepare(root, domain)
+
+    assert not deleted_test.exists()
+    assert (root / "orders_domain").resolve() == (root / "layers/common/orders_domain").resolve()
+    assert (root / "mutants/layers/common/orders_domain").resolve() == (root / "mutants/orders_domain").resolve()
+    assert (root / "pyproject.toml").read_text().count("[tool.mutmut]") == 1
