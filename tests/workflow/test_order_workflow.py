@@ -591,3 +591,75 @@ def test_an_order_worth_more_than_the_highest_price_is_priced_and_waits_for_appr
     assert json.loads(request["Message"])["total"] == "1000000000.00"
     back_office.post(f"/orders/{order_id}/approval", {"approved": False})
     assert process(local_lambda, stack, order_id)["status"] == "SUCCEEDED"
+
+
+def processed_while_changed_as_it_ships(stack, local_lambda, monkeypatch, order_id, field, value):
+    """The order's execution, while something other than it (an operator, a refund recorded by hand)
+    sets the order's `field` to `value` just as the order is handed to shipping."""
+    shipping_queue = stack.get_att("ShippingQueue", "QueueName")
+    send_message = SQSBackend.send_message
+
+    def ship_then_change(backend: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        sent = send_message(backend, queue_name, *args, **kwargs)
+        if queue_name == shipping_queue:
+            stack.client("dynamodb").update_item(
+                TableName=stack.ref("OrdersTable"),
+                Key={"order_id": {"S": order_id}},
+                UpdateExpression="SET #field = :value",
+                ExpressionAttributeNames={"#field": field},
+                ExpressionAttributeValues={":value": {"S": value}},
+            )
+        return sent
+
+    monkeypatch.setattr(SQSBackend, "send_message", ship_then_change)
+    return process(local_lambda, stack, order_id)
+
+
+def test_an_order_refunded_elsewhere_while_it_ships_is_failed_not_confirmed_and_not_refunded_again(
+    back_office, storefront, stack, local_lambda, payments, confirmations, monkeypatch
+):
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+
+    execution = processed_while_changed_as_it_ships(
+        stack, local_lambda, monkeypatch, order_id, "payment_status", "REFUNDED"
+    )
+
+    assert execution["status"] == "FAILED"
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["reason"], order["payment_status"]) == ("FAILED", "PROCESSING_ERROR", "REFUNDED")
+    assert (len(payments.charges), payments.refunds) == (1, [])
+    assert seed.quantity(back_office, "widget-1") == 5
+    assert (confirmations.notifications(), sent_emails()) == ([], [])
+    assert path_of(stack, order_id) == [
+        *UNTIL_PAYMENT,
+        "ChargePayment",
+        "ShipOrder",
+        "MarkConfirmed",
+        "ProcessingError",
+        *FAILED_END,
+    ]
+
+
+def test_an_order_closed_elsewhere_while_it_ships_is_not_confirmed_over_it(
+    back_office, storefront, stack, local_lambda, payments, confirmations, monkeypatch
+):
+    """Only a PROCESSING order becomes CONFIRMED: one closed as FAILED by hand stays FAILED."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+
+    execution = processed_while_changed_as_it_ships(stack, local_lambda, monkeypatch, order_id, "status", "FAILED")
+
+    assert execution["status"] == "FAILED"
+    assert order_of(back_office, order_id)["status"] == "FAILED"
+    assert (confirmations.notifications(), sent_emails()) == ([], [])
+    # A terminal status is the saga's last write: whoever wrote it owns the charge and the stock.
+    assert (len(payments.charges), payments.refunds) == (1, [])
+    assert path_of(stack, order_id) == [
+        *UNTIL_PAYMENT,
+        "ChargePayment",
+        "ShipOrder",
+        "MarkConfirmed",
+        "ProcessingError",
+        *FAILED_END,
+    ]
