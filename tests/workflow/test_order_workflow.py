@@ -234,6 +234,27 @@ def test_a_confirmation_write_that_fails_once_is_retried_and_the_customer_told(
     assert path_of(stack, order_id) == HAPPY_PATH
 
 
+def test_a_close_that_lambda_fails_once_is_retried_and_the_order_rejected_with_its_stock_released(
+    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch
+):
+    """CloseOrder is the saga's last step: an order it fails to close would hold its stock forever."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2}, payment_method="pm_card_declined")
+    with lambda_fails(monkeypatch, "CloseOrderFunction", attempts=1):
+        execution = process(local_lambda, stack, order_id)
+
+    assert execution["status"] == "SUCCEEDED"
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["reason"]) == ("REJECTED", "PAYMENT_DECLINED")
+    assert seed.quantity(back_office, "widget-1") == 5
+    events = history(stack, execution_arn(stack, order_id))
+    errors = [event["taskFailedEventDetails"]["error"] for event in events if event["type"] == "TaskFailed"]
+    assert errors == ["PaymentDeclined", "Lambda.ServiceException"]
+    assert len(backoff) == 1
+    assert 0 <= backoff[0] <= 2  # CloseOrder's first retry: 2 s at most (full jitter)
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, "ChargePayment", "PaymentDeclined", *REJECTED_END]
+
+
 def test_a_declined_payment_is_rejected_and_its_stock_released(
     back_office, storefront, stack, local_lambda, payments, shipping, backoff
 ):
@@ -553,7 +574,8 @@ def test_a_confirmation_that_cannot_be_sent_is_dead_lettered_and_the_order_stays
     expected_path,
 ):
     """SES, or SNS for the confirmed-order topic, fails every try: the order stays CONFIRMED and what
-    was not sent waits in ConfirmationDLQ; the other confirmation still goes out."""
+    was not sent waits in ConfirmationDLQ (SQS refusing it once on the way: the dead letter is
+    retried, not lost); the other confirmation still goes out."""
     seed.stock(back_office, "widget-1", 5)
     order_id = seed.order(storefront, {"widget-1": 1})
     topic = stack.ref("OrderConfirmedTopic")
@@ -561,14 +583,23 @@ def test_a_confirmation_that_cannot_be_sent_is_dead_lettered_and_the_order_stays
         "email": (SESV2Backend, "send_email", lambda *args, **kwargs: True),
         "notification": (SNSBackend, "publish", lambda backend, message, arn=None, **kwargs: arn == topic),
     }[undelivered]
+    dead_letters = stack.get_att("ConfirmationDLQ", "QueueName")
+
+    def first_dead_letter(backend: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> bool:
+        return queue_name == dead_letters and not refused
+
     fault = ServerFaultError("ServiceUnavailable", 503)
-    with failing_backend_call(monkeypatch, backend, method, when, fault) as failed:
+    with (
+        failing_backend_call(monkeypatch, backend, method, when, fault) as failed,
+        failing_backend_call(monkeypatch, SQSBackend, "send_message", first_dead_letter, fault) as refused,
+    ):
         execution = process(local_lambda, stack, order_id)
 
     assert execution["status"] == "SUCCEEDED"
     assert order_of(back_office, order_id)["status"] == "CONFIRMED"
-    assert len(failed) == 4  # the first attempt and 3 retries
-    assert len(backoff) == 3
+    assert (len(failed), len(refused)) == (4, 1)  # the first attempt and 3 retries; the dead letter once
+    assert len(backoff) == 4
+    assert backoff[3] <= 1  # the dead letter's retry
     [dead_letter] = drain_queue(stack, stack.ref("ConfirmationDLQ"))
     body = {name: value for name, value in dead_letter["Body"].items() if name != "error"}
     assert body == {"undelivered": undelivered, "order_id": order_id, **addressed}
