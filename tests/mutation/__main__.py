@@ -15,7 +15,8 @@ under .mutation/; a whole run starts afresh). A survivor fails the run unless
 tests/mutation/survivors.toml lists its key with a reason.
 
 By default only the mutants of resources, states and functions changed since the baseline (the
-revision of the last whole run, `baseline_revision` in survivors.toml) run: the incremental run.
+revision of each part's last whole run, `baseline_revision` in survivors.toml) run: the incremental
+run.
 --all runs every mutant (the scheduled job); --changed-since REV picks another revision.
 """
 
@@ -168,17 +169,21 @@ def main() -> int:
         return 2
     survivors = tomllib.loads(SURVIVORS.read_text())
     baseline = {entry["key"]: entry["reason"] for entry in survivors["survivor"]}
-    revision = None if options.all else options.changed_since or survivors["baseline_revision"]
+
+    def since(part: str) -> str | None:
+        return None if options.all else options.changed_since or survivors["baseline_revision"][part]
+
     started = time.monotonic()
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
         if declarative:
             selected = [m for m in mutants(PROJECT_ROOT) if options.match in m.key or options.match == m.operator]
-            if revision is not None:
+            if (revision := since("declarative")) is not None:
                 selected = changed_since(revision, selected)
             outcomes += run(selected, options.jobs, options.workflows, Path(scratch) / "declarative")
         if options.part in (None, "python"):
-            outcomes += code.run(code.Selection(revision, options.match), options.mutmut, Path(scratch) / "python")
+            selection = code.Selection(since("python"), options.match)
+            outcomes += code.run(selection, options.mutmut, Path(scratch) / "python")
     return report(outcomes, baseline, time.monotonic() - started)
 
 
