@@ -183,7 +183,8 @@ def main() -> int:
             outcomes += run(selected, options.jobs, options.workflows, Path(scratch) / "declarative")
         if options.part in (None, "python"):
             selection = code.Selection(since("python"), options.match)
-            outcomes += code.run(selection, options.mutmut, Path(scratch) / "python")
+            # resolved: mutmut runs in each target's copy, where a relative path (make's) leads nowhere
+            outcomes += code.run(selection, options.mutmut.resolve(), Path(scratch) / "python")
     return report(outcomes, baseline, time.monotonic() - started)
 
 
