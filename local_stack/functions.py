@@ -1,7 +1,7 @@
 """Runs a function's real handler in this process, isolated as Lambda would run it: its own
 environment variables, its own code folder and layers first on sys.path, and its own copy of
-every module that comes from them (two functions may both have an `app.py`, and each has its own
-settings and Logger). An instance stays warm: its module is imported once, on first use.
+every module that comes from them (two functions may import the same module of a layer, and each has
+its own settings and Logger). An instance stays warm: its module is imported once, on first use.
 
 Instances take turns (one lock for the process), since environment variables and sys.modules are
 shared by the whole process.

@@ -115,7 +115,7 @@ def test_the_dependencies_of_the_other_architecture_match_the_same_bytecode(buil
     assert problems(other / "DependenciesLayer/python", build / "DependenciesBytecodeLayer/python") == []
 
 
-@pytest.mark.parametrize(("function", "module"), [("StorefrontFunction", "storefront"), ("NotifyFunction", "app")])
+@pytest.mark.parametrize(("function", "module"), [("StorefrontFunction", "storefront"), ("NotifyFunction", "notify")])
 def test_a_cold_import_loads_the_shipped_bytecode(build, tmp_path, function, module):
     """Layers merged into one folder as Lambda merges them into /opt, the function's folder first
     on sys.path, the runtime's boto3 (this environment's site-packages) last; -B: nothing written."""

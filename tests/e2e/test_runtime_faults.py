@@ -23,7 +23,7 @@ def faulty(tmp_path_factory):
     that crashes its process for the product `crash`."""
     workdir = tmp_path_factory.mktemp("faulty")
     copy_project(workdir, slow_notify)
-    notify = workdir / "src" / "notify" / "app.py"
+    notify = workdir / "src" / "notify" / "notify.py"
     notify.write_text(
         notify.read_text().replace(
             "    order = Order.model_validate(", "    __import__('time').sleep(3)\n    order = Order.model_validate("

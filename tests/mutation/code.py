@@ -3,12 +3,12 @@ each function's code, and our own of the declarations that mutmut leaves alone
 (mutation.code_operators), judged by the same suites.
 
 mutmut knows a mutant by its module, as the tests import it: `orders_domain.pricing.x_quote__mutmut_3`
-while the file is layers/common/orders_domain/pricing.py, `app.x_handler__mutmut_1` while it is
-src/<function>/app.py. So each target runs in a copy of the project with a path shim: the package
-(or the function's modules) linked at the copy's root, which mutmut mutates, and its place in
-mutmut's own copy linked back to the mutated one, where the local stack loads it from as Lambda
-would. A function's modules are all named `app`, so one mutmut run per function. Each target's copy
-is kept under .mutation/ between runs (KEPT), with what mutmut learned in it.
+while the file is layers/common/orders_domain/pricing.py, `notify.x_lambda_handler__mutmut_1` while it
+is src/notify/notify.py. So each target runs in a copy of the project with a path shim: the package
+(or every function's modules, each named for its function, so one run holds them all) linked at the
+copy's root, which mutmut mutates, and its place in mutmut's own copy linked back to the mutated one,
+where the local stack loads it from as Lambda would. Each target's copy is kept under .mutation/
+between runs (KEPT), with what mutmut learned in it.
 
 Keys do not use mutmut's numbers: file, qualified function (or class) name and a hash of the lines
 the mutant changes.
@@ -72,19 +72,21 @@ class Target:
 
     name: str  # of its copy under KEPT
     sources: tuple[str, ...]
-    area: str
 
 
 def targets(root: Path) -> list[Target]:
-    found = [Target("orders_domain", (DOMAIN,), "domain package")]
-    for folder in sorted(path for path in (root / FUNCTIONS).iterdir() if path.is_dir()):
-        modules = sorted(
-            f"{FUNCTIONS}/{folder.name}/{entry.name}"
-            for entry in folder.iterdir()
-            if entry.suffix == ".py" or (entry / "__init__.py").is_file()
-        )
-        found.append(Target(folder.name, tuple(modules), "API" if folder.name == "api" else "workflow functions"))
-    return found
+    """The domain package, then the modules of every function at once: one stats phase for all."""
+    modules = sorted(
+        entry.relative_to(root).as_posix()
+        for folder in (root / FUNCTIONS).iterdir()
+        if folder.is_dir()
+        for entry in folder.iterdir()
+        if entry.suffix == ".py" or (entry / "__init__.py").is_file()
+    )
+    names = Counter(Path(module).name for module in modules)
+    if clashes := sorted(name for name, count in names.items() if count > 1):
+        raise ValueError(f"two functions have a module named {', '.join(clashes)}: mutmut would confuse them")
+    return [Target("orders_domain", (DOMAIN,)), Target("functions", tuple(modules))]
 
 
 def area(file: str) -> str:
@@ -279,7 +281,7 @@ def run_mutmut(copy: Path, target: Target, selected: list[str], mutmut: Path) ->
             seconds = results["durations_by_key"].get(name, 0.0)
             change = "\n".join(changes(before, after))
             outcomes.append(
-                Outcome(key(file, qualified_name(name), before, after), target.area, "mutmut", verdict, seconds, change)
+                Outcome(key(file, qualified_name(name), before, after), area(file), "mutmut", verdict, seconds, change)
             )
     return outcomes
 
@@ -327,7 +329,7 @@ def run(selection: Selection, mutmut: Path, scratch: Path) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for target in targets(PROJECT_ROOT):
         if selected := patterns(target, selection):
-            print(f"mutmut: {', '.join(target.sources)}, {len(selected)} functions", flush=True)
+            print(f"mutmut: {target.name}, {len(selected)} functions", flush=True)
             started = time.monotonic()
             found = run_mutmut(workspace(KEPT / target.name), target, selected, mutmut)
             print(f"  {len(found)} mutants in {(time.monotonic() - started) / 60:.1f} min, clean run included")

@@ -5,6 +5,7 @@ import subprocess
 import textwrap
 import time
 
+import pytest
 from mutation.code import (
     also_copy,
     changed_lines,
@@ -173,7 +174,7 @@ def test_mutmut_copies_everything_but_the_linked_sources():
         "layers/dependencies/requirements.txt",
         "src/api/routers/orders.py",
         "src/api/storefront.py",
-        "src/notify/app.py",
+        "src/notify/notify.py",
     ]
     assert also_copy(files, ("layers/common/orders_domain",)) == [
         "Makefile",
@@ -201,6 +202,24 @@ def test_a_kept_copy_is_brought_up_to_date_and_keeps_what_mutmut_learned_in_it(t
     assert not (root / "no_longer_tracked.py").exists()
     assert (root / "mutants" / "mutmut-stats.json").read_text() == "{}"
     assert (root / ".venv").resolve() == (PROJECT_ROOT / ".venv").resolve()
+
+
+def test_one_mutmut_run_holds_every_function_each_module_under_its_own_name():
+    domain, functions = targets(PROJECT_ROOT)
+    assert domain.sources == ("layers/common/orders_domain",)
+    assert {"src/notify/notify.py", "src/payment/charge.py", "src/api/routers", "src/api/storefront.py"} <= set(
+        functions.sources
+    )
+    assert "src/api/routers/orders.py" not in functions.sources  # the package is linked whole
+    assert len({source.rsplit("/", 1)[1] for source in functions.sources}) == len(functions.sources)
+
+
+def test_two_functions_with_a_module_of_the_same_name_are_refused(tmp_path):
+    for function in ("notify", "analytics"):
+        (tmp_path / "src" / function).mkdir(parents=True)
+        (tmp_path / "src" / function / "app.py").write_text("")
+    with pytest.raises(ValueError, match=r"named app\.py"):
+        targets(tmp_path)
 
 
 def test_mutmut_copies_the_tests_afresh_into_a_kept_copy_and_the_shim_is_made_once(tmp_path):

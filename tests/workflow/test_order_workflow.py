@@ -374,7 +374,7 @@ def test_a_large_order_that_staff_reject_is_rejected_with_its_stock_released(
 def test_no_decision_in_time_rejects_the_order_as_approval_timeout(
     back_office, storefront, stack, local_lambda, payments, function, monkeypatch
 ):
-    validate = function("ValidateOrderFunction").module("app")
+    validate = function("ValidateOrderFunction").module("validate_order")
     monkeypatch.setattr(validate, "settings", validate.settings.model_copy(update={"approval_timeout": 1}))
     seed.stock(back_office, "gadget", 40, price=40)
     order_id = seed.order(storefront, LARGE)
