@@ -75,19 +75,20 @@ scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: 
 	$(BIN)/python -m local_stack.template .aws-sam/transformed-template.json
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam/transformed-template.json
 
-test: lint validate scan ## Lint, template checks and scans, the whole test suite, and least privilege both ways
-	$(BIN)/pytest -n 2 --dist loadgroup
-	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
-
-# mutmut needs a newer click than SAM CLI's: its own virtual environment, with the whole test stack.
+# mutmut needs a newer click than SAM CLI's: its own virtual environment, with the whole test stack
+# (make test too: a test runs mutmut's mutation of a decorated route there).
 MUTATION_VENV := .venv-mutation
 $(MUTATION_VENV)/.installed: requirements/mutation.txt $(VENV)/.installed
 	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) $(MUTATION_VENV)
 	$(BIN)/uv pip sync --quiet --python $(MUTATION_VENV)/bin/python requirements/mutation.txt
 	touch $@
 
+test: lint validate scan $(MUTATION_VENV)/.installed ## Lint, template checks and scans, the whole test suite, and least privilege both ways
+	$(BIN)/pytest -n 2 --dist loadgroup
+	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
+
 mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows, --match TEXT"]
-	PYTHONPATH=tests $(BIN)/python -m mutation --mutmut $(MUTATION_VENV)/bin/mutmut $(ARGS)
+	PYTHONPATH=tests $(BIN)/python -m mutation --mutmut-python $(MUTATION_VENV)/bin/python $(ARGS)
 
 openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)
 	PYTHONPATH=tests $(BIN)/python -m support.openapi

@@ -3,7 +3,7 @@ tests/mutation/declarative.py) and of the Python code (the Python part, tests/mu
 mutmut's and our own), each in a copy of the project, killed or not by the tests.
 
     PYTHONPATH=tests python -m mutation [--all | --changed-since REV] [--workflows] [--match TEXT] [--jobs N]
-        [--part declarative|python] [--mutmut PATH]
+        [--part declarative|python] [--mutmut-python PATH]
 
 Declarative part: static first, the template tests (values asserted in milliseconds, no linters)
 judge every mutant, then least privilege both ways on the requests recorded by the last whole
@@ -161,7 +161,9 @@ def main() -> int:
     parser.add_argument("--match", default="", help="only mutants whose key or operator contains TEXT")
     parser.add_argument("--jobs", type=int, default=2, help="copies judging declarative mutants at once")
     parser.add_argument("--part", choices=("declarative", "python"), help="only this part (default: both)")
-    parser.add_argument("--mutmut", type=Path, default=PROJECT_ROOT / ".venv-mutation" / "bin" / "mutmut")
+    parser.add_argument(
+        "--mutmut-python", type=Path, default=PROJECT_ROOT / ".venv-mutation" / "bin" / "python", help="mutmut's"
+    )
     options = parser.parse_args()
     declarative = options.part in (None, "declarative")
     if declarative and (not RUN_FILE.is_file() or not json.loads(RUN_FILE.read_text())["whole_suite_passed"]):
@@ -184,7 +186,7 @@ def main() -> int:
         if options.part in (None, "python"):
             selection = code.Selection(since("python"), options.match)
             # resolved: mutmut runs in each target's copy, where a relative path (make's) leads nowhere
-            outcomes += code.run(selection, options.mutmut.resolve(), Path(scratch) / "python")
+            outcomes += code.run(selection, options.mutmut_python.resolve(), Path(scratch) / "python")
     return report(outcomes, baseline, time.monotonic() - started)
 
 

@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local_stack.template import PROJECT_ROOT
+from mutation import mutmut_wrapping
 from mutation.code_operators import DeclarationMutant, changes, declaration_mutants, key
 from mutation.judging import Judge, Outcome, tracked_files, workspace, write
+from mutation.mutmut_wrapping import wraps
 
 DOMAIN = "layers/common/orders_domain"
 FUNCTIONS = "src"
@@ -113,8 +115,8 @@ def changed_lines(root: Path, revision: str, file: str) -> set[int]:
 
 def definitions(source: str) -> dict[str, range]:
     """The lines of what mutmut mutates, by qualified name: top-level functions and methods of
-    top-level classes, but not decorated ones (a decorator runs at import, so mutmut leaves them
-    alone), @staticmethod and @classmethod aside."""
+    top-level classes, undecorated or with decorators that only wrap them (mutation.mutmut_wrapping),
+    @staticmethod and @classmethod."""
     spans: dict[str, range] = {}
     for node in ast.parse(source).body:
         members = (
@@ -128,7 +130,7 @@ def definitions(source: str) -> dict[str, range]:
 
 def _mutated_by_mutmut(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     decorators = [ast.unparse(decorator) for decorator in function.decorator_list]
-    return decorators in ([], ["staticmethod"], ["classmethod"])
+    return decorators in (["staticmethod"], ["classmethod"]) or all(map(wraps, decorators))
 
 
 def _span(node: ast.FunctionDef | ast.AsyncFunctionDef) -> range:
@@ -253,11 +255,12 @@ def prepare(copy: Path, target: Target) -> None:
     )
 
 
-def run_mutmut(copy: Path, target: Target, selected: list[str], mutmut: Path) -> list[Outcome]:
+def run_mutmut(copy: Path, target: Target, selected: list[str], python: Path) -> list[Outcome]:
+    """mutmut, run by `python` (its environment's) through mutation.mutmut_wrapping, in the copy."""
     prepare(copy, target)
     log = copy / "mutmut.log"
     with log.open("w") as output:
-        command = [str(mutmut), "run", "--max-children", "1", *selected]
+        command = [str(python), "-P", mutmut_wrapping.__file__, "run", "--max-children", "1", *selected]
         environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # the copy's own
         finished = subprocess.run(
             command, cwd=copy, env=environment, stdout=output, stderr=subprocess.STDOUT, check=False
@@ -321,7 +324,7 @@ def declaration_selection(selection: Selection) -> list[DeclarationMutant]:
     return found
 
 
-def run(selection: Selection, mutmut: Path, scratch: Path) -> list[Outcome]:
+def run(selection: Selection, python: Path, scratch: Path) -> list[Outcome]:
     """Every target with selected functions, in its copy kept under .mutation/ (a whole run starts
     them afresh), then the class-level mutants in one more copy."""
     if selection.revision is None and not selection.match:
@@ -331,7 +334,7 @@ def run(selection: Selection, mutmut: Path, scratch: Path) -> list[Outcome]:
         if selected := patterns(target, selection):
             print(f"mutmut: {target.name}, {len(selected)} functions", flush=True)
             started = time.monotonic()
-            found = run_mutmut(workspace(KEPT / target.name), target, selected, mutmut)
+            found = run_mutmut(workspace(KEPT / target.name), target, selected, python)
             print(f"  {len(found)} mutants in {(time.monotonic() - started) / 60:.1f} min, clean run included")
             summarize(found)
             outcomes.extend(found)

@@ -1,6 +1,7 @@
 """The Python part of `make mutation`: which functions a change selects, keys that hold when mutmut
 renumbers, and our own mutants of what mutmut leaves alone."""
 
+import json
 import subprocess
 import textwrap
 import time
@@ -32,6 +33,11 @@ ORDERS = textwrap.dedent("""\
     @functools.cache
     def catalog():
         return {"sku-1": 10}
+
+
+    @logger.inject_lambda_context(correlation_id_path="order_id")
+    def lambda_handler(event, context):
+        return {"order_id": event["order_id"]}
 
 
     class Order:
@@ -71,11 +77,11 @@ def test_a_deleted_line_touches_its_function_and_a_class_attribute_touches_no_fu
     assert touched(changed, changed_lines(tmp_path, "HEAD", "orders.py")) == ["Order.confirm"]
 
 
-def test_every_function_mutmut_mutates_without_a_revision_but_not_a_decorated_one():
-    assert touched(ORDERS, None) == ["total", "Order.cancel", "Order.confirm"]
+def test_every_function_mutmut_mutates_without_a_revision_but_not_one_whose_decorator_keeps_results():
+    assert touched(ORDERS, None) == ["total", "lambda_handler", "Order.cancel", "Order.confirm"]
 
 
-def test_a_change_to_a_decorated_function_selects_nothing_for_mutmut(tmp_path):
+def test_a_change_to_a_cached_function_selects_nothing_for_mutmut(tmp_path):
     committed(tmp_path, ORDERS)
     changed = ORDERS.replace('{"sku-1": 10}', '{"sku-1": 11}')
     (tmp_path / "orders.py").write_text(changed)
@@ -236,3 +242,71 @@ def test_mutmut_copies_the_tests_afresh_into_a_kept_copy_and_the_shim_is_made_on
     assert (root / "orders_domain").resolve() == (root / "layers/common/orders_domain").resolve()
     assert (root / "mutants/layers/common/orders_domain").resolve() == (root / "mutants/orders_domain").resolve()
     assert (root / "pyproject.toml").read_text().count("[tool.mutmut]") == 1
+
+
+ROUTES = textwrap.dedent("""\
+    import functools
+
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+    app = APIGatewayRestResolver()
+
+
+    @app.get("/orders/<order_id>")
+    def get_order(order_id: str) -> dict:
+        return {"order_id": order_id, "status": "NEW"}
+
+
+    @functools.cache
+    def catalog() -> dict:
+        return {"sku-1": 10}
+""")
+MUTATE = """
+import json, runpy, sys
+runpy.run_path(sys.argv[1])["patch_mutmut"]()
+from mutmut.mutation.file_mutation import mutate_file_contents
+mutated = mutate_file_contents("routes.py", sys.stdin.read())
+print(json.dumps({"code": mutated.code, "mutants": mutated.mutant_names}))
+"""
+
+
+SERVE = """
+import json, sys
+from mutmut.mutation.trampoline import set_mutant_under_test
+import routes
+event = {"httpMethod": "GET", "path": "/orders/o-1", "headers": {}, "requestContext": {}}
+bodies = []
+for mutant in ["", *sys.argv[1:]]:
+    set_mutant_under_test(f"routes.{mutant}" if mutant else "")
+    bodies.append(json.loads(routes.app.resolve(event, None)["body"]))
+print(json.dumps([len(routes.app._static_routes) + len(routes.app._dynamic_routes), *bodies]))
+"""
+
+
+def test_mutmut_mutates_a_route_and_registers_it_once_but_leaves_a_cached_function_alone(tmp_path):
+    """mutation.mutmut_wrapping in mutmut's own environment (make test installs it): the route's
+    body is mutated; its copies carry no decorator, so the route is registered once, and calls
+    reach the original or the active mutant through the trampoline."""
+    python = PROJECT_ROOT / ".venv-mutation" / "bin" / "python"
+    assert python.exists(), "mutmut's environment is missing: make test installs it"
+    output = subprocess.run(
+        [python, "-P", "-c", MUTATE, PROJECT_ROOT / "tests" / "mutation" / "mutmut_wrapping.py"],
+        input=ROUTES,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    mutated = json.loads(output)
+    assert len(mutated["mutants"]) > 3
+    assert mutated["mutants"] == [f"x_get_order__mutmut_{n}" for n in range(1, len(mutated["mutants"]) + 1)]
+    assert mutated["code"].count('@app.get("/orders/<order_id>")') == 1
+    assert "def x_get_order__mutmut_orig(order_id: str) -> dict:" in mutated["code"]
+    assert "x_catalog__mutmut" not in mutated["code"]
+    (tmp_path / "routes.py").write_text(mutated["code"])
+    served = subprocess.run(
+        [python, "-c", SERVE, *mutated["mutants"]], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    routes, original, *mutants = json.loads(served)
+    assert routes == 1
+    assert original == {"order_id": "o-1", "status": "NEW"}
+    assert all(body != original for body in mutants)  # each mutant is what the route runs while active

@@ -1,0 +1,90 @@
+"""mutmut, made to mutate functions whose decorators only wrap them.
+
+mutmut 3.8.1 (pinned) leaves every decorated function alone, since its trampoline copies the
+function for the original and each mutant, and a copy that keeps a decorator such as
+`@router.get("/orders")` registers a second route. Nearly every handler and route here is decorated
+by Powertools, so their bodies would never be mutated. A decorator that only wraps the function (a
+route, a logging or metrics context, an idempotency record, an event's data class) is safe on the
+trampoline alone: the copies are written without it, and the trampoline, which keeps it, calls
+them. A decorator that keeps results (`@cache`) or changes what the function is (`@property`) still
+excludes the function.
+
+Run by mutmut's own interpreter in place of the `mutmut` command, as
+`python -P mutmut_wrapping.py run ...` (-P: this folder is not put on sys.path, where `code.py`
+would hide the standard library's `code`). code.py imports `wraps` from here to select the same
+functions.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+# Decorators, by their last name, that register or wrap the function and keep no result of it.
+WRAPPING = frozenset(
+    {
+        "inject_lambda_context",
+        "log_metrics",
+        "event_source",
+        "idempotent",
+        "idempotent_function",
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "exception_handler",
+        "not_found",
+    }
+)
+
+
+def wraps(decorator: str) -> bool:
+    """Whether a decorator, as written (`back_office.get("/orders")`), only wraps the function."""
+    name = re.match(r"[\w.]+", decorator.removeprefix("@").strip())
+    return name is not None and name.group().rsplit(".", 1)[-1] in WRAPPING
+
+
+def patch_mutmut() -> None:
+    """Judge a function whose decorators all wrap as if it had none, and write its copies without
+    them (the trampoline keeps them)."""
+    import libcst as cst  # mutmut's environment only
+    from libcst.metadata import PositionProvider
+    from mutmut.mutation import file_mutation
+
+    def wrapping_only(node: cst.CSTNode) -> bool:
+        return (
+            isinstance(node, cst.FunctionDef)
+            and bool(node.decorators)
+            and all(wraps(cst.Module([]).code_for_node(d.decorator)) for d in node.decorators)
+        )
+
+    skip = file_mutation.MutationVisitor._skip_node_and_children
+
+    def skip_unless_wrapped(self: Any, node: cst.CSTNode) -> bool:
+        position = self.get_metadata(PositionProvider, node, None)
+        pragma = position is not None and position.start.line in self._ignored_node_lines  # "no mutate"
+        if wrapping_only(node) and not pragma:
+            return bool(skip(self, node.with_changes(decorators=[])))
+        return bool(skip(self, node))
+
+    arrange = file_mutation.function_trampoline_arrangement
+
+    def arrange_copies_unwrapped(function: Any, mutants: Any, class_name: str | None) -> Any:
+        declarations, nodes, assignments, names = arrange(function, mutants, class_name)
+        if wrapping_only(function):
+            trampoline, *copies = nodes
+            nodes = [trampoline, *(copy.with_changes(decorators=[]) for copy in copies)]
+        return declarations, nodes, assignments, names
+
+    file_mutation.MutationVisitor._skip_node_and_children = skip_unless_wrapped
+    file_mutation.function_trampoline_arrangement = arrange_copies_unwrapped
+
+
+if __name__ == "__main__":
+    patch_mutmut()
+    from mutmut.__main__ import cli
+
+    sys.argv[0] = "mutmut"
+    cli()
