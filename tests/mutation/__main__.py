@@ -185,8 +185,8 @@ def main() -> int:
             outcomes += run(selected, options.jobs, options.workflows, Path(scratch) / "declarative")
         if options.part in (None, "python"):
             selection = code.Selection(since("python"), options.match)
-            # resolved: mutmut runs in each target's copy, where a relative path (make's) leads nowhere
-            outcomes += code.run(selection, options.mutmut_python.resolve(), Path(scratch) / "python")
+            # absolute (not resolved: a venv's python is a link): mutmut runs in each target's copy
+            outcomes += code.run(selection, options.mutmut_python.absolute(), Path(scratch) / "python")
     return report(outcomes, baseline, time.monotonic() - started)
 
 
