@@ -29,7 +29,7 @@ import boto3
 import requests
 from moto import mock_aws
 
-from benchmarks.cold_start import measure
+from benchmarks.cold_start import floors, measure
 from benchmarks.cost import Usage, as_express, cost, per_million, warm_start_options
 from local_stack.adapter import moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
@@ -358,6 +358,12 @@ def report(functions: dict[str, FunctionSpec], local: LocalStackProcess) -> None
         print(
             f"  {name:<28} {figures['function_ms']:7.1f} ms vs {figures['baseline_ms']:6.1f} ms  "
             f"{figures['ratio']:.2f}x  {verdict}"
+        )
+    print("  floors: the baseline plus one library the design uses, nothing of ours")
+    for name, figures in floors(local.endpoint).items():
+        print(
+            f"  {name:<28} {figures['function_ms']:7.1f} ms vs {figures['baseline_ms']:6.1f} ms  "
+            f"{figures['ratio']:.2f}x"
         )
     print("AWS requests per call, warm (target: POST /orders <= 4, GET routes 1)")
     for label, count in aws_requests_per_route().items():

@@ -61,6 +61,31 @@ start = cpu()
 print(json.dumps(cpu() - start))
 """
 BASELINE = 'import boto3\nboto3.client("dynamodb").list_tables()'
+# The baseline plus one library the design relies on, and nothing of ours: what no function using
+# it can go below. The target leaves 0.3x of the baseline for everything a function adds.
+FLOORS = {
+    "Pydantic: a model validated": BASELINE
+    + """
+from pydantic import BaseModel
+class Item(BaseModel):
+    quantity: int
+Item.model_validate({"quantity": 1})""",
+    "Powertools Logger: one line": BASELINE
+    + """
+from aws_lambda_powertools import Logger
+Logger(service="floor", stream=open("/dev/null", "w")).info("cold")""",
+    "REST resolver, validated route": BASELINE
+    + """
+from pydantic import BaseModel
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+app = APIGatewayRestResolver(enable_validation=True)
+class Item(BaseModel):
+    quantity: int
+@app.get("/items")
+def items() -> Item:
+    return Item(quantity=1)
+app.resolve({"httpMethod": "GET", "path": "/items", "headers": {}, "requestContext": {}}, None)""",
+}
 RUNS = 7
 _FIRST_EVENT = """
 import json
@@ -96,12 +121,7 @@ def measure(
 ) -> dict[str, dict[str, float]]:
     """For each function with a sample event: its cold path and the baseline, in CPU milliseconds.
     `environments` are the functions' variables as make dev resolves them; `events` their first samples."""
-    aws = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_ENDPOINT_URL": endpoint,
-    }
+    aws = _aws(endpoint)
     results = {}
     for logical_id, spec in sorted(functions.items()):
         if logical_id not in events:
@@ -120,3 +140,22 @@ def measure(
             "ratio": function / baseline,
         }
     return results
+
+
+def floors(endpoint: str) -> dict[str, dict[str, float]]:
+    """Each floor (FLOORS) beside a baseline measured with it, in CPU milliseconds."""
+    aws = _aws(endpoint)
+    results = {}
+    for name, body in FLOORS.items():
+        baseline, floor = cpu_seconds(BASELINE, aws, []), cpu_seconds(body, aws, [])
+        results[name] = {"baseline_ms": baseline * 1000, "function_ms": floor * 1000, "ratio": floor / baseline}
+    return results
+
+
+def _aws(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_ENDPOINT_URL": endpoint,
+    }
