@@ -36,6 +36,9 @@ from mutation.mutmut_wrapping import wraps
 
 DOMAIN = "layers/common/orders_domain"
 FUNCTIONS = "src"
+# The local stack's pure modules, which unit tests check directly: CloudFormation intrinsics, API
+# Gateway's mapping templates, DynamoDB stream records as an event source mapping delivers them.
+LOCAL_STACK = ("local_stack/intrinsics.py", "local_stack/mapping_templates.py", "local_stack/streams.py")
 # The suites that run in process on moto: the template, build and Docker suites test no Python path
 # of ours that these do not, and e2e and sam_local need `make dev` or Docker. Not the API fuzzing
 # either: its 300 random examples a test reach nearly every function (so they would run for nearly
@@ -74,10 +77,12 @@ class Target:
 
     name: str  # of its copy under KEPT
     sources: tuple[str, ...]
+    only: tuple[str, ...] = ()  # the files mutated, when not every file of the sources
 
 
 def targets(root: Path) -> list[Target]:
-    """The domain package, then the modules of every function at once: one stats phase for all."""
+    """The domain package, the modules of every function at once (one stats phase for all), the
+    local stack's pure modules."""
     modules = sorted(
         entry.relative_to(root).as_posix()
         for folder in (root / FUNCTIONS).iterdir()
@@ -88,12 +93,18 @@ def targets(root: Path) -> list[Target]:
     names = Counter(Path(module).name for module in modules)
     if clashes := sorted(name for name, count in names.items() if count > 1):
         raise ValueError(f"two functions have a module named {', '.join(clashes)}: mutmut would confuse them")
-    return [Target("orders_domain", (DOMAIN,)), Target("functions", tuple(modules))]
+    return [
+        Target("orders_domain", (DOMAIN,)),
+        Target("functions", tuple(modules)),
+        Target("local_stack", ("local_stack",), LOCAL_STACK),
+    ]
 
 
 def area(file: str) -> str:
     if file.startswith(DOMAIN):
         return "domain package"
+    if file in LOCAL_STACK:
+        return "local stack"
     return "API" if file.startswith(f"{FUNCTIONS}/api/") else "workflow functions"
 
 
@@ -208,6 +219,8 @@ def module_files(target: Target) -> list[tuple[str, str, str]]:
     for source in target.sources:
         path = PROJECT_ROOT / source
         for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            if target.only and file.relative_to(PROJECT_ROOT).as_posix() not in target.only:
+                continue
             linked = file.relative_to(path.parent)
             module = linked.with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
             found.append((module, file.relative_to(PROJECT_ROOT).as_posix(), linked.as_posix()))
@@ -230,6 +243,8 @@ def prepare(copy: Path, target: Target) -> None:
     deleted does not run)."""
     for source in target.sources:
         name = Path(source).name
+        if name == source:
+            continue  # at the copy's root already, under the name the tests import
         if not (copy / name).is_symlink():
             (copy / name).symlink_to(source)
         inside = copy / "mutants" / source
@@ -239,6 +254,7 @@ def prepare(copy: Path, target: Target) -> None:
     config = {
         "source_paths": [Path(source).name for source in target.sources],
         "also_copy": also_copy(tracked_files(), target.sources),
+        "only_mutate": list(target.only),
         "do_not_mutate_patterns": NOT_MUTATED,
         "pytest_add_cli_args": PYTEST_ARGUMENTS,
         "pytest_add_cli_args_test_selection": TESTS,

@@ -5,11 +5,13 @@ import json
 import subprocess
 import textwrap
 import time
+import tomllib
 
 import pytest
 from mutation.code import (
     also_copy,
     changed_lines,
+    module_files,
     mutmut_pattern,
     mutmut_sources,
     prepare,
@@ -211,13 +213,29 @@ def test_a_kept_copy_is_brought_up_to_date_and_keeps_what_mutmut_learned_in_it(t
 
 
 def test_one_mutmut_run_holds_every_function_each_module_under_its_own_name():
-    domain, functions = targets(PROJECT_ROOT)
+    domain, functions, _ = targets(PROJECT_ROOT)
     assert domain.sources == ("layers/common/orders_domain",)
     assert {"src/notify/notify.py", "src/payment/charge.py", "src/api/routers", "src/api/storefront.py"} <= set(
         functions.sources
     )
     assert "src/api/routers/orders.py" not in functions.sources  # the package is linked whole
     assert len({source.rsplit("/", 1)[1] for source in functions.sources}) == len(functions.sources)
+
+
+def test_the_local_stack_is_mutated_in_its_pure_modules_only_under_the_names_the_tests_import(tmp_path):
+    *_, local_stack = targets(PROJECT_ROOT)
+    assert [(module, file) for module, file, _ in module_files(local_stack)] == [
+        ("local_stack.intrinsics", "local_stack/intrinsics.py"),
+        ("local_stack.mapping_templates", "local_stack/mapping_templates.py"),
+        ("local_stack.streams", "local_stack/streams.py"),
+    ]
+    root = workspace(tmp_path)
+    prepare(root, local_stack)
+    assert not (root / "local_stack").is_symlink()  # no shim: it is at the root already
+    assert not (root / "mutants" / "local_stack").exists()  # mutmut copies it there itself
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["mutmut"]
+    assert config["source_paths"] == ["local_stack"]
+    assert config["only_mutate"] == list(local_stack.only)
 
 
 def test_two_functions_with_a_module_of_the_same_name_are_refused(tmp_path):
