@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -340,6 +341,24 @@ def declaration_selection(selection: Selection) -> list[DeclarationMutant]:
     return found
 
 
+def mutants_made_by() -> str:
+    """What makes mutmut's mutants besides the sources: our wrapper of it and the pinned versions."""
+    made_by = Path(mutmut_wrapping.__file__).read_bytes() + (PROJECT_ROOT / "requirements/mutation.txt").read_bytes()
+    return hashlib.sha256(made_by).hexdigest()
+
+
+def kept_copy(target: Target) -> Path:
+    """The target's copy under KEPT, started afresh when its mutants were made otherwise (mutmut makes
+    a file's mutants again only when the file changes), then brought up to date."""
+    parent = KEPT / target.name
+    stamp = parent / "mutants-made-by"
+    if not stamp.is_file() or stamp.read_text() != mutants_made_by():
+        shutil.rmtree(parent, ignore_errors=True)
+        parent.mkdir(parents=True)
+        stamp.write_text(mutants_made_by())
+    return workspace(parent)
+
+
 def run(selection: Selection, python: Path, scratch: Path) -> list[Outcome]:
     """Every target with selected functions, in its copy kept under .mutation/ (a whole run starts
     them afresh), then the class-level mutants in one more copy."""
@@ -350,7 +369,7 @@ def run(selection: Selection, python: Path, scratch: Path) -> list[Outcome]:
         if selected := patterns(target, selection):
             print(f"mutmut: {target.name}, {len(selected)} functions", flush=True)
             started = time.monotonic()
-            found = run_mutmut(workspace(KEPT / target.name), target, selected, python)
+            found = run_mutmut(kept_copy(target), target, selected, python)
             print(f"  {len(found)} mutants in {(time.monotonic() - started) / 60:.1f} min, clean run included")
             summarize(found)
             outcomes.extend(found)

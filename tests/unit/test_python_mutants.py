@@ -8,9 +8,11 @@ import time
 import tomllib
 
 import pytest
+from mutation import code
 from mutation.code import (
     also_copy,
     changed_lines,
+    kept_copy,
     module_files,
     mutmut_pattern,
     mutmut_sources,
@@ -236,6 +238,19 @@ def test_the_local_stack_is_mutated_in_its_pure_modules_only_under_the_names_the
     config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["mutmut"]
     assert config["source_paths"] == ["local_stack"]
     assert config["only_mutate"] == list(local_stack.only)
+
+
+def test_a_kept_copy_starts_afresh_when_its_mutants_would_be_made_otherwise(tmp_path, monkeypatch):
+    monkeypatch.setattr(code, "KEPT", tmp_path)
+    [domain, *_] = targets(PROJECT_ROOT)
+    mutants = kept_copy(domain) / "mutants"
+    mutants.mkdir()
+    (mutants / "mutmut-stats.json").write_text("{}")
+    assert (kept_copy(domain) / "mutants" / "mutmut-stats.json").is_file()  # same wrapper, same pins
+
+    monkeypatch.setattr(code, "mutants_made_by", lambda: "another wrapper of mutmut")
+    assert not (kept_copy(domain) / "mutants").exists()
+    assert (kept_copy(domain) / "template.yaml").is_file()
 
 
 def test_two_functions_with_a_module_of_the_same_name_are_refused(tmp_path):
