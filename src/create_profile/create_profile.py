@@ -20,7 +20,7 @@ users = UsersRepository(get_settings().users_table)
 def lambda_handler(event: PostConfirmationTriggerEvent, context: LambdaContext) -> dict[str, Any]:
     # Also sent after a confirmed password reset, which changes nothing here.
     if event.trigger_source == "PostConfirmation_ConfirmSignUp":
-        attributes = event.request.user_attributes
-        create_profile(users, attributes["sub"], attributes["email"], attributes.get("name", ""))
+        attributes = event.request.user_attributes  # the pool's schema requires email and name
+        create_profile(users, attributes["sub"], attributes["email"], attributes["name"])
         logger.info("profile created", user_id=attributes["sub"])
     return event.raw_event
