@@ -229,11 +229,11 @@ def openapi_json(app: ApiGatewayResolver, gateway_routes: ApiGatewayResolver | N
     """The generated document, with the routes API Gateway serves itself, without Powertools'
     default 422 schemas, which this API never returns (every route documents its own 422 body)."""
     document = json.loads(app.get_openapi_json_schema())
+    schemas = document["components"]["schemas"]  # every route of both APIs has its models
     if gateway_routes is not None:
         extra = json.loads(gateway_routes.get_openapi_json_schema())
         document["paths"].update(extra["paths"])
-        document.setdefault("components", {}).setdefault("schemas", {}).update(extra["components"]["schemas"])
-    schemas = document.get("components", {}).get("schemas", {})
+        schemas.update(extra["components"]["schemas"])
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
     return json.dumps(document, indent=2, sort_keys=True)
