@@ -22,15 +22,16 @@ APIS = {
 }
 
 
-def served_document(client: ApiClient) -> dict[str, Any]:
+def served_text(client: ApiClient) -> str:
+    """The document exactly as the function serves it, with the final newline of a committed file."""
     response = client.as_caller(None).get("/openapi.json")
     assert response.status == 200, response
-    document: dict[str, Any] = response.body
+    return response.text + "\n"
+
+
+def served_document(client: ApiClient) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(served_text(client))
     return document
-
-
-def as_text(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 def main() -> None:
@@ -41,7 +42,7 @@ def main() -> None:
                 FunctionInstance(stack.functions[function]), route_templates(stack.template, api), http_api
             )
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(as_text(served_document(client)))
+            path.write_text(served_text(client))
             print(f"wrote {path.relative_to(PROJECT_ROOT)}")
 
 
