@@ -50,11 +50,13 @@ def tokens(stack) -> Any:
     return log_in
 
 
-def api_under(stack, sam_template, moto_endpoint, api: str, sam_local: bool = True) -> ApiClient:
+def api_under(stack, sam_template, moto_endpoint: str | None, api: str, sam_local: bool = True) -> ApiClient:
     """The API's function as `sam local start-api` runs it: no claims in the event, the token in the
     Authorization header, and (with `sam_local`) the variable SAM CLI sets."""
     function = "StorefrontFunction" if api == "StorefrontApi" else "BackOfficeFunction"
     environment = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
+    if moto_endpoint is None:  # SAM CLI against an account: no local pool to check a token with
+        environment.pop("AWS_ENDPOINT_URL")
     environment.pop("AWS_SAM_LOCAL", None)
     if sam_local:
         environment["AWS_SAM_LOCAL"] = "true"
@@ -103,6 +105,11 @@ def test_every_token_the_authorizer_would_refuse_is_401(stack, sam_template, mot
         "another pool": bearer(signed({**claims, "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x"})),
         "another app client": bearer(signed({**claims, "aud": "another-app-client"})),
         "access token": bearer(customer["AccessToken"]),
+        # Signed by the pool, but without a claim that an ID token always carries.
+        **{
+            f"no {claim}": bearer(signed({name: value for name, value in claims.items() if name != claim}))
+            for claim in ("exp", "token_use")
+        },
     }
 
     answers = {kind: storefront.request("GET", "/orders", headers=headers) for kind, headers in refused.items()}
@@ -121,3 +128,12 @@ def test_outside_sam_local_a_bearer_token_without_claims_is_never_trusted(stack,
 
     assert (answer.status, answer.body) == UNAUTHORIZED
     assert (staff_answer.status, staff_answer.body) == UNAUTHORIZED
+
+
+def test_under_sam_local_without_a_local_endpoint_a_token_is_not_checked_and_not_trusted(stack, sam_template, tokens):
+    storefront = api_under(stack, sam_template, None, "StorefrontApi")
+    customer = tokens("sam@example.com")
+
+    answer = storefront.request("GET", "/orders", headers=bearer(customer["IdToken"]))
+
+    assert (answer.status, answer.body) == UNAUTHORIZED
