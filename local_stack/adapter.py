@@ -35,6 +35,10 @@
   `local_stack/express.py` (a module of its own for its size), applied here with the rest.
 - nested executions (`states:startExecution`, `.sync`, `.sync:2` tasks): kept in
   `local_stack/nested.py`, applied here.
+
+And one for speed, `definitions_validated_once`: moto parses a definition to validate it on every
+CreateStateMachine, a third of the time a test spends creating its stack, whose four state
+machines are the same in every test. A definition it accepted once is not parsed again.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local_stack.express import moto_runs_sync_executions
 from local_stack.functions import FunctionError
@@ -142,6 +147,22 @@ def _rolled_back_in_place(transact: Callable[..., Any]) -> Callable[..., Any]:
             raise
 
     return transact_write_items
+
+
+_VALID_DEFINITIONS: set[str] = set()
+
+
+@contextmanager
+def definitions_validated_once() -> Iterator[None]:
+    validate = StepFunctionsParserBackend._validate_definition
+
+    def validated_once(definition: str) -> None:
+        if definition not in _VALID_DEFINITIONS:
+            validate(definition=definition)  # raises InvalidDefinition, and the definition is not kept
+            _VALID_DEFINITIONS.add(definition)
+
+    with patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validated_once)):
+        yield
 
 
 @contextmanager

@@ -32,7 +32,7 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from local_stack.adapter import moto_runs_local_functions
+from local_stack.adapter import definitions_validated_once, moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionInstance, FunctionSpec
 from local_stack.integrations import ApiIntegrations
@@ -81,15 +81,23 @@ def payments(payment_provider: tuple[PaymentProvider, str]) -> Iterator[PaymentP
     provider.set_mode("ok")
 
 
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.session.Session:
+    """One session for every test's clients: a session reads each service's model files once, a new
+    one reads them again (about 40 ms a client, and a test's stack makes a dozen)."""
+    return boto3.session.Session(region_name="us-east-1")
+
+
 @pytest.fixture
-def aws() -> Iterator[boto3.session.Session]:
+def aws(boto_session: boto3.session.Session) -> Iterator[boto3.session.Session]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield boto3.session.Session(region_name="us-east-1")
+        yield boto_session
 
 
 @pytest.fixture
 def stack(aws: boto3.session.Session, sam_template: SamTemplate) -> Stack:
-    return deploy(sam_template, aws)
+    with definitions_validated_once():
+        return deploy(sam_template, aws)
 
 
 def _warm_instance(spec: FunctionSpec) -> FunctionInstance:

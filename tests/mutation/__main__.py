@@ -159,7 +159,7 @@ def main() -> int:
     scope.add_argument("--changed-since", metavar="REV", help="resources, states and functions changed since REV")
     parser.add_argument("--workflows", action="store_true", help="run static survivors against their workflow tests")
     parser.add_argument("--match", default="", help="only mutants whose key or operator contains TEXT")
-    parser.add_argument("--jobs", type=int, default=2, help="copies judging declarative mutants at once")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants judged at once")
     parser.add_argument("--part", choices=("declarative", "python"), help="only this part (default: both)")
     parser.add_argument(
         "--mutmut-python", type=Path, default=PROJECT_ROOT / ".venv-mutation" / "bin" / "python", help="mutmut's"
@@ -186,7 +186,7 @@ def main() -> int:
         if options.part in (None, "python"):
             selection = code.Selection(since("python"), options.match)
             # absolute (not resolved: a venv's python is a link): mutmut runs in each target's copy
-            outcomes += code.run(selection, options.mutmut_python.absolute(), Path(scratch) / "python")
+            outcomes += code.run(selection, options.mutmut_python.absolute(), Path(scratch) / "python", options.jobs)
     return report(outcomes, baseline, time.monotonic() - started)
 
 

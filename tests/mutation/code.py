@@ -272,12 +272,13 @@ def prepare(copy: Path, target: Target) -> None:
     )
 
 
-def run_mutmut(copy: Path, target: Target, selected: list[str], python: Path) -> list[Outcome]:
-    """mutmut, run by `python` (its environment's) through mutation.mutmut_wrapping, in the copy."""
+def run_mutmut(copy: Path, target: Target, selected: list[str], python: Path, children: int) -> list[Outcome]:
+    """mutmut, run by `python` (its environment's) through mutation.mutmut_wrapping, in the copy, judging
+    `children` mutants at once."""
     prepare(copy, target)
     log = copy / "mutmut.log"
     with log.open("w") as output:
-        command = [str(python), "-P", mutmut_wrapping.__file__, "run", "--max-children", "1", *selected]
+        command = [str(python), "-P", mutmut_wrapping.__file__, "run", "--max-children", str(children), *selected]
         environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # the copy's own
         finished = subprocess.run(
             command, cwd=copy, env=environment, stdout=output, stderr=subprocess.STDOUT, check=False
@@ -359,7 +360,7 @@ def kept_copy(target: Target) -> Path:
     return workspace(parent)
 
 
-def run(selection: Selection, python: Path, scratch: Path) -> list[Outcome]:
+def run(selection: Selection, python: Path, scratch: Path, jobs: int) -> list[Outcome]:
     """Every target with selected functions, in its copy kept under .mutation/ (a whole run starts
     them afresh), then the class-level mutants in one more copy."""
     if selection.revision is None and not selection.match:
@@ -369,7 +370,7 @@ def run(selection: Selection, python: Path, scratch: Path) -> list[Outcome]:
         if selected := patterns(target, selection):
             print(f"mutmut: {target.name}, {len(selected)} functions", flush=True)
             started = time.monotonic()
-            found = run_mutmut(kept_copy(target), target, selected, python)
+            found = run_mutmut(kept_copy(target), target, selected, python, jobs)
             print(f"  {len(found)} mutants in {(time.monotonic() - started) / 60:.1f} min, clean run included")
             summarize(found)
             outcomes.extend(found)

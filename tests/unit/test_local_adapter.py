@@ -1,13 +1,19 @@
 """Gaps of moto's DynamoDB that the local adapter fills: DynamoDB applies each conditional write
 atomically, while moto checks and writes in two steps, so concurrent writers (make dev's worker
 processes reach it on many threads) could both pass one condition: with the adapter, they take
-turns. And a cancelled transaction must leave the table's stream as it was, and still read."""
+turns. And a cancelled transaction must leave the table's stream as it was, and still read.
+Each state machine definition is parsed once for all the tests' stacks, and an invalid one is still
+refused every time."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
+from unittest.mock import patch
 
 import pytest
 from botocore.exceptions import ClientError
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+from local_stack.adapter import definitions_validated_once
 from local_stack.streams import StreamReader
 from support import seed
 
@@ -69,3 +75,24 @@ def test_a_cancelled_transaction_leaves_the_stream_as_it_was_and_still_read(stac
 
     assert published() == [("INSERT", "o-2")]
     assert "reserved" not in dynamodb.get_item(TableName=orders, Key={"order_id": {"S": "o-1"}})["Item"]
+
+
+def test_a_definition_is_parsed_once_to_validate_it_and_an_invalid_one_is_refused_every_time(aws):
+    sfn = aws.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/machine"
+    valid = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    invalid = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Wander"}}})
+    with (
+        definitions_validated_once(),
+        patch.object(AmazonStateLanguageParser, "parse", wraps=AmazonStateLanguageParser.parse) as parse,
+    ):
+        for name in ("first", "second"):
+            sfn.create_state_machine(name=name, definition=valid, roleArn=role)
+            with pytest.raises(ClientError) as refused:
+                sfn.create_state_machine(name=f"{name}-invalid", definition=invalid, roleArn=role)
+            assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+            assert 'at "Wander"' in refused.value.response["Error"]["Message"]  # moto gives no error code
+    parsed = [call.args[0] for call in parse.call_args_list]
+    assert parsed.count(valid) == 1
+    assert parsed.count(invalid) == 2
+    assert [machine["name"] for machine in sfn.list_state_machines()["stateMachines"]] == ["first", "second"]
