@@ -6,6 +6,7 @@ Each state machine definition is parsed once for all the tests' stacks, and an i
 refused every time."""
 
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
@@ -80,7 +81,8 @@ def test_a_cancelled_transaction_leaves_the_stream_as_it_was_and_still_read(stac
 def test_a_definition_is_parsed_once_to_validate_it_and_an_invalid_one_is_refused_every_time(aws):
     sfn = aws.client("stepfunctions")
     role = "arn:aws:iam::123456789012:role/machine"
-    valid = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    # a definition no other test has (which could have been validated before)
+    valid = json.dumps({"Comment": str(uuid.uuid4()), "StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
     invalid = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Wander"}}})
     with (
         definitions_validated_once(),
