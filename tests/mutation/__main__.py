@@ -15,8 +15,8 @@ under .mutation/; a whole run starts afresh). A survivor fails the run unless
 tests/mutation/survivors.toml lists its key with a reason.
 
 By default only the mutants of resources, states and functions changed since the baseline (the
-revision of each part's last whole run, `baseline_revision` in survivors.toml) run: the incremental
-run.
+revision of the declarative part's last whole run, and of each Python target's, `baseline_revision`
+in survivors.toml) run: the incremental run.
 --all runs every mutant (the scheduled job); --changed-since REV picks another revision.
 """
 
@@ -184,7 +184,8 @@ def main() -> int:
                 selected = changed_since(revision, selected)
             outcomes += run(selected, options.jobs, options.workflows, Path(scratch) / "declarative")
         if options.part in (None, "python"):
-            selection = code.Selection(since("python"), options.match)
+            revisions = {target.name: since(target.name) for target in code.targets(PROJECT_ROOT)}
+            selection = code.Selection(revisions, options.match)
             # absolute (not resolved: a venv's python is a link): mutmut runs in each target's copy
             outcomes += code.run(selection, options.mutmut_python.absolute(), Path(scratch) / "python", options.jobs)
     return report(outcomes, baseline, time.monotonic() - started)

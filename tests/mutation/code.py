@@ -186,15 +186,16 @@ def mutmut_sources(mutated_file: str, mutmut_name: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which mutants run: every one, or those of what changed since `revision`; and of those, the
-    ones whose key (file:name) contains `match`."""
+    """Which mutants run: in each target, every one or those of what changed since its revision (its
+    last whole run); and of those, the ones whose key (file:name) contains `match`."""
 
-    revision: str | None
+    revisions: dict[str, str | None]  # by target name; None: every mutant
     match: str
 
-    def lines(self, file: str) -> set[int] | None:
+    def lines(self, target: Target, file: str) -> set[int] | None:
         """None: every line."""
-        return None if self.revision is None else changed_lines(PROJECT_ROOT, self.revision, file)
+        revision = self.revisions[target.name]
+        return None if revision is None else changed_lines(PROJECT_ROOT, revision, file)
 
 
 def also_copy(files: list[str], sources: tuple[str, ...]) -> list[str]:
@@ -232,7 +233,7 @@ def patterns(target: Target, selection: Selection) -> list[str]:
     """mutmut's names for the selected functions' mutants."""
     found = []
     for module, file, _ in module_files(target):
-        for name in touched((PROJECT_ROOT / file).read_text(), selection.lines(file)):
+        for name in touched((PROJECT_ROOT / file).read_text(), selection.lines(target, file)):
             if selection.match in f"{file}:{name}":
                 found.append(mutmut_pattern(module, name))
     return found
@@ -334,7 +335,7 @@ def declaration_selection(selection: Selection) -> list[DeclarationMutant]:
     found = []
     for target in targets(PROJECT_ROOT):
         for _, file, _ in module_files(target):
-            lines = selection.lines(file)
+            lines = selection.lines(target, file)
             for mutant in declaration_mutants(file, (PROJECT_ROOT / file).read_text()):
                 chosen = lines is None or not lines.isdisjoint(mutant.lines)
                 if chosen and (selection.match in mutant.key or selection.match == mutant.operator):
@@ -363,7 +364,7 @@ def kept_copy(target: Target) -> Path:
 def run(selection: Selection, python: Path, scratch: Path, jobs: int) -> list[Outcome]:
     """Every target with selected functions, in its copy kept under .mutation/ (a whole run starts
     them afresh), then the class-level mutants in one more copy."""
-    if selection.revision is None and not selection.match:
+    if not selection.match and not any(selection.revisions.values()):
         shutil.rmtree(KEPT, ignore_errors=True)
     outcomes: list[Outcome] = []
     for target in targets(PROJECT_ROOT):

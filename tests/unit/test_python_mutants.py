@@ -343,3 +343,14 @@ def test_mutmut_mutates_a_route_and_registers_it_once_but_leaves_a_cached_functi
     assert routes == 1
     assert original == {"order_id": "o-1", "status": "NEW"}
     assert all(body != original for body in mutants)  # each mutant is what the route runs while active
+
+
+def test_each_python_target_is_counted_from_its_own_last_whole_run():
+    """An incremental run of a target selects what changed since that target's whole run: every
+    target needs one (a revision, in full), and a target without one would fail the run."""
+    revisions = tomllib.loads((PROJECT_ROOT / "tests/mutation/survivors.toml").read_text())["baseline_revision"]
+    assert set(revisions) == {"declarative"} | {target.name for target in targets(PROJECT_ROOT)}
+    assert all(len(revision) == 40 and int(revision, 16) >= 0 for revision in revisions.values())
+    selection = code.Selection({"functions": None, "orders_domain": revisions["orders_domain"]}, match="")
+    [functions] = [target for target in targets(PROJECT_ROOT) if target.name == "functions"]
+    assert selection.lines(functions, "src/notify/notify.py") is None  # every line of a target run whole
