@@ -1,6 +1,7 @@
 """RequestApprovalFunction (workflow task, .waitForTaskToken): the order becomes AWAITING_APPROVAL
 with the execution's task token, and staff are told on the approvals topic. The execution waits
-until the back office's decision resumes it (or ApprovalTimeout runs out)."""
+until the back office's decision resumes it (or ApprovalTimeout runs out): the task's result is that
+decision, so this function returns nothing."""
 
 from typing import Any
 
@@ -23,8 +24,7 @@ class ApprovalRequest(Record):
 
 
 @logger.inject_lambda_context(correlation_id_path="order_id")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
     request = ApprovalRequest.model_validate(event)
     order = request_approval(request.order_id, request.token, orders, staff_topic_arn)
     logger.info("waiting for approval", total=order.total)
-    return {"order_id": order.order_id, "status": order.status}

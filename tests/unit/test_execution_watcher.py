@@ -75,3 +75,12 @@ def test_a_failing_watcher_ends_in_its_dlq_and_on_failure_destination(
     assert failure["Body"]["requestPayload"]["detail"]["name"] == order_id
     assert back_office.get(f"/orders/{order_id}").body["status"] == "PROCESSING"  # nothing half-done
     assert payments.refunds == []
+
+
+def test_invoked_directly_it_answers_how_the_order_ended(back_office, stack, function, local_lambda, payments):
+    """What `sam local invoke` prints (the sample's answer, events/execution_status_change.json)."""
+    order_id = charged_order(back_office, stack, function, payments)
+
+    answer = function("ExecutionWatcherFunction").invoke(status_change(order_id, "ABORTED"))
+
+    assert answer == {"order_id": order_id, "status": "FAILED", "reason": "EXECUTION_ABORTED"}

@@ -126,7 +126,12 @@ class TestIdempotencyKey:
         response = storefront.post("/orders", changed, headers={"Idempotency-Key": "attempt-1"})
 
         assert response.status == 422
-        assert "Idempotency-Key" in response.body["message"]
+        assert response.body["details"] == [
+            {
+                "location": "header.Idempotency-Key",
+                "message": "this Idempotency-Key was already used with a different request",
+            }
+        ]
         [stored] = table_items(stack, "OrdersTable")
         assert stored["items"] == [{"product_id": "widget-1", "quantity": 2}]
 

@@ -4,8 +4,10 @@ staff through BackOfficeFunction's handler, on moto."""
 from dataclasses import replace
 
 import pytest
+from moto.cognitoidp.exceptions import InvalidParameterException
+from moto.cognitoidp.models import CognitoIdpBackend
 
-from support.aws import table_items
+from support.aws import failing_backend_call, table_items
 
 
 def cognito_user(stack, email):
@@ -186,5 +188,20 @@ def test_json_that_python_accepts_but_the_standard_does_not_is_400(back_office, 
     response = back_office.post("/users", raw_body=raw_body)
 
     assert response.status == 400
+    assert table_items(stack, "UsersTable") == []
+    assert cognito_emails(stack) == []
+
+
+def test_an_email_the_user_pool_refuses_is_422_naming_it_and_stores_nothing(back_office, stack, monkeypatch):
+    """Cognito has rules of its own for an email address (its length, for one): its refusal is the
+    client's error, about that field."""
+    refusal = InvalidParameterException("Invalid email address format.")
+    with failing_backend_call(monkeypatch, CognitoIdpBackend, "admin_create_user", lambda *a, **k: True, refusal):
+        response = back_office.post("/users", {"name": "Ada", "email": "ada@example.com"})
+
+    assert response.status == 422
+    assert response.body["details"] == [
+        {"location": "body.email", "message": "the user pool does not accept this email address"}
+    ]
     assert table_items(stack, "UsersTable") == []
     assert cognito_emails(stack) == []
