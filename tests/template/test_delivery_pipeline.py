@@ -8,6 +8,7 @@ import tomllib
 
 import pytest
 import yaml
+from mutation.code import module_files, targets
 
 from local_stack.template import PROJECT_ROOT
 
@@ -52,9 +53,23 @@ def test_mutation_testing_runs_weekly_after_the_whole_suite_and_nothing_else_doe
     assert PIPELINE["on"]["schedule"] == [{"cron": "0 3 * * 1"}]
     mutation = PIPELINE["jobs"]["mutation"]
     assert mutation["if"] == "github.event_name == 'schedule'"
-    # The Python part's whole run outlasts a job (README, "Mutation testing"): the declarative part only.
+    # The declarative part here (it needs the requests of a whole make test), the Python part below.
     assert run_steps(mutation) == ["make test", 'make mutation ARGS="--all --workflows --part declarative"']
     assert PIPELINE["jobs"]["test"]["if"] == "github.event_name != 'schedule'"  # build and deploys need it
+
+
+def test_every_python_mutant_runs_weekly_in_one_job_a_target_that_selects_its_files_and_no_others():
+    job = PIPELINE["jobs"]["mutation-python"]
+    assert job["if"] == "github.event_name == 'schedule'"
+    assert run_steps(job) == ['make mutation ARGS="--all --part python --match ${{ matrix.folder }}"']
+    assert job["timeout-minutes"] == 360  # all that GitHub gives a hosted job
+    folders = {entry["target"]: entry["folder"] for entry in job["strategy"]["matrix"]["include"]}
+    files = {target.name: [file for _, file, _ in module_files(target)] for target in targets(PROJECT_ROOT)}
+    assert set(folders) == set(files)
+    for name, folder in folders.items():
+        assert files[name]
+        assert all(folder in file for file in files[name])
+        assert not [file for other, theirs in files.items() if other != name for file in theirs if folder in file]
 
 
 def test_one_build_is_deployed_to_dev_then_to_prod():
