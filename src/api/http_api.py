@@ -90,10 +90,8 @@ def documented(
     return {"status_code": status, "responses": responses, "security": None if public else [{BEARER: []}]}
 
 
-def error_response(status_code: int, message: str, **extra: Any) -> Response[dict[str, Any]]:
-    return Response(
-        status_code=status_code, content_type=content_types.APPLICATION_JSON, body=error_body(message, **extra)
-    )
+def error_response(status_code: int, message: str) -> Response[dict[str, Any]]:
+    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=error_body(message))
 
 
 def invalid_request(problems: list[dict[str, Any]]) -> Response[dict[str, Any]]:

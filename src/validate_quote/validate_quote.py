@@ -11,4 +11,4 @@ from orders_domain.quotes import read_quote_request
 
 @logger.inject_lambda_context(correlation_id_path="requestId")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return read_quote_request(event.get("body")).model_dump(mode="json", exclude_none=True)
+    return read_quote_request(event.get("body")).model_dump(exclude_none=True)  # JSON types only

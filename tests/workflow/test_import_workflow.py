@@ -21,7 +21,7 @@ from moto.s3.models import S3Backend
 from moto.sns.models import SNSBackend
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from local_stack.template import load
+from local_stack.template import PROJECT_ROOT, load
 from support import seed
 from support.aws import BusCapture, ServerFaultError, TopicCapture, failing_backend_call, table_items
 from support.workflow import (
@@ -319,6 +319,19 @@ def test_a_duplicate_object_created_event_starts_nothing(back_office, local_lamb
     assert len(sfn.list_executions(stateMachineArn=stack.ref("ImportWorkflow"))["executions"]) == 1
     assert stock_of(stack) == {"widget-1": (3, 1.0)}
     assert back_office.get(f"/imports/{created['import_id']}").body["rows_imported"] == 1
+
+
+def test_an_object_named_like_an_upload_of_an_import_never_opened_starts_nothing(local_lambda, stack):
+    """The sample event (events/eventbridge_import_uploaded.json): an object under uploads/ whose
+    name is an import id that no POST /imports made."""
+    event = json.loads((PROJECT_ROOT / "events" / "eventbridge_import_uploaded.json").read_text())
+    import_id = event["detail"]["object"]["key"].removeprefix("uploads/").removesuffix(".csv")
+
+    answer = local_lambda.invoke(stack.get_att("StartImportFunction", "Arn"), event)
+
+    assert answer == {"import_id": import_id, "started": False}
+    sfn = stack.client("stepfunctions")
+    assert sfn.list_executions(stateMachineArn=stack.ref("ImportWorkflow"))["executions"] == []
 
 
 def _writes_product(product_id: str):

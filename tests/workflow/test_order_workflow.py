@@ -545,7 +545,7 @@ def test_a_repeated_order_created_starts_one_execution_and_charges_once(
     charge_again = function("ChargePaymentFunction").invoke({"order_id": order_id})
 
     assert again == {"order_id": order_id, "started": False}
-    assert charge_again["charge_id"] == payments.charges[0]["id"]
+    assert charge_again == {"order_id": order_id, "charge_id": payments.charges[0]["id"]}
     executions = stack.client("stepfunctions").list_executions(stateMachineArn=stack.ref("OrderWorkflow"))["executions"]
     assert [e["name"] for e in executions] == [order_id]
     assert len(payments.charges) == 1
