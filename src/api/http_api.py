@@ -219,7 +219,7 @@ def known_error(error: Exception) -> Response[dict[str, Any]]:
     status_code, message = ERROR_STATUS[type(error)]
     if type(error) in ERROR_LOCATION:
         location = ERROR_LOCATION[type(error)](error)
-        return invalid_request([{"loc": location.split("."), "msg": message or str(error)}])
+        return invalid_request([{"loc": (location,), "msg": message or str(error)}])
     return error_response(status_code, message or str(error))
 
 

@@ -37,4 +37,4 @@ def create_import() -> tuple[dict[str, Any], int]:
 def get_import(import_id: Identifier) -> dict[str, Any]:
     imports, files = storage()
     progress = find_import(imports, files, import_id, settings.import_url_expiry)
-    return progress.model_dump(mode="json", exclude_none=True)
+    return progress.model_dump(exclude_none=True)  # JSON types only
