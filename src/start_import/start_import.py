@@ -24,11 +24,11 @@ state_machine_arn = settings.require("state_machine_arn")
 @logger.inject_lambda_context(correlation_id_path="detail.object.key")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail = EventBridgeEvent(event).detail
-    bucket, key = detail["bucket"]["name"], detail["object"]["key"]
+    key = detail["object"]["key"]  # in the imports bucket: its only notifications
     import_id = ImportFiles.import_of(key)
     if import_id is None or not is_waiting(imports, import_id):
         logger.warning("not the upload of an import waiting for its file: nothing started", key=key)
         return {"import_id": import_id, "started": False}
-    started = start_once(state_machine_arn, import_id, {"import_id": import_id, "bucket": bucket, "key": key})
+    started = start_once(state_machine_arn, import_id, {"import_id": import_id, "key": key})
     logger.info("import running" if started else "import already started: nothing started", import_id=import_id)
     return {"import_id": import_id, "started": started}

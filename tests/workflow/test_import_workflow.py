@@ -335,6 +335,23 @@ def test_an_object_named_like_an_upload_of_an_import_never_opened_starts_nothing
     assert sfn.list_executions(stateMachineArn=stack.ref("ImportWorkflow"))["executions"] == []
 
 
+def test_the_upload_of_an_import_waiting_for_its_file_starts_its_workflow_and_says_so(back_office, local_lambda, stack):
+    created = open_import(back_office)
+    event = json.loads((PROJECT_ROOT / "events" / "eventbridge_import_uploaded.json").read_text())
+    key = f"uploads/{created['import_id']}.csv"
+    event["detail"]["object"]["key"] = key
+    starter = stack.get_att("StartImportFunction", "Arn")
+
+    answer = local_lambda.invoke(starter, event)
+
+    assert answer == {"import_id": created["import_id"], "started": True}
+    [execution] = stack.client("stepfunctions").list_executions(stateMachineArn=stack.ref("ImportWorkflow"))[
+        "executions"
+    ]
+    described = stack.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"]) == {"import_id": created["import_id"], "key": key}
+
+
 def _writes_product(product_id: str):
     """Whether a BatchWriteItem request (moto's handler) sets `product_id`."""
 
@@ -506,7 +523,7 @@ def test_an_unknown_import_is_404(back_office):
     assert (response.status, response.body) == (404, {"message": "import no-such-import not found"})
 
 
-def test_the_upload_url_takes_only_a_csv_and_points_at_the_imports_bucket(back_office, stack):
+def test_the_upload_url_takes_only_a_csv_and_points_at_the_imports_bucket(back_office, stack, capsys):
     created = open_import(back_office)
 
     assert created["status"] == "WAITING_FOR_FILE"
@@ -518,3 +535,10 @@ def test_the_upload_url_takes_only_a_csv_and_points_at_the_imports_bucket(back_o
     # Who opened it, kept with the import (never shown: staff see every import).
     [stored] = table_items(stack, "ImportsTable")
     assert stored["created_by"] == back_office.claims["sub"]
+    # The count that the dashboard's Imports widget plots, in CloudWatch's embedded metric format.
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [opened] = [metric for metric in emitted if "ImportOpened" in metric]
+    assert opened["ImportOpened"] == [1.0]
+    [definition] = opened["_aws"]["CloudWatchMetrics"]
+    assert definition["Namespace"] == "ServerlessOrders"
+    assert {"Name": "ImportOpened", "Unit": "Count"} in definition["Metrics"]
