@@ -34,6 +34,19 @@ def drain_queue(stack: Stack, queue_url: str) -> list[dict[str, Any]]:
     return messages
 
 
+def embedded_metrics(output: str) -> dict[str, tuple[str, str | None, Any]]:
+    """What a function printed in CloudWatch's embedded metric format (a JSON object a line, as its
+    log reaches CloudWatch), by metric name: (namespace, unit, value)."""
+    found = {}
+    for line in output.splitlines():
+        if '"_aws"' in line:
+            document = json.loads(line)
+            for definition in document["_aws"]["CloudWatchMetrics"]:
+                for metric in definition["Metrics"]:
+                    found[metric["Name"]] = (definition["Namespace"], metric.get("Unit"), document[metric["Name"]])
+    return found
+
+
 class BusCapture:
     """An extra rule on a bus that copies matching events to a queue of the test's own."""
 

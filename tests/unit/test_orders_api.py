@@ -7,7 +7,15 @@ import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
 from support import seed
-from support.aws import BusCapture, ServerFaultError, failing_backend_call, stream_event, stream_reader, table_items
+from support.aws import (
+    BusCapture,
+    ServerFaultError,
+    embedded_metrics,
+    failing_backend_call,
+    stream_event,
+    stream_reader,
+    table_items,
+)
 
 
 @pytest.fixture
@@ -15,7 +23,9 @@ def order_body():
     return {"items": [{"product_id": "widget-1", "quantity": 2}], "payment_method": "pm_card_visa"}
 
 
-def test_create_order_is_202_pending_and_stores_the_order_for_the_caller(storefront, customer, stack, order_body):
+def test_create_order_is_202_pending_and_stores_the_order_for_the_caller(
+    storefront, customer, stack, order_body, capsys
+):
     response = storefront.post("/orders", order_body)
 
     assert response.status == 202
@@ -26,6 +36,8 @@ def test_create_order_is_202_pending_and_stores_the_order_for_the_caller(storefr
     assert stored["user_id"] == customer["sub"]
     assert stored["items"] == [{"product_id": "widget-1", "quantity": 2}]
     assert stored["payment_method"] == "pm_card_visa"
+    # The count that the dashboard plots, in CloudWatch's embedded metric format.
+    assert embedded_metrics(capsys.readouterr().out)["OrderCreated"] == ("ServerlessOrders", "Count", [1.0])
 
 
 def test_get_order_returns_the_contract_fields(storefront, customer, order_body):

@@ -7,7 +7,7 @@ import pytest
 from moto.cognitoidp.exceptions import InvalidParameterException
 from moto.cognitoidp.models import CognitoIdpBackend
 
-from support.aws import failing_backend_call, table_items
+from support.aws import embedded_metrics, failing_backend_call, table_items
 
 
 def cognito_user(stack, email):
@@ -23,7 +23,7 @@ def cognito_emails(stack):
     )
 
 
-def test_create_user_returns_201_with_the_cognito_sub_and_stores_the_profile(back_office, stack):
+def test_create_user_returns_201_with_the_cognito_sub_and_stores_the_profile(back_office, stack, capsys):
     response = back_office.post("/users", {"name": "Ada Lovelace", "email": "ada@example.com"})
 
     assert response.status == 201
@@ -42,6 +42,8 @@ def test_create_user_returns_201_with_the_cognito_sub_and_stores_the_profile(bac
     assert stored["user_id"] == account["sub"]
     assert stored["email"] == "ada@example.com"
     assert stored["name"] == "Ada Lovelace"
+    # The count that the dashboard plots, in CloudWatch's embedded metric format.
+    assert embedded_metrics(capsys.readouterr().out)["UserCreated"] == ("ServerlessOrders", "Count", [1.0])
 
 
 def test_get_user_returns_the_stored_user(back_office):

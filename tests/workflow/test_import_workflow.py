@@ -23,7 +23,14 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local_stack.template import PROJECT_ROOT, load
 from support import seed
-from support.aws import BusCapture, ServerFaultError, TopicCapture, failing_backend_call, table_items
+from support.aws import (
+    BusCapture,
+    ServerFaultError,
+    TopicCapture,
+    embedded_metrics,
+    failing_backend_call,
+    table_items,
+)
 from support.workflow import (
     described_executions,
     history,
@@ -536,9 +543,4 @@ def test_the_upload_url_takes_only_a_csv_and_points_at_the_imports_bucket(back_o
     [stored] = table_items(stack, "ImportsTable")
     assert stored["created_by"] == back_office.claims["sub"]
     # The count that the dashboard's Imports widget plots, in CloudWatch's embedded metric format.
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    [opened] = [metric for metric in emitted if "ImportOpened" in metric]
-    assert opened["ImportOpened"] == [1.0]
-    [definition] = opened["_aws"]["CloudWatchMetrics"]
-    assert definition["Namespace"] == "ServerlessOrders"
-    assert {"Name": "ImportOpened", "Unit": "Count"} in definition["Metrics"]
+    assert embedded_metrics(capsys.readouterr().out)["ImportOpened"] == ("ServerlessOrders", "Count", [1.0])
