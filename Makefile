@@ -87,7 +87,7 @@ test: lint validate scan $(MUTATION_VENV)/.installed ## Lint, template checks an
 	$(BIN)/pytest -n 2 --dist loadgroup
 	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
 
-mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows, --match TEXT"]
+mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows, --match REGEX"]
 	PYTHONPATH=tests $(BIN)/python -m mutation --mutmut-python $(MUTATION_VENV)/bin/python $(ARGS)
 
 openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)

@@ -2,8 +2,9 @@
 tests/mutation/declarative.py) and of the Python code (the Python part, tests/mutation/code.py:
 mutmut's and our own), each in a copy of the project, killed or not by the tests.
 
-    PYTHONPATH=tests python -m mutation [--all | --changed-since REV] [--workflows] [--match TEXT] [--jobs N]
-        [--part declarative|python] [--mutmut-python PATH]
+    PYTHONPATH=tests python -m mutation [--all | --changed-since REV] [--workflows] [--match REGEX] [--jobs N]
+        [--part declarative|python] [--mutmut-python PATH] [--save FILE]
+    PYTHONPATH=tests python -m mutation --score FILE...
 
 Declarative part: static first, the template tests (values asserted in milliseconds, no linters)
 judge every mutant, then least privilege both ways on the requests recorded by the last whole
@@ -18,6 +19,8 @@ By default only the mutants of resources, states and functions changed since the
 revision of the declarative part's last whole run, and of each Python target's, `baseline_revision`
 in survivors.toml) run: the incremental run.
 --all runs every mutant (the scheduled job); --changed-since REV picks another revision.
+--save writes the outcomes to a file; --score reports those of several runs as one (the scheduled
+job's shards, each a share of a whole run).
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ import time
 import tomllib
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 from queue import Queue
 
 from local_stack.template import PROJECT_ROOT
 from mutation import code
 from mutation.declarative import STATE_MACHINES, TEMPLATE, Mutant, load, mutants, parse
-from mutation.judging import Judge, Outcome, workspace
+from mutation.judging import Judge, Outcome, matches, workspace
 from support.least_privilege import RUN_FILE
 
 SURVIVORS = PROJECT_ROOT / "tests" / "mutation" / "survivors.toml"
@@ -129,7 +133,7 @@ def run(selected: list[Mutant], jobs: int, workflows: bool, scratch: Path) -> li
     return outcomes
 
 
-def report(outcomes: list[Outcome], baseline: dict[str, str], seconds: float) -> int:
+def report(outcomes: list[Outcome], baseline: dict[str, str], seconds: float | None) -> int:
     by_area: dict[str, Counter[str]] = defaultdict(Counter)
     for outcome in outcomes:
         by_area[outcome.area][outcome.verdict.split(" ")[0]] += 1
@@ -148,7 +152,7 @@ def report(outcomes: list[Outcome], baseline: dict[str, str], seconds: float) ->
     stale = sorted(set(baseline) & {o.key for o in outcomes if o.verdict.startswith("killed")})
     for key in stale:
         print(f"killed now, remove from {SURVIVORS.name}: {key}")
-    print(f"{len(outcomes)} mutants in {seconds / 60:.1f} min")
+    print(f"{len(outcomes)} mutants" + (f" in {seconds / 60:.1f} min" if seconds is not None else ""))
     return 1 if new else 0
 
 
@@ -158,19 +162,24 @@ def main() -> int:
     scope.add_argument("--all", action="store_true", help="every mutant (default: changed since the baseline)")
     scope.add_argument("--changed-since", metavar="REV", help="resources, states and functions changed since REV")
     parser.add_argument("--workflows", action="store_true", help="run static survivors against their workflow tests")
-    parser.add_argument("--match", default="", help="only mutants whose key or operator contains TEXT")
+    parser.add_argument("--match", default="", help="only mutants whose key REGEX finds, or of operator REGEX")
     parser.add_argument("--jobs", type=int, default=2, help="mutants judged at once")
     parser.add_argument("--part", choices=("declarative", "python"), help="only this part (default: both)")
     parser.add_argument(
         "--mutmut-python", type=Path, default=PROJECT_ROOT / ".venv-mutation" / "bin" / "python", help="mutmut's"
     )
+    parser.add_argument("--save", type=Path, metavar="FILE", help="write the outcomes to FILE (JSON)")
+    parser.add_argument("--score", type=Path, nargs="+", metavar="FILE", help="report the outcomes saved in FILEs")
     options = parser.parse_args()
+    survivors = tomllib.loads(SURVIVORS.read_text())
+    baseline = {entry["key"]: entry["reason"] for entry in survivors["survivor"]}
+    if options.score:
+        saved = [Outcome(**outcome) for file in options.score for outcome in json.loads(file.read_text())]
+        return report(saved, baseline, None)
     declarative = options.part in (None, "declarative")
     if declarative and (not RUN_FILE.is_file() or not json.loads(RUN_FILE.read_text())["whole_suite_passed"]):
         print("make mutation needs the requests recorded by a whole, passing make test: run it first")
         return 2
-    survivors = tomllib.loads(SURVIVORS.read_text())
-    baseline = {entry["key"]: entry["reason"] for entry in survivors["survivor"]}
 
     def since(part: str) -> str | None:
         return None if options.all else options.changed_since or survivors["baseline_revision"][part]
@@ -179,7 +188,7 @@ def main() -> int:
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
         if declarative:
-            selected = [m for m in mutants(PROJECT_ROOT) if options.match in m.key or options.match == m.operator]
+            selected = [m for m in mutants(PROJECT_ROOT) if matches(options.match, m.key, m.operator)]
             if (revision := since("declarative")) is not None:
                 selected = changed_since(revision, selected)
             outcomes += run(selected, options.jobs, options.workflows, Path(scratch) / "declarative")
@@ -188,6 +197,8 @@ def main() -> int:
             selection = code.Selection(revisions, options.match)
             # absolute (not resolved: a venv's python is a link): mutmut runs in each target's copy
             outcomes += code.run(selection, options.mutmut_python.absolute(), Path(scratch) / "python", options.jobs)
+    if options.save:
+        options.save.write_text(json.dumps([asdict(outcome) for outcome in outcomes], indent=1))
     return report(outcomes, baseline, time.monotonic() - started)
 
 

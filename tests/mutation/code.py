@@ -32,7 +32,7 @@ from pathlib import Path
 from local_stack.template import PROJECT_ROOT
 from mutation import mutmut_wrapping
 from mutation.code_operators import DeclarationMutant, changes, declaration_mutants, key
-from mutation.judging import Judge, Outcome, tracked_files, workspace, write
+from mutation.judging import Judge, Outcome, matches, tracked_files, workspace, write
 from mutation.mutmut_wrapping import wraps
 
 DOMAIN = "layers/common/orders_domain"
@@ -187,7 +187,7 @@ def mutmut_sources(mutated_file: str, mutmut_name: str) -> tuple[str, str]:
 @dataclass(frozen=True)
 class Selection:
     """Which mutants run: in each target, every one or those of what changed since its revision (its
-    last whole run); and of those, the ones whose key (file:name) contains `match`."""
+    last whole run); and of those, the ones whose key (file:name) `match` selects."""
 
     revisions: dict[str, str | None]  # by target name; None: every mutant
     match: str
@@ -234,7 +234,7 @@ def patterns(target: Target, selection: Selection) -> list[str]:
     found = []
     for module, file, _ in module_files(target):
         for name in touched((PROJECT_ROOT / file).read_text(), selection.lines(target, file)):
-            if selection.match in f"{file}:{name}":
+            if matches(selection.match, f"{file}:{name}"):
                 found.append(mutmut_pattern(module, name))
     return found
 
@@ -338,7 +338,7 @@ def declaration_selection(selection: Selection) -> list[DeclarationMutant]:
             lines = selection.lines(target, file)
             for mutant in declaration_mutants(file, (PROJECT_ROOT / file).read_text()):
                 chosen = lines is None or not lines.isdisjoint(mutant.lines)
-                if chosen and (selection.match in mutant.key or selection.match == mutant.operator):
+                if chosen and matches(selection.match, mutant.key, mutant.operator):
                     found.append(mutant)
     return found
 

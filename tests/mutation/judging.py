@@ -1,11 +1,13 @@
 """What both parts of `make mutation` share: a copy of the project to mutate, its judge (the worker
-that runs the tests in it), how a mutated file is written, and the outcome of one mutant."""
+that runs the tests in it), how a mutated file is written, which mutants --match selects, and the
+outcome of one mutant."""
 
 from __future__ import annotations
 
 import filecmp
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +16,12 @@ from pathlib import Path
 
 from local_stack.template import PROJECT_ROOT
 from support.least_privilege import RUN_FILE
+
+
+def matches(match: str, key: str, operator: str = "") -> bool:
+    """--match: a regular expression found in the mutant's key (a plain file or function name is one),
+    or its operator's name. A scheduled job selects a share of a target this way (.github/workflows)."""
+    return re.search(match, key) is not None or match == operator
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ import tomllib
 
 import pytest
 import yaml
-from mutation.code import module_files, targets
+from mutation.code import definitions, module_files, targets
+from mutation.code_operators import declaration_mutants
+from mutation.judging import matches
 
 from local_stack.template import PROJECT_ROOT
 
@@ -46,6 +48,7 @@ def test_a_pull_request_runs_the_readmes_test_command_and_deploys_nothing():
         "build": "test",
         "deploy-dev": "build",
         "deploy-prod": "deploy-dev",
+        "mutation-score": "mutation-python",  # scheduled only
     }
 
 
@@ -58,18 +61,36 @@ def test_mutation_testing_runs_weekly_after_the_whole_suite_and_nothing_else_doe
     assert PIPELINE["jobs"]["test"]["if"] == "github.event_name != 'schedule'"  # build and deploys need it
 
 
-def test_every_python_mutant_runs_weekly_in_one_job_a_target_that_selects_its_files_and_no_others():
+def test_every_python_mutant_runs_weekly_in_exactly_one_shard():
     job = PIPELINE["jobs"]["mutation-python"]
     assert job["if"] == "github.event_name == 'schedule'"
-    assert run_steps(job) == ['make mutation ARGS="--all --part python --match ${{ matrix.folder }}"']
+    assert run_steps(job) == [
+        "make mutation ARGS=\"--all --part python --match '${{ matrix.match }}'"
+        ' --save mutation-${{ matrix.shard }}.json"'
+    ]
+    # Each shard's outcomes, scored together per area once all have run.
+    assert uses(job, "actions/upload-artifact")["path"] == "mutation-${{ matrix.shard }}.json"
+    score = PIPELINE["jobs"]["mutation-score"]
+    assert (score["needs"], score["if"]) == ("mutation-python", "github.event_name == 'schedule' && !cancelled()")
+    assert uses(score, "actions/download-artifact") == {"pattern": "mutation-*", "merge-multiple": True}
+    assert run_steps(score) == ['make mutation ARGS="--score mutation-*.json"']
     assert job["timeout-minutes"] == 360  # all that GitHub gives a hosted job
-    folders = {entry["target"]: entry["folder"] for entry in job["strategy"]["matrix"]["include"]}
-    files = {target.name: [file for _, file, _ in module_files(target)] for target in targets(PROJECT_ROOT)}
-    assert set(folders) == set(files)
-    for name, folder in folders.items():
-        assert files[name]
-        assert all(folder in file for file in files[name])
-        assert not [file for other, theirs in files.items() if other != name for file in theirs if folder in file]
+    shards = {entry["shard"]: entry["match"] for entry in job["strategy"]["matrix"]["include"]}
+    # What --match selects: mutmut's mutants by function (file:name), ours by their own keys.
+    keys = [
+        key
+        for target in targets(PROJECT_ROOT)
+        for _, file, _ in module_files(target)
+        for key in (
+            *(f"{file}:{name}" for name in definitions((PROJECT_ROOT / file).read_text())),
+            *(mutant.key for mutant in declaration_mutants(file, (PROJECT_ROOT / file).read_text())),
+        )
+    ]
+    assert len(keys) > 300
+    for key in keys:
+        owners = [shard for shard, match in shards.items() if matches(match, key)]
+        assert len(owners) == 1, f"{key} is in {owners or 'no shard'}"
+    assert all(any(matches(match, key) for key in keys) for match in shards.values())
 
 
 def test_one_build_is_deployed_to_dev_then_to_prod():

@@ -354,3 +354,52 @@ def test_each_python_target_is_counted_from_its_own_last_whole_run():
     selection = code.Selection({"functions": None, "orders_domain": revisions["orders_domain"]}, match="")
     [functions] = [target for target in targets(PROJECT_ROOT) if target.name == "functions"]
     assert selection.lines(functions, "src/notify/notify.py") is None  # every line of a target run whole
+
+
+def test_a_match_is_a_regular_expression_that_selects_a_share_of_a_target():
+    """The scheduled job's shards: one selects two functions of a file, another the rest of it."""
+    [functions] = [target for target in targets(PROJECT_ROOT) if target.name == "functions"]
+    every = {target.name: None for target in targets(PROJECT_ROOT)}
+    two = code.patterns(functions, code.Selection(every, match=r"^src/api/http_api\.py:(configure|_describe)\b"))
+    assert two == ["http_api.x_configure__mutmut_*", "http_api.x__describe__mutmut_*"]
+    rest = code.patterns(functions, code.Selection(every, match=r"^src/api/http_api\.py:(?!(configure|_describe)\b)"))
+    assert "http_api.xǁRequestChecksǁ_get_body__mutmut_*" in rest
+    assert not set(two) & set(rest)
+    assert len(code.patterns(functions, code.Selection(every, match="http_api"))) == len(two) + len(rest)
+
+
+def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
+    """--score: the outcomes that each shard saved (--save), reported per area as one run's, and a
+    survivor of any shard not in survivors.toml fails it."""
+    listed = tomllib.loads((PROJECT_ROOT / "tests/mutation/survivors.toml").read_text())["survivor"][0]["key"]
+
+    def outcome(key, verdict):
+        return {"key": key, "area": "domain package", "operator": "mutmut", "verdict": verdict, "seconds": 1.0}
+
+    first, second = tmp_path / "mutation-a.json", tmp_path / "mutation-b.json"
+    first.write_text(json.dumps([outcome("a.py:f:1", "killed (mutmut)"), outcome(listed, "survived")]))
+    second.write_text(json.dumps([outcome("b.py:g:2", "killed (timeout)"), outcome("b.py:g:3", "killed (mutmut)")]))
+
+    def score(*files):
+        return subprocess.run(
+            [".venv/bin/python", "-m", "mutation", "--score", *map(str, files)],
+            cwd=PROJECT_ROOT,
+            env={"PYTHONPATH": "tests", "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def row(output):
+        [line] = [line for line in output.splitlines() if line.startswith("domain package")]
+        return line.split()[2:]  # mutants, killed, justified, score
+
+    scored = score(first, second)
+    assert scored.returncode == 0, scored.stdout + scored.stderr
+    assert row(scored.stdout) == ["4", "3", "1", "100%"]
+    assert scored.stdout.endswith("4 mutants\n")
+    second.write_text(json.dumps([outcome("b.py:g:4", "survived")]))
+    scored = score(first, second)
+    assert scored.returncode == 1
+    assert row(scored.stdout) == ["3", "1", "1", "67%"]
+    assert "NEW SURVIVED: b.py:g:4 [mutmut]" in scored.stdout
