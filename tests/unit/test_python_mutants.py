@@ -403,3 +403,15 @@ def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
     assert scored.returncode == 1
     assert row(scored.stdout) == ["3", "1", "1", "67%"]
     assert "NEW SURVIVED: b.py:g:4 [mutmut]" in scored.stdout
+
+
+def test_while_mutmut_learns_what_each_test_reaches_every_test_starts_its_functions_cold(stack, monkeypatch):
+    """What a handler runs at import (its settings, its repositories' constructors) must count as
+    reached by every test that invokes the function, not only by the session's first one (whose
+    warm instance the others reuse): else its mutants would be judged by that one test alone."""
+    from conftest import _warm_instance
+
+    spec = stack.functions["ProcessOrderFunction"]
+    assert _warm_instance(spec) is _warm_instance(spec)  # warm from test to test, as deployed
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "stats")  # what mutmut sets while it learns
+    assert _warm_instance(spec) is not _warm_instance(spec)
