@@ -1,0 +1,62 @@
+"""The payment circuit breaker's one item, written by executions at once: a failure whose write loses
+the race (another execution wrote since it read) reads the item again and retries, three times at
+most, so that no execution spins on a contended item while its payment waits."""
+
+from collections.abc import Callable
+
+import pytest
+from moto.dynamodb.responses import DynamoHandler
+
+from support.aws import table_items
+
+
+@pytest.fixture
+def breakers(function, stack):
+    """Two executions' breakers on the one item, as the payment functions build them."""
+    module = function("CheckPaymentCircuitFunction").module("orders_domain.circuit_breaker")
+    table = stack.ref("CircuitBreakerTable")
+    return [module.CircuitBreaker(table, wait=60, threshold=5, clock=lambda: 1000.0) for _ in range(2)]
+
+
+@pytest.fixture
+def lose_races(monkeypatch) -> Callable[[int, Callable[[], None]], None]:
+    """`lose_races(n, other)`: just before each of the next n writes reaches DynamoDB, `other` writes
+    first (another execution between this one's read and its write)."""
+    armed: dict[str, object] = {"left": 0, "other": None, "writing": False}
+    original = DynamoHandler.update_item
+
+    def update_item(handler):
+        if armed["left"] and not armed["writing"]:
+            armed["left"] -= 1
+            armed["writing"] = True
+            try:
+                armed["other"]()
+            finally:
+                armed["writing"] = False
+        return original(handler)
+
+    monkeypatch.setattr(DynamoHandler, "update_item", update_item)
+    return lambda count, other: armed.update(left=count, other=other)
+
+
+def breaker_item(stack):
+    [item] = table_items(stack, "CircuitBreakerTable")
+    return {"state": item.get("state", "CLOSED"), "failures": int(item["failures"]), "version": int(item["version"])}
+
+
+def test_a_failure_whose_write_loses_the_race_twice_is_counted_on_its_third_try(breakers, lose_races, stack):
+    mine, other = breakers
+    lose_races(2, lambda: other.record_failure("timeout"))
+
+    mine.record_failure("error")
+
+    assert breaker_item(stack) == {"state": "CLOSED", "failures": 3, "version": 3}
+
+
+def test_a_failure_that_loses_the_race_three_times_is_given_up_and_the_others_stand(breakers, lose_races, stack):
+    mine, other = breakers
+    lose_races(3, lambda: other.record_failure("timeout"))
+
+    mine.record_failure("error")
+
+    assert breaker_item(stack) == {"state": "CLOSED", "failures": 3, "version": 3}
