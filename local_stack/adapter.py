@@ -29,6 +29,9 @@
   waiting for its token, so an execution aborted while it waits for approval would never end): the
   waiting callbacks are interrupted too, and the error that the interrupted task then raises does
   not turn the stopped execution into a failed one: it ends ABORTED, as on AWS.
+- `StepFunctionResponse.send_task_failure` (moto's handler drops the request's `cause`, which its
+  backend takes): a task failed through SendTaskFailure carries its cause, in the TaskFailed event
+  and in what a Catch passes on, as on AWS.
 - the Step Functions retrier's `time.sleep` (optional): backoff is recorded and skipped, so tests
   assert the schedule without waiting.
 - `StartSyncExecution` of Express workflows, and their history in the machine's log group: kept in
@@ -57,6 +60,7 @@ from unittest.mock import patch
 from moto.awslambda.models import LambdaFunction
 from moto.cognitoidp.exceptions import InvalidParameterException
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser
+from moto.core.responses import EmptyResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
@@ -65,6 +69,7 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from local_stack.express import moto_runs_sync_executions
 from local_stack.functions import FunctionError
@@ -106,6 +111,16 @@ def _as_delivered(event: dict[str, Any]) -> dict[str, Any]:
     if isinstance(delivered.get("time"), int | float):
         delivered["time"] = datetime.fromtimestamp(delivered["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return delivered
+
+
+def _send_task_failure(response: StepFunctionResponse) -> EmptyResult:
+    """SendTaskFailure with its cause, which moto's own handler leaves out."""
+    backend = response.stepfunction_backend
+    assert isinstance(backend, StepFunctionsParserBackend)  # the one that runs executions: it takes a cause
+    backend.send_task_failure(
+        response._get_param("taskToken"), error=response._get_param("error"), cause=response._get_param("cause")
+    )
+    return EmptyResult()
 
 
 def _stop_waiting_callbacks_too(set_stop: Callable[..., Any]) -> Callable[..., Any]:
@@ -217,22 +232,32 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
     with ExitStack() as patches:
         patches.enter_context(patch.object(LambdaFunction, "_invoke_lambda", invoke))
         patches.enter_context(patch.object(LambdaFunction, "invoke", function_invoke))
-        patches.enter_context(patch.object(LambdaFunction, "docker_client", property(_no_docker)))
         patches.enter_context(patch.object(Rule, "send_to_targets", send_to_targets))
         patches.enter_context(patch.object(CognitoIdpBackend, "confirm_sign_up", confirm_sign_up))
         patches.enter_context(patch.object(CognitoIdpBackend, "admin_confirm_sign_up", admin_confirm_sign_up))
         patches.enter_context(patch.object(BaseExecutionWorkerCommunication, "terminated", terminated))
+        patches.enter_context(_moto_as_aws())
+        if backoff is not None:
+            patches.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=backoff.append)))
+        patches.enter_context(moto_runs_sync_executions())
+        patches.enter_context(moto_runs_nested_executions())
+        yield
+
+
+@contextmanager
+def _moto_as_aws() -> Iterator[None]:
+    """The gaps that concern no function: Docker, DynamoDB's atomic writes, SendTaskFailure's cause,
+    stopped executions."""
+    with ExitStack() as patches:
+        patches.enter_context(patch.object(LambdaFunction, "docker_client", property(_no_docker)))
         for name in _DYNAMODB_WRITES:
             write = getattr(DynamoDBBackend, name)
             if name == "transact_write_items":
                 write = _rolled_back_in_place(write)
             patches.enter_context(patch.object(DynamoDBBackend, name, _one_at_a_time(write)))
+        patches.enter_context(patch.object(StepFunctionResponse, "send_task_failure", _send_task_failure))
         patches.enter_context(patch.object(Environment, "set_stop", _stop_waiting_callbacks_too(Environment.set_stop)))
         patches.enter_context(patch.object(Environment, "set_error", _stopped_stays_stopped(Environment.set_error)))
-        if backoff is not None:
-            patches.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=backoff.append)))
-        patches.enter_context(moto_runs_sync_executions())
-        patches.enter_context(moto_runs_nested_executions())
         yield
 
 

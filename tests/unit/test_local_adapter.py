@@ -3,9 +3,11 @@ atomically, while moto checks and writes in two steps, so concurrent writers (ma
 processes reach it on many threads) could both pass one condition: with the adapter, they take
 turns. And a cancelled transaction must leave the table's stream as it was, and still read.
 Each state machine definition is parsed once for all the tests' stacks, and an invalid one is still
-refused every time."""
+refused every time. And a task failed through SendTaskFailure keeps the cause that moto's handler
+drops."""
 
 import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
@@ -17,6 +19,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from local_stack.adapter import definitions_validated_once
 from local_stack.streams import StreamReader
 from support import seed
+from support.workflow import history, wait_for_execution
 
 
 def test_concurrent_conditional_decrements_never_take_more_than_the_stock(back_office, stack, local_lambda):
@@ -98,3 +101,36 @@ def test_a_definition_is_parsed_once_to_validate_it_and_an_invalid_one_is_refuse
     assert parsed.count(valid) == 1
     assert parsed.count(invalid) == 2
     assert [machine["name"] for machine in sfn.list_state_machines()["stateMachines"]] == ["first", "second"]
+
+
+def test_a_task_failed_through_send_task_failure_keeps_its_cause(stack, local_lambda):
+    sfn, sqs = stack.client("stepfunctions"), stack.client("sqs")
+    queue = sqs.create_queue(QueueName="tokens")["QueueUrl"]
+    waits = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+        "End": True,
+    }
+    definition = {"StartAt": "Waits", "States": {"Waits": waits, "Caught": {"Type": "Pass", "End": True}}}
+    machine = sfn.create_state_machine(
+        name="waits", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/machine"
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    token = wait_for_message(sqs, queue)["token"]
+
+    sfn.send_task_failure(taskToken=token, error="OrderCancelled", cause="cancelled by its customer")
+
+    ended = wait_for_execution(stack, execution)
+    assert json.loads(ended["output"]) == {"error": {"Error": "OrderCancelled", "Cause": "cancelled by its customer"}}
+    [failed] = [event for event in history(stack, execution) if event["type"] == "TaskFailed"]
+    assert failed["taskFailedEventDetails"]["cause"] == "cancelled by its customer"
+
+
+def wait_for_message(sqs, queue):
+    for _ in range(50):
+        if messages := sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages"):
+            return json.loads(messages[0]["Body"])
+        time.sleep(0.1)
+    raise AssertionError("the task sent no token")

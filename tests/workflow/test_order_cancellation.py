@@ -8,7 +8,7 @@ from moto.awslambda.models import LambdaBackend
 
 from support import seed
 from support.aws import table_items
-from support.workflow import execution_arn, process, settle_until, states_entered, wait_for_execution
+from support.workflow import execution_arn, history, process, settle_until, states_entered, wait_for_execution
 
 WAITING_FOR_PAYMENT = [
     "ValidateOrder", "ReserveStock", "NeedsApproval", "CheckPaymentCircuit", "CircuitDecision",
@@ -97,6 +97,13 @@ def test_an_order_awaiting_approval_is_cancelled_its_stock_released_and_its_exec
     assert seed.quantity(back_office, "gadget") == 40
     assert wait_for_execution(stack, execution_arn(stack, order_id))["status"] == "SUCCEEDED"
     assert states_entered(stack, execution_arn(stack, order_id))[-2:] == ["RequestApproval", "EndedElsewhere"]
+    # The cancellation failed the waiting task once, with the error that RequestApproval's Catch
+    # ends the execution on (any other would be retried first) and why, for whoever reads it.
+    failed = [e for e in history(stack, execution_arn(stack, order_id)) if e["type"] == "TaskFailed"]
+    assert [e["taskFailedEventDetails"] for e in failed] == [
+        {"resourceType": "lambda", "resource": "invoke.waitForTaskToken", "error": "OrderCancelled",
+         "cause": f"order {order_id} was cancelled by its customer"}
+    ]  # fmt: skip
     assert back_office.post(f"/orders/{order_id}/approval", {"approved": True}).status == 409
     assert order_of(back_office, order_id)["status"] == "CANCELLED"
     assert payments.charges == []
