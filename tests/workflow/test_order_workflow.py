@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto.awslambda.models import LambdaBackend
+from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 from moto.sesv2.models import SESV2Backend
 from moto.sns.models import SNSBackend
 from moto.sqs.models import SQSBackend
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from support import seed
 from support.api import id_token_claims
@@ -369,6 +371,58 @@ def test_a_large_order_that_staff_reject_is_rejected_with_its_stock_released(
     assert order_of(back_office, order_id)["status"] == "REJECTED"
     assert payments.charges == []
     assert path_of(stack, order_id) == [*UNTIL_PAYMENT[:3], "RequestApproval", "IsApproved", "EndedElsewhere"]
+
+
+@contextmanager
+def wait_that_has_just_run_out(monkeypatch):
+    """Step Functions answers TaskTimedOut to the staff decision's SendTaskSuccess: the approval's
+    wait (5 s here, so that it then runs out for real) ended as staff decided."""
+    every_token = lambda *args, **kwargs: True  # noqa: E731
+    timed_out = JsonRESTError("TaskTimedOut", "Task Timed Out")
+    with failing_backend_call(monkeypatch, StepFunctionsParserBackend, "send_task_success", every_token, timed_out):
+        yield
+
+
+@pytest.fixture
+def five_second_approvals(function, monkeypatch):
+    validate = function("ValidateOrderFunction").module("validate_order")
+    monkeypatch.setattr(validate, "settings", validate.settings.model_copy(update={"approval_timeout": 5}))
+
+
+def test_an_approval_that_meets_a_wait_that_has_just_run_out_is_409_and_the_order_times_out(
+    back_office, storefront, stack, local_lambda, payments, monkeypatch, five_second_approvals
+):
+    seed.stock(back_office, "gadget", 40, price=40)
+    order_id = seed.order(storefront, LARGE)
+    awaiting_approval(local_lambda, back_office, order_id)
+    with wait_that_has_just_run_out(monkeypatch):
+        decided = back_office.post(f"/orders/{order_id}/approval", {"approved": True})
+
+    assert (decided.status, decided.body) == (409, {"message": f"order {order_id}: the time to approve it has run out"})
+    assert process(local_lambda, stack, order_id)["status"] == "SUCCEEDED"
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["reason"]) == ("REJECTED", "APPROVAL_TIMEOUT")
+    assert seed.quantity(back_office, "gadget") == 40
+    assert payments.charges == []
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT[:3], "RequestApproval", "ApprovalTimedOut", *REJECTED_END]
+
+
+def test_a_rejection_that_meets_a_wait_that_has_just_run_out_stands(
+    back_office, storefront, stack, local_lambda, payments, monkeypatch, five_second_approvals
+):
+    seed.stock(back_office, "gadget", 40, price=40)
+    order_id = seed.order(storefront, LARGE)
+    awaiting_approval(local_lambda, back_office, order_id)
+    with wait_that_has_just_run_out(monkeypatch):
+        decided = back_office.post(f"/orders/{order_id}/approval", {"approved": False})
+
+    assert (decided.status, decided.body["status"], decided.body["reason"]) == (200, "REJECTED", "NOT_APPROVED")
+    assert seed.quantity(back_office, "gadget") == 40
+    assert process(local_lambda, stack, order_id)["status"] == "SUCCEEDED"
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["reason"]) == ("REJECTED", "NOT_APPROVED")  # staff's, not the timeout's
+    assert seed.quantity(back_office, "gadget") == 40
+    assert payments.charges == []
 
 
 def test_no_decision_in_time_rejects_the_order_as_approval_timeout(
