@@ -166,6 +166,21 @@ def test_a_garbage_or_tampered_next_is_400_json_on_both_lists(storefront, back_o
             assert response.headers["Content-Type"] == "application/json"
 
 
+def test_a_cursors_key_values_are_taken_from_1_to_256_characters(storefront, widgets):
+    """The bounds of what a cursor may carry back (a forged one of the caller's own list only pages
+    from elsewhere in it); lengths 1 to 20 give the encoded cursor every length modulo 4 (and 5),
+    each padded back as base64 needs."""
+    place_orders(storefront, 2)
+    cursor = storefront.get("/orders", query={"limit": "1"}).body["next"]
+
+    def answer(order_id):
+        response = storefront.get("/orders", query={"next": _reencoded(cursor, order_id=order_id)})
+        return response.status, response.body if response.status == 400 else None
+
+    assert [answer("x" * length) for length in [*range(1, 21), 256]] == [(200, None)] * 21
+    assert [answer("x" * length) for length in (0, 257)] == [(400, NOT_A_CURSOR)] * 2
+
+
 def test_a_cursor_of_another_list_is_400(storefront, back_office, bob, stack, widgets):
     place_orders(storefront, 2)
     place_orders(bob, 2)
