@@ -1,6 +1,7 @@
-"""The payment circuit breaker's one item, written by executions at once: a failure whose write loses
-the race (another execution wrote since it read) reads the item again and retries, three times at
-most, so that no execution spins on a contended item while its payment waits."""
+"""The payment circuit breaker's one item: failures counted in a window of `wait` seconds, `threshold`
+of them open it. Executions write it at once: a failure whose write loses the race (another
+execution wrote since it read) reads the item again and retries, three times at most, so that no
+execution spins on a contended item while its payment waits."""
 
 from collections.abc import Callable
 
@@ -11,11 +12,17 @@ from support.aws import table_items
 
 
 @pytest.fixture
-def breakers(function, stack):
+def clock():
+    """The breakers' time, which a test moves on."""
+    return [1_764_000_000.0]
+
+
+@pytest.fixture
+def breakers(function, stack, clock):
     """Two executions' breakers on the one item, as the payment functions build them."""
     module = function("CheckPaymentCircuitFunction").module("orders_domain.circuit_breaker")
     table = stack.ref("CircuitBreakerTable")
-    return [module.CircuitBreaker(table, wait=60, threshold=5, clock=lambda: 1000.0) for _ in range(2)]
+    return [module.CircuitBreaker(table, wait=60, threshold=5, clock=lambda: clock[0]) for _ in range(2)]
 
 
 @pytest.fixture
@@ -42,6 +49,41 @@ def lose_races(monkeypatch) -> Callable[[int, Callable[[], None]], None]:
 def breaker_item(stack):
     [item] = table_items(stack, "CircuitBreakerTable")
     return {"state": item.get("state", "CLOSED"), "failures": int(item["failures"]), "version": int(item["version"])}
+
+
+def window(stack):
+    [item] = table_items(stack, "CircuitBreakerTable")
+    return int(item["failures"]), float(item["window_started"])
+
+
+def test_the_thresholds_failure_within_the_window_opens_the_breaker_and_not_one_before(breakers, stack, clock):
+    breaker, _ = breakers
+    start = clock[0]
+    for _ in range(4):
+        breaker.record_failure("error")
+        clock[0] += 14  # the fourth at 42 s, the fifth at 56 s: all within the 60 s window
+
+    assert window(stack) == (4, start)
+    assert breaker_item(stack)["state"] == "CLOSED"
+    breaker.record_failure("timeout")
+    [item] = table_items(stack, "CircuitBreakerTable")
+    assert (item["state"], int(item["failures"]), float(item["opened_at"])) == ("OPEN", 0, start + 56)
+
+
+def test_a_failure_once_the_window_is_over_starts_a_new_one(breakers, stack, clock):
+    breaker, _ = breakers
+    start = clock[0]
+    for _ in range(3):
+        breaker.record_failure("error")
+    clock[0] = start + 59.5
+    breaker.record_failure("error")
+    assert window(stack) == (4, start)
+
+    clock[0] = start + 60  # the window lasts `wait` seconds: this one is the first of the next
+    breaker.record_failure("error")
+
+    assert window(stack) == (1, start + 60)
+    assert breaker_item(stack)["state"] == "CLOSED"
 
 
 def test_a_failure_whose_write_loses_the_race_twice_is_counted_on_its_third_try(breakers, lose_races, stack):
