@@ -275,6 +275,15 @@ def test_a_declined_payment_is_rejected_and_its_stock_released(
     assert shipping() == []
     assert sent_emails() == []
     assert path_of(stack, order_id) == [*UNTIL_PAYMENT, "ChargePayment", "PaymentDeclined", *REJECTED_END]
+    # Why, in the provider's words, for whoever reads the execution.
+    assert failed_tasks(stack, order_id) == [("PaymentDeclined", "Your card was declined.")]
+
+
+def failed_tasks(stack, order_id):
+    """Each failed task of the order's execution: the error type and message its function raised."""
+    events = [e for e in history(stack, execution_arn(stack, order_id)) if e["type"] == "TaskFailed"]
+    causes = [json.loads(event["taskFailedEventDetails"]["cause"]) for event in events]
+    return [(cause["errorType"], cause["errorMessage"]) for cause in causes]
 
 
 def awaiting_approval(local_lambda, back_office, order_id):
@@ -295,7 +304,15 @@ def test_a_large_order_waits_for_approval_then_is_charged_and_confirmed(
     awaiting_approval(local_lambda, back_office, order_id)
     [request] = approval_requests.notifications()
     assert request["Subject"] == f"Order {order_id} needs approval"
-    assert json.loads(request["Message"])["total"] == "1200.00"
+    assert json.loads(request["Message"]) == {
+        "order_id": order_id,
+        "user_id": storefront.claims["sub"],
+        "total": "1200.00",
+        "items": [{"product_id": "gadget", "quantity": 30}],
+        "decide": f'POST /orders/{order_id}/approval {{"approved": true|false, "comment": ...}}',
+    }
+    # Subscribers may filter on the order (a filter policy reads message attributes only).
+    assert request["MessageAttributes"] == {"order_id": {"Type": "String", "Value": order_id}}
     assert seed.quantity(back_office, "gadget") == 10  # reserved before approval
     assert payments.charges == []
 
@@ -464,6 +481,8 @@ def test_an_outage_is_retried_then_opens_the_breaker_and_the_order_waits_for_the
     # 3 more (the 5th failure opens it), back to the breaker (open: wait 60 s), then the probe.
     assert clock.waits == [60]
     assert len(backoff) == 4  # 2 retries of each ChargePayment entry that failed
+    outage = ("PaymentProviderError", "/charges: HTTP 503 The payment service is unavailable.")
+    assert failed_tasks(stack, order_id) == [outage] * 6
     assert all(0 <= delay <= cap for delay, cap in zip(backoff, [2, 4, 2, 4], strict=True))
     assert path_of(stack, order_id) == [
         *UNTIL_PAYMENT,
@@ -541,8 +560,7 @@ def test_a_charge_that_timed_out_and_is_retried_charges_once(
     assert len(payments.charges) == 1  # the hung request's charge, answered again to the retry
     [delay] = backoff  # PaymentTimeout: one retry, after at most 5 s
     assert 0 <= delay <= 5
-    failures = [e for e in history(stack, execution_arn(stack, order_id)) if e["type"] == "TaskFailed"]
-    assert [json.loads(e["taskFailedEventDetails"]["cause"])["errorType"] for e in failures] == ["PaymentTimeout"]
+    assert failed_tasks(stack, order_id) == [("PaymentTimeout", "/charges: no answer within 0.3 s")]
     assert path_of(stack, order_id) == HAPPY_PATH
 
 
@@ -564,6 +582,8 @@ def test_shipping_failing_after_the_charge_refunds_releases_and_fails_without_co
     assert (order["status"], order["reason"], order["payment_status"]) == ("FAILED", "PROCESSING_ERROR", "REFUNDED")
     [charge] = payments.charges
     assert [refund["charge"] for refund in payments.refunds] == [charge["id"]]
+    [stored] = table_items(stack, "OrdersTable")
+    assert (stored["charge_id"], stored["refund_id"]) == (charge["id"], payments.refunds[0]["id"])  # for support
     assert seed.quantity(back_office, "widget-1") == 5
     assert shipping() == []
     assert confirmations.notifications() == []
