@@ -434,6 +434,10 @@ def test_a_rejection_that_meets_a_wait_that_has_just_run_out_stands(
         decided = back_office.post(f"/orders/{order_id}/approval", {"approved": False})
 
     assert (decided.status, decided.body["status"], decided.body["reason"]) == (200, "REJECTED", "NOT_APPROVED")
+    # A decision without a comment has none, shown or stored.
+    approval = {"approved": False, "by": "staff-0001", "at": decided.body["approval"]["at"]}
+    assert decided.body["approval"] == approval
+    assert table_items(stack, "OrdersTable")[0]["approval"] == approval
     assert seed.quantity(back_office, "gadget") == 40
     assert process(local_lambda, stack, order_id)["status"] == "SUCCEEDED"
     order = order_of(back_office, order_id)
