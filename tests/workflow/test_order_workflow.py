@@ -331,7 +331,9 @@ def test_a_large_order_waits_for_approval_then_is_charged_and_confirmed(
         *UNTIL_PAYMENT[:3], "RequestApproval", "IsApproved", *UNTIL_PAYMENT[3:], "ChargePayment", *CONFIRMATION
     ]  # fmt: skip
     again = back_office.post(f"/orders/{order_id}/approval", {"approved": False})
-    assert again.status == 409
+    assert (again.status, again.body) == (409, {"message": f"order {order_id} is CONFIRMED, not awaiting approval"})
+    unknown = back_office.post("/orders/3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21/approval", {"approved": True})
+    assert (unknown.status, unknown.body) == (404, {"message": "order 3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21 not found"})
 
 
 def test_an_approval_request_that_lambda_fails_once_is_retried_and_the_order_awaits_staff(
