@@ -43,8 +43,19 @@ def test_a_pending_order_is_cancelled_and_never_processed(back_office, storefron
     local_lambda.settle()
 
     assert cancelled.status == 200
-    assert cancelled.body["status"] == "CANCELLED"
+    assert cancelled.body == {  # no reason: the customer's own decision
+        "order_id": order_id,
+        "user_id": storefront.claims["sub"],
+        "items": [{"product_id": "widget-1", "quantity": 2}],
+        "status": "CANCELLED",
+        "created_at": cancelled.body["created_at"],
+        "updated_at": cancelled.body["updated_at"],
+    }
+    [stored] = table_items(stack, "OrdersTable")
+    assert stored["created_at"] < stored["cancel_requested_at"] <= stored["updated_at"]  # when it was asked
     assert order_of(back_office, order_id)["status"] == "CANCELLED"
+    unknown = cancel(storefront, "3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21")
+    assert (unknown.status, unknown.body) == (404, {"message": "order 3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21 not found"})
     executions = stack.client("stepfunctions").list_executions(stateMachineArn=stack.ref("OrderWorkflow"))
     assert executions["executions"] == []
     assert seed.quantity(back_office, "widget-1") == 5
@@ -144,8 +155,10 @@ def test_once_the_charge_has_claimed_the_order_a_cancel_is_refused_and_it_is_cha
     process(local_lambda, stack, order_id)
 
     [refused] = answers
-    assert refused.status == 409
-    assert "being paid" in refused.body["message"]
+    assert (refused.status, refused.body) == (
+        409,
+        {"message": f"order {order_id} is being paid: it can no longer be cancelled"},
+    )
     order = order_of(back_office, order_id)
     assert (order["status"], order["payment_status"]) == ("CONFIRMED", "CHARGED")
     assert len(payments.charges) == 1
