@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from moto.dynamodb.responses import DynamoHandler
 
-from support.aws import table_items
+from support.aws import embedded_metrics, table_items
 
 
 @pytest.fixture
@@ -56,7 +56,9 @@ def window(stack):
     return int(item["failures"]), float(item["window_started"])
 
 
-def test_the_thresholds_failure_within_the_window_opens_the_breaker_and_not_one_before(breakers, stack, clock):
+def test_the_thresholds_failure_within_the_window_opens_the_breaker_and_not_one_before(
+    breakers, stack, clock, function, capsys
+):
     breaker, _ = breakers
     start = clock[0]
     for _ in range(4):
@@ -68,6 +70,10 @@ def test_the_thresholds_failure_within_the_window_opens_the_breaker_and_not_one_
     breaker.record_failure("timeout")
     [item] = table_items(stack, "CircuitBreakerTable")
     assert (item["state"], int(item["failures"]), float(item["opened_at"])) == ("OPEN", 0, start + 56)
+    # Counted once on the dashboard's "Payment circuit breaker" widget (the handler flushes it).
+    function("CheckPaymentCircuitFunction").module("orders_domain.observability").metrics.flush_metrics()
+    opened = embedded_metrics(capsys.readouterr().out)["PaymentCircuitOpened"]
+    assert opened == ("ServerlessOrders", "Count", [1.0])
 
 
 def test_a_failure_once_the_window_is_over_starts_a_new_one(breakers, stack, clock):
