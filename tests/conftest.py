@@ -34,12 +34,12 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 
 from local_stack.adapter import definitions_validated_once, moto_runs_local_functions
 from local_stack.deploy import Stack, deploy
-from local_stack.functions import FunctionInstance, FunctionSpec
 from local_stack.integrations import ApiIntegrations
 from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
 from local_stack.template import SamTemplate, load
 from support.api import ApiClient, id_token_claims, route_templates
+from support.instances import warm_instance
 from support.least_privilege import RECORDER, RUN_FILE, Call
 from support.payments import served_provider
 from support.workflow import Delays, FakeClock, wait_for_execution
@@ -47,8 +47,6 @@ from support.workflow import Delays, FakeClock, wait_for_execution
 # Every client, whenever created, reports its requests to the least-privilege recorder.
 BUILTIN_HANDLERS.append(("before-parameter-build", RECORDER.before_parameter_build))
 BUILTIN_HANDLERS.append(("before-call", RECORDER.before_call))
-
-_instances: dict[tuple[str, tuple[tuple[str, str], ...]], FunctionInstance] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -100,20 +98,6 @@ def stack(aws: boto3.session.Session, sam_template: SamTemplate) -> Stack:
         return deploy(sam_template, aws)
 
 
-def _warm_instance(spec: FunctionSpec) -> FunctionInstance:
-    """One instance per function and environment for the whole session: imported once, as a warm
-    Lambda would be (every test's stack has the same names, so the environment is the same).
-    Not while mutmut learns which tests reach which function (make mutation): there each test's
-    instances start cold, so that what a handler runs at import (its settings, its repositories'
-    constructors) counts as reached by every test that invokes it, not only by the first one."""
-    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
-        return FunctionInstance(spec)
-    key = (spec.logical_id, tuple(sorted(spec.environment.items())))
-    if key not in _instances:
-        _instances[key] = FunctionInstance(spec)
-    return _instances[key]
-
-
 @pytest.fixture
 def backoff() -> Delays:
     """The Step Functions retry delays of the test, recorded instead of slept."""
@@ -124,7 +108,7 @@ def backoff() -> Delays:
 def local_lambda(stack: Stack, backoff: Delays, payments: PaymentProvider) -> Iterator[LocalLambda]:
     """The stack's functions, run in process: moto's Lambda invocations, EventBridge Lambda targets
     and event source mappings reach the real handlers."""
-    runtime = LocalLambda(stack, _warm_instance)
+    runtime = LocalLambda(stack, warm_instance)
     RECORDER.stack = stack
     with moto_runs_local_functions(runtime, backoff):
         yield runtime

@@ -25,6 +25,7 @@ from mutation.code_operators import declaration_mutants, key
 from mutation.judging import workspace
 
 from local_stack.template import PROJECT_ROOT
+from support.instances import warm_instance
 
 ORDERS = textwrap.dedent("""\
     import functools
@@ -409,9 +410,7 @@ def test_while_mutmut_learns_what_each_test_reaches_every_test_starts_its_functi
     """What a handler runs at import (its settings, its repositories' constructors) must count as
     reached by every test that invokes the function, not only by the session's first one (whose
     warm instance the others reuse): else its mutants would be judged by that one test alone."""
-    from conftest import _warm_instance
-
     spec = stack.functions["ProcessOrderFunction"]
-    assert _warm_instance(spec) is _warm_instance(spec)  # warm from test to test, as deployed
+    assert warm_instance(spec) is warm_instance(spec)  # warm from test to test, as deployed
     monkeypatch.setenv("MUTANT_UNDER_TEST", "stats")  # what mutmut sets while it learns
-    assert _warm_instance(spec) is not _warm_instance(spec)
+    assert warm_instance(spec) is not warm_instance(spec)

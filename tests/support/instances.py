@@ -1,0 +1,23 @@
+"""The function instances that the tests' runtimes use (LocalLambda's `instance_for`)."""
+
+from __future__ import annotations
+
+import os
+
+from local_stack.functions import FunctionInstance, FunctionSpec
+
+_instances: dict[tuple[str, tuple[tuple[str, str], ...]], FunctionInstance] = {}
+
+
+def warm_instance(spec: FunctionSpec) -> FunctionInstance:
+    """One instance per function and environment for the whole session: imported once, as a warm
+    Lambda would be (every test's stack has the same names, so the environment is the same).
+    Not while mutmut learns which tests reach which function (make mutation): there each test's
+    instances start cold, so that what a handler runs at import (its settings, its repositories'
+    constructors) counts as reached by every test that invokes it, not only by the first one."""
+    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        return FunctionInstance(spec)
+    key = (spec.logical_id, tuple(sorted(spec.environment.items())))
+    if key not in _instances:
+        _instances[key] = FunctionInstance(spec)
+    return _instances[key]
