@@ -392,30 +392,30 @@ def test_a_large_order_that_staff_reject_is_rejected_with_its_stock_released(
     assert path_of(stack, order_id) == [*UNTIL_PAYMENT[:3], "RequestApproval", "IsApproved", "EndedElsewhere"]
 
 
-@contextmanager
-def wait_that_has_just_run_out(monkeypatch):
-    """Step Functions answers TaskTimedOut to the staff decision's SendTaskSuccess: the approval's
-    wait (5 s here, so that it then runs out for real) ended as staff decided."""
-    every_token = lambda *args, **kwargs: True  # noqa: E731
-    timed_out = JsonRESTError("TaskTimedOut", "Task Timed Out")
-    with failing_backend_call(monkeypatch, StepFunctionsParserBackend, "send_task_success", every_token, timed_out):
-        yield
-
-
 @pytest.fixture
-def five_second_approvals(function, monkeypatch):
+def decide_as_the_wait_runs_out(back_office, storefront, local_lambda, function, monkeypatch):
+    """`decide(approved)`: a large order awaiting approval, then staff's decision, to which Step
+    Functions answers TaskTimedOut: the approval's wait (5 s here, so that it then runs out for
+    real) ended as staff decided. The order's id and the decision's answer."""
     validate = function("ValidateOrderFunction").module("validate_order")
     monkeypatch.setattr(validate, "settings", validate.settings.model_copy(update={"approval_timeout": 5}))
+    every_token = lambda *args, **kwargs: True  # noqa: E731
+    timed_out = JsonRESTError("TaskTimedOut", "Task Timed Out")
+
+    def decide(approved):
+        seed.stock(back_office, "gadget", 40, price=40)
+        order_id = seed.order(storefront, LARGE)
+        awaiting_approval(local_lambda, back_office, order_id)
+        with failing_backend_call(monkeypatch, StepFunctionsParserBackend, "send_task_success", every_token, timed_out):
+            return order_id, back_office.post(f"/orders/{order_id}/approval", {"approved": approved})
+
+    return decide
 
 
 def test_an_approval_that_meets_a_wait_that_has_just_run_out_is_409_and_the_order_times_out(
-    back_office, storefront, stack, local_lambda, payments, monkeypatch, five_second_approvals
+    back_office, stack, local_lambda, payments, decide_as_the_wait_runs_out
 ):
-    seed.stock(back_office, "gadget", 40, price=40)
-    order_id = seed.order(storefront, LARGE)
-    awaiting_approval(local_lambda, back_office, order_id)
-    with wait_that_has_just_run_out(monkeypatch):
-        decided = back_office.post(f"/orders/{order_id}/approval", {"approved": True})
+    order_id, decided = decide_as_the_wait_runs_out(True)
 
     assert (decided.status, decided.body) == (409, {"message": f"order {order_id}: the time to approve it has run out"})
     assert process(local_lambda, stack, order_id)["status"] == "SUCCEEDED"
@@ -427,13 +427,9 @@ def test_an_approval_that_meets_a_wait_that_has_just_run_out_is_409_and_the_orde
 
 
 def test_a_rejection_that_meets_a_wait_that_has_just_run_out_stands(
-    back_office, storefront, stack, local_lambda, payments, monkeypatch, five_second_approvals
+    back_office, stack, local_lambda, payments, decide_as_the_wait_runs_out
 ):
-    seed.stock(back_office, "gadget", 40, price=40)
-    order_id = seed.order(storefront, LARGE)
-    awaiting_approval(local_lambda, back_office, order_id)
-    with wait_that_has_just_run_out(monkeypatch):
-        decided = back_office.post(f"/orders/{order_id}/approval", {"approved": False})
+    order_id, decided = decide_as_the_wait_runs_out(False)
 
     assert (decided.status, decided.body["status"], decided.body["reason"]) == (200, "REJECTED", "NOT_APPROVED")
     # A decision without a comment has none, shown or stored.
