@@ -1,0 +1,167 @@
+"""The local CloudWatch decides an alarm's state as CloudWatch documents it ("Alarm evaluation",
+"Configuring how CloudWatch alarms treat missing data"): statistic per period, M out of N,
+comparison with the threshold, and each way of treating missing data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from local_stack.cloudwatch.evaluation import EXTRA_PERIODS, AlarmRule, Point, State, decide, periods
+from local_stack.cloudwatch.metrics import Datapoint
+from local_stack.cloudwatch.statistics import statistic
+
+NOW = 1_700_000_000.0
+X, NO, MISSING = 5.0, 0.0, None  # breaching, not breaching (threshold 1, greater than), missing
+
+
+def rule(**overrides: object) -> AlarmRule:
+    settings: dict[str, object] = {
+        "statistic": "Sum",
+        "period": 60,
+        "evaluation_periods": 3,
+        "threshold": 1.0,
+        "comparison": "GreaterThanThreshold",
+        "treat_missing_data": "missing",
+    } | overrides
+    return AlarmRule(**settings)  # type: ignore[arg-type]
+
+
+def points(*values: float | None) -> list[Point]:
+    """Most recent first, as `periods` returns them."""
+    return [Point(NOW - (index + 1) * 60, value) for index, value in enumerate(values)]
+
+
+def state(alarm: AlarmRule, *values: float | None, current: State = State.OK) -> State:
+    return decide(alarm, points(*values), current, NOW).state
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Sum", 10.0),
+        ("Average", 2.5),
+        ("Minimum", 1.0),
+        ("Maximum", 4.0),
+        ("SampleCount", 4.0),
+        ("p50", 2.0),
+        ("p99", 4.0),
+    ],
+)
+def test_each_statistic_of_a_periods_values(name: str, expected: float) -> None:
+    assert statistic(name, [3.0, 1.0, 4.0, 2.0]) == expected
+
+
+def test_percentiles_take_the_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]  # 1..100
+    assert (statistic("p99", values), statistic("p90", values), statistic("p100", values)) == (99.0, 90.0, 100.0)
+    with pytest.raises(ValueError, match="unsupported statistic"):
+        statistic("Median", values)
+
+
+@pytest.mark.parametrize(
+    ("comparison", "below", "at", "above"),
+    [
+        ("GreaterThanThreshold", State.OK, State.OK, State.ALARM),
+        ("GreaterThanOrEqualToThreshold", State.OK, State.ALARM, State.ALARM),
+        ("LessThanThreshold", State.ALARM, State.OK, State.OK),
+        ("LessThanOrEqualToThreshold", State.ALARM, State.ALARM, State.OK),
+    ],
+)
+def test_each_comparison_operator_at_and_around_the_threshold(
+    comparison: str, below: State, at: State, above: State
+) -> None:
+    alarm = rule(comparison=comparison, evaluation_periods=1, threshold=1.0)
+    assert (state(alarm, 0.5), state(alarm, 1.0), state(alarm, 1.5)) == (below, at, above)
+
+
+def test_m_out_of_n_alarms_when_m_of_the_last_n_datapoints_breach() -> None:
+    two_of_three = rule(datapoints_to_alarm=2)
+    assert state(two_of_three, X, NO, X) is State.ALARM
+    assert state(two_of_three, NO, NO, X) is State.OK
+    # Without DatapointsToAlarm, every one of the N must breach.
+    assert state(rule(), X, X, NO) is State.OK
+    assert state(rule(), X, X, X) is State.ALARM
+
+
+def test_the_reason_names_the_datapoints_the_comparison_and_the_minimum() -> None:
+    decision = decide(rule(datapoints_to_alarm=2), points(X, NO, X), State.OK, NOW)
+    assert decision.reason == (
+        "Threshold Crossed: 2 out of the last 3 datapoints [5.0 (14/11/23 22:12:20), 0.0 (14/11/23 22:11:20), "
+        "5.0 (14/11/23 22:10:20)] were greater than the threshold (1.0) "
+        "(minimum 2 datapoints for OK -> ALARM transition)."
+    )
+    assert json.loads(decision.reason_data)["recentDatapoints"] == [5.0, 0.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("missing", State.INSUFFICIENT_DATA),
+        ("ignore", State.ALARM),  # the current state is kept
+        ("breaching", State.ALARM),
+        ("notBreaching", State.OK),
+    ],
+)
+def test_a_range_without_any_datapoint_is_decided_by_treat_missing_data(mode: str, expected: State) -> None:
+    alarm = rule(treat_missing_data=mode)
+    assert state(alarm, *[MISSING] * (3 + EXTRA_PERIODS), current=State.ALARM) is expected
+    assert state(alarm, *[MISSING] * (3 + EXTRA_PERIODS), current=State.OK) is (
+        State.OK if mode == "ignore" else expected
+    )
+
+
+@pytest.mark.parametrize("mode", ["missing", "ignore", "breaching", "notBreaching"])
+def test_enough_real_datapoints_in_the_range_decide_whatever_the_mode(mode: str) -> None:
+    """0 X X - X (oldest first): the three most recent real datapoints breach; 0 - X - X: not all do."""
+    alarm = rule(treat_missing_data=mode)
+    assert state(alarm, X, MISSING, X, X, NO) is State.ALARM
+    assert state(alarm, X, MISSING, X, MISSING, NO, current=State.ALARM) is State.OK
+
+
+@pytest.mark.parametrize(
+    ("mode", "one_breaching", "one_not_breaching"),
+    [
+        ("missing", State.ALARM, State.OK),  # decided on the real datapoints
+        ("ignore", State.INSUFFICIENT_DATA, State.OK),  # kept unless the real ones decide
+        ("breaching", State.ALARM, State.OK),  # X X X / B B 0: two of three
+        ("notBreaching", State.OK, State.OK),
+    ],
+)
+def test_too_few_real_datapoints_are_completed_as_treat_missing_data_says(
+    mode: str, one_breaching: State, one_not_breaching: State
+) -> None:
+    alarm = rule(treat_missing_data=mode)
+    assert state(alarm, MISSING, MISSING, X, MISSING, MISSING, current=State.INSUFFICIENT_DATA) is one_breaching
+    assert state(alarm, NO, MISSING, MISSING, MISSING, MISSING, current=State.INSUFFICIENT_DATA) is one_not_breaching
+
+
+def test_not_breaching_reason_when_nothing_was_received() -> None:
+    decision = decide(
+        rule(evaluation_periods=1, treat_missing_data="notBreaching"), points(*[MISSING] * 3), State.ALARM, NOW
+    )
+    assert (decision.state, decision.reason) == (
+        State.OK,
+        "Threshold Crossed: no datapoints were received for 1 period and "
+        "1 missing datapoint was treated as [NonBreaching].",
+    )
+
+
+def test_periods_end_at_the_evaluation_time_and_reach_back_over_the_evaluation_range() -> None:
+    alarm = rule(statistic="Sum", evaluation_periods=2)
+    datapoints = [
+        Datapoint(NOW - 4 * 60, 100.0),  # beyond the range of 2 + EXTRA_PERIODS periods
+        Datapoint(NOW - 120, 7.0),  # the end of the second period: in it
+        Datapoint(NOW - 60, 2.0),  # the end of the second most recent period, not of the latest
+        Datapoint(NOW - 59, 1.0),
+        Datapoint(NOW, 3.0),  # at the evaluation time: counted
+    ]
+    found = periods(alarm, datapoints, NOW)
+    assert [(point.start, point.value) for point in found] == [
+        (NOW - 60, 4.0),
+        (NOW - 120, 2.0),
+        (NOW - 180, 7.0),
+        (NOW - 240, None),
+    ]
+    assert len(found) == alarm.evaluation_periods + EXTRA_PERIODS
