@@ -25,6 +25,8 @@
   execution of a STANDARD state machine ends (SUCCEEDED, FAILED, TIMED_OUT, ABORTED), the
   "Step Functions Execution Status Change" event goes to the account's default event bus, as AWS
   sends it (Express workflows send none on AWS either). Its rules deliver it like any event.
+  With `Execution.start`, every execution (Express too) is counted in AWS/States as AWS counts it:
+  ExecutionsStarted, then ExecutionsSucceeded/Failed/TimedOut/Aborted.
 - `Environment.set_stop` / `set_error` (moto's stop_execution wakes Wait states but not a task
   waiting for its token, so an execution aborted while it waits for approval would never end): the
   waiting callbacks are interrupted too, and the error that the interrupted task then raises does
@@ -71,6 +73,8 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from local_stack.cloudwatch.metrics import MetricSink
+from local_stack.cloudwatch.publishers import execution_ended, execution_started
 from local_stack.express import moto_runs_sync_executions
 from local_stack.functions import FunctionError
 from local_stack.logs import say
@@ -187,7 +191,6 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
     original_send = Rule.send_to_targets
     original_confirm = CognitoIdpBackend.confirm_sign_up
     original_admin_confirm = CognitoIdpBackend.admin_confirm_sign_up
-    original_terminated = BaseExecutionWorkerCommunication.terminated
     original_function_invoke = LambdaFunction.invoke
 
     def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
@@ -225,22 +228,43 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
         _post_confirmation(runtime, backend, user_pool_id, username, None)
         return result
 
-    def terminated(communication: BaseExecutionWorkerCommunication) -> None:
-        original_terminated(communication)  # the execution's final status, dates, output or error
-        _send_status_change(communication.execution)
-
     with ExitStack() as patches:
         patches.enter_context(patch.object(LambdaFunction, "_invoke_lambda", invoke))
         patches.enter_context(patch.object(LambdaFunction, "invoke", function_invoke))
         patches.enter_context(patch.object(Rule, "send_to_targets", send_to_targets))
         patches.enter_context(patch.object(CognitoIdpBackend, "confirm_sign_up", confirm_sign_up))
         patches.enter_context(patch.object(CognitoIdpBackend, "admin_confirm_sign_up", admin_confirm_sign_up))
-        patches.enter_context(patch.object(BaseExecutionWorkerCommunication, "terminated", terminated))
+        patches.enter_context(_executions_reported(runtime.metrics))
         patches.enter_context(_moto_as_aws())
         if backoff is not None:
             patches.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=backoff.append)))
         patches.enter_context(moto_runs_sync_executions())
         patches.enter_context(moto_runs_nested_executions())
+        yield
+
+
+@contextmanager
+def _executions_reported(metrics: MetricSink) -> Iterator[None]:
+    """Each execution counted in AWS/States when it starts and ends, and a STANDARD one's
+    status-change event sent when it ends."""
+    original_start = Execution.start
+    original_terminated = BaseExecutionWorkerCommunication.terminated
+
+    def start(execution: Execution) -> None:
+        execution_started(metrics, _machine_arn(execution))
+        original_start(execution)
+
+    def terminated(communication: BaseExecutionWorkerCommunication) -> None:
+        original_terminated(communication)  # the execution's final status, dates, output or error
+        execution = communication.execution
+        if execution.exec_status is not None:
+            execution_ended(metrics, _machine_arn(execution), execution.exec_status.value)
+        _send_status_change(execution)
+
+    with (
+        patch.object(Execution, "start", start),
+        patch.object(BaseExecutionWorkerCommunication, "terminated", terminated),
+    ):
         yield
 
 
@@ -329,6 +353,11 @@ def _send_status_change(execution: Execution) -> None:
         events_backends[execution.account_id][execution.region_name].put_events([status_change_event(execution)])
     except Exception as error:
         say(f"[local] status-change event of {execution.exec_arn} not delivered: {error!r}")
+
+
+def _machine_arn(execution: Execution) -> str:
+    """The state machine's ARN (not its version's): the StateMachineArn of AWS/States metrics."""
+    return str(getattr(execution.state_machine, "source_arn", None) or execution.state_machine_arn)
 
 
 def _epoch_ms(moment: datetime) -> int:

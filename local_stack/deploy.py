@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 
+from local_stack.cloudwatch.alarms import metric_alarm
 from local_stack.functions import FunctionSpec
 from local_stack.intrinsics import Intrinsics, UnresolvedReferenceError
 from local_stack.template import REGION, SamTemplate
@@ -57,7 +58,7 @@ class Stack:
         if created is None:
             raise UnresolvedReferenceError(f"{logical_id}.{attribute}")
         if attribute not in created and created.get("RecordedOnly"):
-            # A resource only AWS acts on (user pool, alarm): a stand-in value, never called.
+            # A resource only AWS acts on (an API stage, a permission): a stand-in value, never called.
             return _arn("local", f"{logical_id}/{attribute}")
         return created[attribute]
 
@@ -135,7 +136,7 @@ Creator = Callable[[Stack, str, dict[str, Any]], dict[str, Any]]
 
 
 def _record_only(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
-    """A resource that only AWS would act on (API stage, permissions, alarms): nothing to create."""
+    """A resource that only AWS would act on (API stage, permissions): nothing to create."""
     return {"Ref": stack.physical_name(logical_id), "Properties": properties, "RecordedOnly": True}
 
 
@@ -246,6 +247,10 @@ def _function(stack: Stack, logical_id: str, properties: dict[str, Any]) -> dict
         Code={"ZipFile": _EMPTY_ZIP.getvalue()},
         Timeout=int(properties.get("Timeout", 3)),
     )["FunctionArn"]
+    if "ReservedConcurrentExecutions" in properties:  # the local runtime throttles on moto's value
+        stack.client("lambda").put_function_concurrency(
+            FunctionName=name, ReservedConcurrentExecutions=int(properties["ReservedConcurrentExecutions"])
+        )
     return {"Ref": name, "Arn": arn, "Properties": properties}
 
 
@@ -424,4 +429,5 @@ _CREATORS: dict[str, Creator] = {
     "AWS::Cognito::UserPoolGroup": _user_pool_group,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::SES::EmailIdentity": _email_identity,
+    "AWS::CloudWatch::Alarm": metric_alarm,
 }

@@ -24,6 +24,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from local_stack.cloudwatch import emf
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -137,7 +139,7 @@ class FunctionInstance:
             memory_limit_in_mb=self.spec.memory_size,
             timeout_seconds=self.spec.timeout if timeout is None else timeout,
         )
-        with _TURN, self._activated():
+        with _TURN, self._activated(), emf.stdout_collected():
             try:
                 if self._handler is None or self._sources_changed():
                     self._load()  # an error here is an init error: Lambda reports it like any other

@@ -1,7 +1,9 @@
 """Lambda as the template configures it, for the local stack: synchronous invocations (Step
 Functions tasks), asynchronous ones (EventBridge targets) with retries, then the function's
 DeadLetterQueue and EventInvokeConfig OnFailure destination, and the event source mappings that
-poll SQS queues and DynamoDB streams, with partial batch responses.
+poll SQS queues and DynamoDB streams, with partial batch responses. Every invocation is metered
+as Lambda meters it (AWS/Lambda, local_stack/cloudwatch), and throttled where Lambda would throttle
+it: when the function's reserved concurrency is in use.
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from local_stack.deploy import Stack
+from moto.awslambda.models import lambda_backends
+
+from local_stack.cloudwatch.metrics import MetricSink
+from local_stack.cloudwatch.publishers import MeteredFunction
+from local_stack.deploy import ACCOUNT_ID, Stack
 from local_stack.functions import FunctionError, FunctionInstance, FunctionSpec, Invocable, Throttled, acting_as
 from local_stack.streams import StreamReader, lambda_event
+from local_stack.template import REGION
 
 ASYNC_RETRIES_DEFAULT = 2  # Lambda's default for asynchronous invocations
 THROTTLED_RETRY_SECONDS = 0.2
@@ -41,10 +48,46 @@ class AsyncConfig:
     on_failure_arn: str | None
 
 
+class ReservedConcurrency:
+    """Lambda throttles an invocation when as many as the function's reserved concurrency are
+    running (PutFunctionConcurrency, or the template's ReservedConcurrentExecutions, read from
+    moto at each invocation): 0 throttles every one. Everything else is the wrapped instance's."""
+
+    def __init__(self, spec: FunctionSpec, inner: Invocable) -> None:
+        self.spec = spec
+        self.inner = inner
+        self._running = 0
+        self._lock = threading.Lock()
+
+    def invoke(self, event: Any, timeout: float | None = None) -> Any:
+        reserved = lambda_backends[ACCOUNT_ID][REGION].get_function(self.spec.name).reserved_concurrency
+        with self._lock:
+            if reserved is not None and self._running >= int(reserved):
+                raise Throttled(self.spec.logical_id)
+            self._running += 1
+        try:
+            return self.inner.invoke(event, timeout)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 class LocalLambda:
-    def __init__(self, stack: Stack, instance_for: Callable[[FunctionSpec], Invocable] = FunctionInstance) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        instance_for: Callable[[FunctionSpec], Invocable] = FunctionInstance,
+        metrics: MetricSink | None = None,
+    ) -> None:
         self.stack = stack
-        self.instances = {logical_id: instance_for(spec) for logical_id, spec in stack.functions.items()}
+        self.metrics = metrics or MetricSink(ACCOUNT_ID, REGION)
+        self.instances: dict[str, Invocable] = {
+            logical_id: MeteredFunction(spec, ReservedConcurrency(spec, instance_for(spec)), self.metrics)
+            for logical_id, spec in stack.functions.items()
+        }
         self.pending: queue.Queue[AsyncInvocation] = queue.Queue()
         self.sources = [EventSource.of(stack, mapping) for mapping in _mappings(stack)]
         self._configs = {logical_id: _async_config(stack, logical_id) for logical_id in stack.functions}

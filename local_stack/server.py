@@ -10,6 +10,8 @@
   the functions at it, and it accepts the PaymentApiKey secret's value as its API key.
 - Events: LocalLambda's workers deliver the orders stream, EventBridge targets and SQS queues as the
   template's event source mappings and invoke configs say (adapter.py fills moto's gaps).
+- Alarms: the services publish their CloudWatch metrics and the template's alarms are evaluated
+  every EVALUATION_SECONDS (local_stack/cloudwatch); each state change is printed and notified.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from samcli.yamlhelper import yaml_parse
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.adapter import moto_runs_local_functions
+from local_stack.cloudwatch.alarms import AlarmEvaluator, StateChange
+from local_stack.cloudwatch.publishers import ApiMetrics
 from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionError
 from local_stack.gateway import UNAUTHORIZED, ApiAuthorizers, UnauthorizedRequest, integration_failure
@@ -59,10 +63,11 @@ class ApiLambdaRunner:
     """What LocalApigwService expects of SAM's LocalLambdaRunner: the API's authorizer first (SAM CLI
     skips Cognito and JWT authorizers), then the handler, in process."""
 
-    def __init__(self, runtime: LocalLambda, authorizers: ApiAuthorizers, label: str) -> None:
+    def __init__(self, runtime: LocalLambda, authorizers: ApiAuthorizers, label: str, metrics: ApiMetrics) -> None:
         self.runtime = runtime
         self.authorizers = authorizers
         self.label = label
+        self.metrics = metrics
 
     def is_debugging(self) -> bool:
         return False
@@ -70,6 +75,7 @@ class ApiLambdaRunner:
     def invoke(self, function_identifier: str, event: str, stdout: Any, stderr: Any = None, **_: Any) -> None:
         request = json.loads(event)
         started = time.monotonic()
+        metered = self.metrics.started()
         try:
             result = self.runtime.invoke(function_identifier, self.authorizers.authorize(request))
             status = result.get("statusCode", "?") if isinstance(result, dict) else "?"
@@ -78,6 +84,10 @@ class ApiLambdaRunner:
         except FunctionError as error:
             result = integration_failure(self.authorizers.http_api)
             status = f"{result['statusCode']} ({error.error_type})"
+        answered = result.get("statusCode") if isinstance(result, dict) else None
+        self.metrics.record(
+            answered if isinstance(answered, int) else 502, metered
+        )  # SAM CLI: 502 for a malformed answer
         elapsed = (time.monotonic() - started) * 1000
         method = request.get("httpMethod") or request.get("requestContext", {}).get("http", {}).get("method")
         path = request.get("path") or request.get("rawPath") or ""
@@ -137,6 +147,8 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
+
+EVALUATION_SECONDS = 5.0  # how often `make dev` evaluates the alarms (CloudWatch: every minute)
 
 # The APIs of the template and where `make dev` serves them: (logical id, port variable, default port).
 APIS = (("StorefrontApi", "PORT", 3000), ("BackOfficeApi", "ADMIN_PORT", 3001))
@@ -236,6 +248,9 @@ def local_stack(
         runtime.start_workers(stop)
         reporter = ExecutionReporter(stack)
         threading.Thread(target=_every, args=(0.25, reporter.report_finished, stop), daemon=True).start()
+        alarms = AlarmEvaluator(stack, runtime.metrics, report=print_change)
+        alarms.evaluate()  # from INSUFFICIENT_DATA to OK: what AWS shows once a new stack's alarms have evaluated
+        threading.Thread(target=_every, args=(EVALUATION_SECONDS, alarms.evaluate, stop), daemon=True).start()
 
         source = yaml_parse(template_path.read_text())
         apis = {}
@@ -243,11 +258,12 @@ def local_stack(
             # SAM CLI keeps one route per method and path across all APIs of a template: one API each.
             stacks, _ = SamLocalStackProvider.get_stacks(template_dictionary=only_api(source, logical_id))
             label = "storefront" if logical_id == "StorefrontApi" else "back-office"
-            runner = ApiLambdaRunner(runtime, ApiAuthorizers(stack, logical_id), label)
+            metrics = ApiMetrics(stack, logical_id, runtime.metrics)
+            runner = ApiLambdaRunner(runtime, ApiAuthorizers(stack, logical_id), label, metrics)
             service = LocalApigwService(ApiProvider(stacks).api, runner, port=port, host=host)
             service.create()
             integrations = ApiIntegrations(stack, logical_id)
-            serve_integrations(service, integrations, runner.authorizers, label)
+            serve_integrations(service, integrations, runner, label)
             server = make_server(host, port, TextBodies(service._app), threaded=True)
             cleanup.callback(server.server_close)
             url = f"http://{host}:{server.server_port}"
@@ -256,13 +272,15 @@ def local_stack(
 
 
 def serve_integrations(
-    service: LocalApigwService, integrations: ApiIntegrations, authorizers: ApiAuthorizers, label: str
+    service: LocalApigwService, integrations: ApiIntegrations, runner: ApiLambdaRunner, label: str
 ) -> None:
     """Add the API's `aws` and `mock` integrations (which SAM CLI skips) to its Flask app, behind the
-    same authorizer as the proxy routes."""
+    same authorizer as the proxy routes, counted in the same metrics."""
+    authorizers = runner.authorizers
 
     def handle(resource_path: str, **path_parameters: str) -> flask.Response:
         started = time.monotonic()
+        metered = runner.metrics.started()
         method = flask.request.method
         headers = dict(flask.request.headers)
         request = integrations.request(
@@ -282,6 +300,7 @@ def serve_integrations(
             reply = integrations.respond(dataclasses.replace(request, claims=claims))
         except UnauthorizedRequest:
             reply = integrations.gateway_response("UNAUTHORIZED", request)
+        runner.metrics.record(reply.status, metered)
         elapsed = (time.monotonic() - started) * 1000
         say(f"[{label}] {method} {printable(flask.request.path)} → {reply.status} in {elapsed:.0f} ms")
         return flask.Response(reply.body, status=reply.status, headers=reply.headers)
@@ -334,6 +353,10 @@ def _api_of(event: dict[str, Any]) -> str | None:
     if isinstance(reference, dict):
         reference = reference.get("Ref")
     return reference or ("ServerlessRestApi" if event["Type"] == "Api" else "ServerlessHttpApi")
+
+
+def print_change(change: StateChange) -> None:
+    say(change.line())
 
 
 def _every(seconds: float, action: Any, stop: threading.Event) -> None:

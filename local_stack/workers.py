@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from local_stack.cloudwatch import emf
 from local_stack.functions import FunctionError, FunctionInstance, FunctionSpec, Throttled
 from local_stack.logs import FunctionLogs, say, terminal
 
@@ -57,10 +58,11 @@ def _serve(connection: Connection) -> None:
             event, timeout = connection.recv()
         except EOFError:
             return
-        try:
-            connection.send(("ok", instance.invoke(event, timeout)))
-        except FunctionError as error:
-            connection.send(("error", error.error_type, error.message, error.trace))
+        with emf.collecting() as printed:  # sent with the answer: the parent publishes them
+            try:
+                connection.send(("ok", instance.invoke(event, timeout), printed))
+            except FunctionError as error:
+                connection.send(("error", error.error_type, error.message, error.trace, printed))
 
 
 class Worker:
@@ -102,10 +104,12 @@ class Worker:
             message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {self.process.returncode}"
             say(f"[{self.spec.logical_id}] {message} (during {phase})")
             raise FunctionError("Runtime.ExitError", message, []) from None
+        if phase == "invoke":
+            emf.emitted(answer[-1])
         if answer[0] == "error":
             if phase == "init":
                 self.stop()
-            raise FunctionError(*answer[1:])
+            raise FunctionError(*answer[1:4])
         return answer[1] if phase == "invoke" else None
 
     def stop(self) -> None:

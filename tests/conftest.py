@@ -33,6 +33,7 @@ from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
 from local_stack.adapter import definitions_validated_once, moto_runs_local_functions
+from local_stack.cloudwatch.publishers import ApiMetrics
 from local_stack.deploy import Stack, deploy
 from local_stack.integrations import ApiIntegrations
 from local_stack.payment_provider import PaymentProvider
@@ -149,11 +150,13 @@ STAFF = id_token_claims("staff-0001", "grace@example.com", "Grace", groups=("sta
 
 
 @pytest.fixture
-def back_office(function: Any, sam_template: SamTemplate, stack: Stack) -> ApiClient:
+def back_office(local_lambda: LocalLambda, sam_template: SamTemplate, stack: Stack) -> ApiClient:
     """The back-office API, called by a member of staff."""
     routes = route_templates(sam_template, "BackOfficeApi")
     integrations = ApiIntegrations(stack, "BackOfficeApi")
-    return ApiClient(function("BackOfficeFunction"), routes, http_api=False, claims=STAFF, integrations=integrations)
+    metrics = ApiMetrics(stack, "BackOfficeApi", local_lambda.metrics)
+    function = local_lambda.instances["BackOfficeFunction"]
+    return ApiClient(function, routes, http_api=False, claims=STAFF, integrations=integrations, metrics=metrics)
 
 
 @pytest.fixture
@@ -165,10 +168,14 @@ def customer(back_office: ApiClient) -> dict[str, Any]:
 
 
 @pytest.fixture
-def storefront(function: Any, sam_template: SamTemplate, customer: dict[str, Any]) -> ApiClient:
+def storefront(
+    local_lambda: LocalLambda, sam_template: SamTemplate, stack: Stack, customer: dict[str, Any]
+) -> ApiClient:
     """The storefront API, called by `customer`."""
     routes = route_templates(sam_template, "StorefrontApi")
-    return ApiClient(function("StorefrontFunction"), routes, http_api=True, claims=customer)
+    metrics = ApiMetrics(stack, "StorefrontApi", local_lambda.metrics)
+    function = local_lambda.instances["StorefrontFunction"]
+    return ApiClient(function, routes, http_api=True, claims=customer, metrics=metrics)
 
 
 def _least_privilege_dir(config: pytest.Config) -> Path:

@@ -151,8 +151,8 @@ class AlarmEvaluator:
                 url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
             except sqs.exceptions.QueueDoesNotExist:
                 continue
-            visible = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesVisible"])
-            depth = float(visible["Attributes"]["ApproximateNumberOfMessagesVisible"])
+            visible = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            depth = float(visible["Attributes"]["ApproximateNumberOfMessages"])  # the visible ones
             self.sink.put(*QUEUE_DEPTH, {"QueueName": queue_name}, depth)
 
     def _apply(self, alarm: AlarmDefinition, change: StateChange, reason_data: str) -> None:

@@ -1,6 +1,8 @@
 """Calls an API function's handler with the proxy events API Gateway would send it: payload 2.0
 for the storefront's HTTP API, 1.0 for the back office's REST API, with the verified claims where
-the gateway's authorizer puts them. Routes come from the API's definition in the transformed template."""
+the gateway's authorizer puts them. Routes come from the API's definition in the transformed template.
+Standing in for API Gateway, it answers a failed function with the gateway's 5xx and, given the
+API's metrics, counts each request in AWS/ApiGateway as API Gateway does."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from local_stack.functions import FunctionInstance
-from local_stack.gateway import gateway_claims
+from local_stack.cloudwatch.publishers import ApiMetrics
+from local_stack.functions import FunctionError, Invocable
+from local_stack.gateway import gateway_claims, integration_failure
 from local_stack.integrations import ApiIntegrations
 from local_stack.template import SamTemplate
 
@@ -60,11 +63,12 @@ def route_templates(template: SamTemplate, api_logical_id: str) -> list[tuple[st
 
 @dataclass
 class ApiClient:
-    function: FunctionInstance
+    function: Invocable
     routes: list[tuple[str, str]]
     http_api: bool  # payload 2.0 (HTTP API) rather than 1.0 (REST API)
     claims: dict[str, Any] | None = None
     integrations: ApiIntegrations | None = None  # routes that no function serves (REST API)
+    metrics: ApiMetrics | None = None  # AWS/ApiGateway of this API
 
     def as_caller(self, claims: dict[str, Any] | None) -> ApiClient:
         """The same API, called with another identity (None: no token)."""
@@ -80,6 +84,22 @@ class ApiClient:
         query: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> ApiResponse:
+        started = self.metrics.started() if self.metrics else 0.0
+        response = self._respond(method, path, body, headers, raw_body, query, timeout)
+        if self.metrics:
+            self.metrics.record(response.status, started)
+        return response
+
+    def _respond(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        headers: dict[str, str] | None,
+        raw_body: str | None,
+        query: dict[str, str] | None,
+        timeout: float | None,
+    ) -> ApiResponse:
         text_body = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
         headers = {"Content-Type": "application/json"} if text_body and headers is None else dict(headers or {})
         if self.integrations is not None:
@@ -88,7 +108,11 @@ class ApiClient:
                 return self._integration(method, route, path, text_body or "", headers, parameters or {})
         builder = self._event_v2 if self.http_api else self._event_v1
         event = builder(method, path, text_body, headers, query or {})
-        response = self.function.invoke(event, timeout=timeout)
+        try:
+            response = self.function.invoke(event, timeout=timeout)
+        except FunctionError as error:
+            print(f"the function failed: {error}")  # shown with a failing test
+            response = integration_failure(self.http_api)
         text = response.get("body") or ""
         response_headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
         response_headers.update(response.get("headers") or {})

@@ -7,10 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from local_stack.cloudwatch.metrics import MetricSink
+from local_stack.cloudwatch.publishers import MeteredFunction
 from local_stack.functions import FunctionError, FunctionSpec, Throttled
 from local_stack.workers import FunctionPool
 
 HANDLERS = """
+import json
 import os
 import sys
 import time
@@ -24,6 +27,8 @@ def lambda_handler(event, context):
     if event.get("sys_exit"):
         sys.exit(event["sys_exit"])
     time.sleep(event.get("sleep", 0))
+    if event.get("emf"):
+        print(json.dumps(event["emf"]))  # as Powertools Metrics prints its metrics
     if event.get("raise"):
         raise ValueError(event["raise"])
     return {"pid": os.getpid(), "remaining_ms": context.get_remaining_time_in_millis(), "env": os.environ["GREETING"]}
@@ -157,3 +162,37 @@ def test_without_a_reservation_what_is_beyond_the_limit_waits(spec, pools):
         answers = list(callers.map(lambda _: pool.invoke({"sleep": 0.3}), range(2)))
 
     assert answers[0]["pid"] == answers[1]["pid"]  # one instance, taken in turn, none refused
+
+
+EMF = {
+    "_aws": {
+        "Timestamp": 0,
+        "CloudWatchMetrics": [
+            {"Namespace": "Probe", "Dimensions": [["service"]], "Metrics": [{"Name": "Probed", "Unit": "Count"}]}
+        ],
+    },
+    "service": "probe",
+    "Probed": [2.0, 3.0],
+}
+
+
+def test_a_workers_invocations_are_metered_as_lambda_meters_them_with_the_metrics_it_printed(spec, pools, aws):
+    sink = MetricSink("123456789012", "us-east-1", clock=lambda: 1_700_000_000.0)
+    probe = spec(timeout=0.5)
+    function = MeteredFunction(probe, pools(probe), sink)
+
+    function.invoke({"emf": EMF})
+    for failing in ({"raise": "boom"}, {"sleep": 2}, {"exit": 3}):  # an exception, a timeout, a crash
+        with pytest.raises(FunctionError):
+            function.invoke(failing)
+
+    series = sink.series()
+
+    def values(namespace, name, dimensions):
+        return [point.value for point in series[(namespace, name, dimensions)]]
+
+    by_function = (("FunctionName", "orders-local-ProbeFunction"),)
+    assert values("AWS/Lambda", "Invocations", by_function) == [1.0, 1.0, 1.0, 1.0]
+    assert values("AWS/Lambda", "Errors", by_function) == [0.0, 1.0, 1.0, 1.0]
+    assert values("AWS/Lambda", "Throttles", by_function) == [0.0, 0.0, 0.0, 0.0]
+    assert values("Probe", "Probed", (("service", "probe"),)) == [2.0, 3.0]
