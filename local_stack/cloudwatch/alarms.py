@@ -3,13 +3,14 @@
 An alarm starts in INSUFFICIENT_DATA, as on AWS (moto would start it in OK). The first evaluation
 moves it: with `notBreaching` and no datapoint yet, to OK (what AWS shows minutes after a deploy),
 and that change is notified like any other. CloudWatch evaluates every minute: an evaluation that
-comes later catches up, one evaluation per minute since the last, so that a state held for a
-minute is seen even when tests make an hour pass at once.
+comes later catches up, evaluating at each minute's start since the last and then now, so that a
+state held for a minute is seen even when tests make an hour pass at once.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,14 +120,13 @@ class AlarmEvaluator:
             return changes
 
     def _ticks(self, now: float) -> list[float]:
+        """Each minute's start since the last evaluation (as CloudWatch evaluates every minute),
+        then now."""
         if self._evaluated_at is None:
             return [now]
-        ticks: list[float] = []
-        tick = now
-        while tick > self._evaluated_at and len(ticks) < MAX_TICKS:
-            ticks.append(tick)
-            tick -= TICK_SECONDS
-        return ticks[::-1]
+        first = math.floor(max(self._evaluated_at, now - MAX_TICKS * TICK_SECONDS) / TICK_SECONDS) + 1
+        minutes = [minute * TICK_SECONDS for minute in range(first, math.ceil(now / TICK_SECONDS))]
+        return [*minutes, now]
 
     def _alarms(self) -> tuple[list[AlarmDefinition], dict[str, State]]:
         alarms, states = [], {}

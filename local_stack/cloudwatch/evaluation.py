@@ -2,8 +2,8 @@
 CloudWatch alarms treat missing data" in the CloudWatch user guide).
 
 - Each period's datapoint is the alarm's statistic over the values of that period; a period
-  without values is missing. Periods end at the evaluation time: the most recent one is
-  (now - Period, now].
+  without values is missing. Periods are aligned on multiples of Period, as CloudWatch aggregates
+  datapoints; the most recent one is the period under way, with its values until the evaluation time.
 - CloudWatch looks at an evaluation range longer than EvaluationPeriods (N): if it holds at least
   N real datapoints, the N most recent of them decide, whatever TreatMissingData says (so an alarm
   keeps its state for a while after a metric stops). AWS does not say how much longer the range
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from local_stack.cloudwatch.metrics import Datapoint
 from local_stack.cloudwatch.statistics import statistic
 
 EXTRA_PERIODS = 2
+_STAMP_PRECISION = 1e-3
 
 _VERBS = {
     "GreaterThanThreshold": "greater than",
@@ -86,13 +88,14 @@ class Decision:
 def periods(rule: AlarmRule, datapoints: Sequence[Datapoint], now: float) -> list[Point]:
     """The evaluation range's datapoints, most recent first (`datapoints` oldest first)."""
     stamps = [point.timestamp for point in datapoints]
+    # Timestamps are kept to the microsecond: a datapoint stamped "now" may read a little later.
+    until = bisect.bisect_right(stamps, now + _STAMP_PRECISION)
+    current = math.floor(now / rule.period) * rule.period
     found = []
     for index in range(rule.evaluation_periods + EXTRA_PERIODS):
-        end = now - index * rule.period
-        start = end - rule.period
-        values = [
-            point.value for point in datapoints[bisect.bisect_right(stamps, start) : bisect.bisect_right(stamps, end)]
-        ]
+        start = current - index * rule.period
+        first, last = (bisect.bisect_left(stamps, moment, hi=until) for moment in (start, start + rule.period))
+        values = [point.value for point in datapoints[first:last]]
         found.append(Point(start, statistic(rule.statistic, values) if values else None))
     return found
 

@@ -148,20 +148,25 @@ def test_not_breaching_reason_when_nothing_was_received() -> None:
     )
 
 
-def test_periods_end_at_the_evaluation_time_and_reach_back_over_the_evaluation_range() -> None:
+def test_periods_are_aligned_on_the_period_and_the_latest_is_the_one_under_way() -> None:
     alarm = rule(statistic="Sum", evaluation_periods=2)
+    start = 1_699_999_980.0  # a multiple of 60
+    now = start + 10
     datapoints = [
-        Datapoint(NOW - 4 * 60, 100.0),  # beyond the range of 2 + EXTRA_PERIODS periods
-        Datapoint(NOW - 120, 7.0),  # the end of the second period: in it
-        Datapoint(NOW - 60, 2.0),  # the end of the second most recent period, not of the latest
-        Datapoint(NOW - 59, 1.0),
-        Datapoint(NOW, 3.0),  # at the evaluation time: counted
+        Datapoint(start - 181, 100.0),  # before the range of 2 + EXTRA_PERIODS periods
+        Datapoint(start - 180, 3.0),  # the start of the range's oldest period
+        Datapoint(start - 60, 7.0),
+        Datapoint(start - 1, 2.0),
+        Datapoint(start, 1.0),  # the period under way
+        Datapoint(now, 2.0),  # at the evaluation time: counted
+        Datapoint(now + 0.000_000_5, 1.0),  # the same moment, stamped to the microsecond
+        Datapoint(now + 1, 50.0),  # after the evaluation time
     ]
-    found = periods(alarm, datapoints, NOW)
+    found = periods(alarm, datapoints, now)
     assert [(point.start, point.value) for point in found] == [
-        (NOW - 60, 4.0),
-        (NOW - 120, 2.0),
-        (NOW - 180, 7.0),
-        (NOW - 240, None),
+        (start, 4.0),
+        (start - 60, 9.0),
+        (start - 120, None),
+        (start - 180, 3.0),
     ]
     assert len(found) == alarm.evaluation_periods + EXTRA_PERIODS

@@ -1,0 +1,89 @@
+"""Each fault and exactly the alarms of the template that it must fire: the table that drives
+tests/workflow/test_alarms.py, and that tests/template/ checks covers every alarm of the template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # what goes wrong (the test module injects it)
+    target: str  # the logical id of what it strikes
+    alarms: frozenset[str]  # the alarms that go to ALARM, and none other
+    over: bool = False  # the fault ended before the evaluation: its alarms are back to OK
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.target}"
+
+
+FUNCTIONS = (
+    "StorefrontFunction",
+    "BackOfficeFunction",
+    "CreateProfileFunction",
+    "PublishOrderEventsFunction",
+    "ProcessOrderFunction",
+    "NotifyFunction",
+    "AnalyticsFunction",
+    "ValidateOrderFunction",
+    "UpdateInventoryFunction",
+    "RequestApprovalFunction",
+    "CheckPaymentCircuitFunction",
+    "ChargePaymentFunction",
+    "CloseOrderFunction",
+    "ExecutionWatcherFunction",
+    "ValidateQuoteFunction",
+    "PriceQuoteFunction",
+    "StartImportFunction",
+    "PrepareImportFunction",
+    "ImportChunkFunction",
+    "FinishImportFunction",
+)
+DEAD_LETTER_QUEUES = (
+    "PublishOrderEventsDLQ",
+    "OrderCreatedDeliveryDLQ",
+    "AsyncFailuresQueue",
+    "ProcessOrderDLQ",
+    "NotifyDLQ",
+    "AnalyticsDLQ",
+    "ShippingDLQ",
+    "ConfirmationDLQ",
+    "ExecutionWatcherDLQ",
+    "ExecutionEventsDeliveryDLQ",
+    "StartImportDLQ",
+    "ImportEventsDeliveryDLQ",
+)
+WORKFLOWS = {  # state machine: (its ExecutionsFailed alarm, its ExecutionsTimedOut alarm)
+    "OrderWorkflow": ("WorkflowFailedAlarm", "WorkflowTimedOutAlarm"),
+    "QuoteWorkflow": ("QuoteWorkflowFailedAlarm", "QuoteWorkflowTimedOutAlarm"),
+    "ImportWorkflow": ("ImportWorkflowFailedAlarm", "ImportWorkflowTimedOutAlarm"),
+    "ImportChunkWorkflow": ("ImportChunkWorkflowFailedAlarm", "ImportChunkWorkflowTimedOutAlarm"),
+}
+# A payment provider outage that ends before PaymentMaxWait: the charges that met it failed (a
+# fault: the provider is down) and orders waited while the breaker was open. Nothing else.
+PROVIDER_OUTAGE_ALARMS = frozenset({"ChargePaymentErrorsAlarm", "PaymentCircuitOpenAlarm"})
+
+
+def _function_alarm(function: str, metric: str) -> str:
+    return f"{function.removesuffix('Function')}{metric}Alarm"
+
+
+FAULTS = (
+    # An unhandled exception: the function's Errors, whoever invoked it.
+    *(Fault("crash", function, frozenset({_function_alarm(function, "Errors")})) for function in FUNCTIONS),
+    # No concurrency left (reserved concurrency 0): Lambda throttles, the function never runs.
+    *(Fault("throttle", function, frozenset({_function_alarm(function, "Throttles")})) for function in FUNCTIONS),
+    *(Fault("dead letter", queue, frozenset({f"{queue}Alarm"})) for queue in DEAD_LETTER_QUEUES),
+    *(Fault("failed execution", machine, frozenset({failed})) for machine, (failed, _) in WORKFLOWS.items()),
+    *(Fault("timed-out execution", machine, frozenset({timed_out})) for machine, (_, timed_out) in WORKFLOWS.items()),
+    # A storefront request whose DynamoDB call hangs runs past the function's timeout: an Errors
+    # datapoint and the gateway's 500.
+    Fault("timeout", "StorefrontApi", frozenset({"StorefrontErrorsAlarm", "Storefront5xxRateAlarm"})),
+    # DynamoDB fails a back-office request: the function answers 500 itself (no function error).
+    Fault("5xx", "BackOfficeApi", frozenset({"BackOffice5xxRateAlarm"})),
+    # A DynamoDB call that takes 1.5 s: the request's latency, the 99th percentile of the period.
+    Fault("slow", "StorefrontApi", frozenset({"StorefrontLatencyP99Alarm"})),
+    Fault("slow", "BackOfficeApi", frozenset({"BackOfficeLatencyP99Alarm"})),
+    Fault("provider outage", "PaymentProvider", PROVIDER_OUTAGE_ALARMS, over=True),
+)

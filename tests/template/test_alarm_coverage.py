@@ -1,0 +1,22 @@
+"""Every alarm of the template is fired by a test: the fault table that drives
+tests/workflow/test_alarms.py names each one, and no alarm the template lacks."""
+
+from workflow import test_alarms  # the fault tests
+
+from support.alarm_faults import FAULTS
+
+
+def test_every_alarm_of_the_template_is_fired_by_a_fault_of_the_table(sam_template):
+    alarms = set(sam_template.of_type("AWS::CloudWatch::Alarm"))
+    fired = set().union(*(fault.alarms for fault in FAULTS))
+
+    assert sorted(alarms - fired) == [], "alarms that no fault test fires"
+    assert sorted(fired - alarms) == [], "alarms that the template does not have"
+
+
+def test_the_table_drives_the_fault_tests():
+    """Each fault is its own case of the fault test, which asserts exactly its alarms."""
+    [parametrized] = test_alarms.test_each_fault_fires_exactly_its_alarms_and_notifies_alarm_topic.pytestmark
+    assert parametrized.args == ("fault", FAULTS)
+    assert {fault.kind for fault in FAULTS} == set(test_alarms.INJECT)
+    assert len({fault.id for fault in FAULTS}) == len(FAULTS)
