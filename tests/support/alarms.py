@@ -37,9 +37,10 @@ class WatchedAlarms:
         """The changes since the first evaluation, oldest first."""
         return self.evaluator.changes[self.started :]
 
-    def fired(self) -> set[str]:
-        """Logical ids of the alarms that went to ALARM since the first evaluation."""
-        return {change.logical_id for change in self.changes if change.new.value == "ALARM"}
+    def fired(self, since: int = 0) -> set[str]:
+        """Logical ids of the alarms that went to ALARM since the first evaluation (or since the
+        first `since` changes)."""
+        return {change.logical_id for change in self.changes[since:] if change.new.value == "ALARM"}
 
     def states(self) -> dict[str, str]:
         """Each alarm's state as `describe-alarms` shows it, by logical id."""
