@@ -1,0 +1,32 @@
+"""make dev's CloudWatch, as an operator sees it: the template's alarms through `describe-alarms` at
+AwsEndpointUrl, evaluated, and a line in the log for each change of state."""
+
+import re
+
+from e2e.conftest import eventually
+
+from local_stack.template import load
+
+
+def test_the_alarms_are_listed_evaluated_and_each_change_is_printed(local):
+    cloudwatch, sqs = local.client("cloudwatch"), local.client("sqs")
+
+    def states():
+        pages = cloudwatch.get_paginator("describe_alarms").paginate()
+        return {alarm["AlarmName"]: alarm["StateValue"] for page in pages for alarm in page["MetricAlarms"]}
+
+    template_alarms = {f"orders-local-{logical_id}" for logical_id in load().of_type("AWS::CloudWatch::Alarm")}
+    listed = states()
+    assert template_alarms <= set(listed)
+    assert {listed[name] for name in template_alarms} <= {"OK", "ALARM"}  # every one evaluated
+    name = "orders-local-ShippingDLQAlarm"
+    assert listed[name] == "OK"
+
+    url = sqs.get_queue_url(QueueName="orders-local-ShippingDLQ")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"order_id": "dead-letter"}')
+    assert eventually(lambda: states()[name] == "ALARM", timeout=30)
+    sqs.purge_queue(QueueUrl=url)  # back to OK once the minute of that datapoint is over
+
+    changes = re.findall(rf"\[alarm\] \d\d:\d\d:\d\d {name}: (\w+) → (\w+) \((.*)\)", local.log())
+    assert [(old, new) for old, new, _ in changes] == [("INSUFFICIENT_DATA", "OK"), ("OK", "ALARM")]
+    assert changes[1][2].startswith("Threshold Crossed: 1 out of the last 1 datapoints [1.0 (")
