@@ -75,6 +75,13 @@ FAULTS = (
     # No concurrency left (reserved concurrency 0): Lambda throttles, the function never runs.
     *(Fault("throttle", function, frozenset({_function_alarm(function, "Throttles")})) for function in FUNCTIONS),
     *(Fault("dead letter", queue, frozenset({f"{queue}Alarm"})) for queue in DEAD_LETTER_QUEUES),
+    # An asynchronous invocation that fails every attempt: its errors, then the event in the
+    # function's DLQ and the invocation record in the on-failure destination.
+    Fault(
+        "retries exhausted",
+        "NotifyFunction",
+        frozenset({"NotifyErrorsAlarm", "NotifyDLQAlarm", "AsyncFailuresQueueAlarm"}),
+    ),
     *(Fault("failed execution", machine, frozenset({failed})) for machine, (failed, _) in WORKFLOWS.items()),
     *(Fault("timed-out execution", machine, frozenset({timed_out})) for machine, (_, timed_out) in WORKFLOWS.items()),
     # A storefront request whose DynamoDB call hangs runs past the function's timeout: an Errors

@@ -54,6 +54,12 @@ def dead_letter(request: pytest.FixtureRequest, queue: str) -> None:
     stack.client("sqs").send_message(QueueUrl=stack.ref(queue), MessageBody='{"dead": "letter"}', **fifo)
 
 
+def retries_exhausted(request: pytest.FixtureRequest, function: str) -> None:
+    local_lambda = request.getfixturevalue("local_lambda")
+    local_lambda.invoke_async(function, "not an event")
+    assert local_lambda.run_pending() == 3  # the first attempt and Lambda's two retries
+
+
 def failed_execution(request: pytest.FixtureRequest, machine: str) -> None:
     stack = request.getfixturevalue("stack")
     if machine == "OrderWorkflow":
@@ -132,6 +138,7 @@ INJECT: dict[str, Callable[[pytest.FixtureRequest, str], None]] = {
     "crash": crash,
     "throttle": throttle,
     "dead letter": dead_letter,
+    "retries exhausted": retries_exhausted,
     "failed execution": failed_execution,
     "timed-out execution": timed_out_execution,
     "timeout": timeout,
