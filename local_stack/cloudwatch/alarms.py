@@ -184,6 +184,7 @@ def _definition(described: dict[str, Any], logical_id: str) -> AlarmDefinition:
         comparison=described["ComparisonOperator"],
         datapoints_to_alarm=described.get("DatapointsToAlarm"),
         treat_missing_data=described.get("TreatMissingData") or "missing",
+        low_sample_count=described.get("EvaluateLowSampleCountPercentile") or "evaluate",
     )
     enabled = described.get("ActionsEnabled", True)
     return AlarmDefinition(

@@ -13,6 +13,9 @@ CloudWatch alarms treat missing data" in the CloudWatch user guide).
   when all are missing and otherwise decides on the real ones; `ignore` keeps the current state
   unless the real ones decide it whatever the missing ones would be.
 - ALARM when at least DatapointsToAlarm (M, default N) of the N datapoints breach, else OK.
+- A percentile alarm with EvaluateLowSampleCountPercentile `ignore` keeps its state while one of
+  those datapoints has fewer samples than make the percentile significant: 10 / (1 - percentile),
+  1,000 for p99 ("Percentile-based alarms and low data samples").
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from local_stack.cloudwatch.metrics import Datapoint
-from local_stack.cloudwatch.statistics import statistic
+from local_stack.cloudwatch.statistics import PERCENTILE, statistic
 
 EXTRA_PERIODS = 2
 _STAMP_PRECISION = 1e-3
@@ -61,6 +64,7 @@ class AlarmRule:
     comparison: str
     datapoints_to_alarm: int | None = None
     treat_missing_data: str = "missing"
+    low_sample_count: str = "evaluate"  # EvaluateLowSampleCountPercentile
 
     @property
     def needed(self) -> int:
@@ -76,6 +80,7 @@ class Point:
 
     start: float
     value: float | None
+    samples: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def periods(rule: AlarmRule, datapoints: Sequence[Datapoint], now: float) -> lis
         start = current - index * rule.period
         first, last = (bisect.bisect_left(stamps, moment, hi=until) for moment in (start, start + rule.period))
         values = [point.value for point in datapoints[first:last]]
-        found.append(Point(start, statistic(rule.statistic, values) if values else None))
+        found.append(Point(start, statistic(rule.statistic, values) if values else None, len(values)))
     return found
 
 
@@ -108,6 +113,10 @@ def decide(rule: AlarmRule, points: Sequence[Point], current: State, now: float)
     breaching = sum(1 for point in evaluated if rule.breaches(_value(point)))
     filled = wanted - len(evaluated)
     mode = rule.treat_missing_data
+    significant = minimum_samples(rule.statistic)
+    if rule.low_sample_count == "ignore" and any(point.samples < significant for point in evaluated):
+        reason = f"Too few samples for {rule.statistic} (fewer than {significant:.0f} in a period): state kept."
+        return _decision(rule, current, reason, evaluated, now)
     if filled == 0 or (mode == "missing" and evaluated):
         needed = rule.needed if filled == 0 else min(rule.needed, len(evaluated))
         state = State.ALARM if breaching >= needed else State.OK
@@ -137,6 +146,13 @@ def decide(rule: AlarmRule, points: Sequence[Point], current: State, now: float)
             f"{_count(filled, 'missing datapoint')} {_was(filled)} treated as [{treated}]."
         )
     return _decision(rule, state, reason, evaluated, now)
+
+
+def minimum_samples(name: str) -> float:
+    """The samples a period needs for its percentile to be significant (none for other statistics)."""
+    match = PERCENTILE.fullmatch(name)
+    rank = float(match.group(1)) if match else 0.0
+    return 1000 / (100 - rank) if 0 < rank < 100 else 0.0  # 10 / (1 - rank / 100), without rounding
 
 
 def _crossed(rule: AlarmRule, state: State, evaluated: Sequence[Point], breaching: int, needed: int) -> str:

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Sequence
 
-_PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d+)?|100)")
+PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d+)?|100)")
 
 
 def statistic(name: str, values: Sequence[float]) -> float:
@@ -21,7 +21,7 @@ def statistic(name: str, values: Sequence[float]) -> float:
         return float(min(values))
     if name == "Maximum":
         return float(max(values))
-    match = _PERCENTILE.fullmatch(name)
+    match = PERCENTILE.fullmatch(name)
     if match:
         return percentile(float(match.group(1)), values)
     raise ValueError(f"unsupported statistic {name}")

@@ -20,3 +20,14 @@ def test_the_table_drives_the_fault_tests():
     assert parametrized.args == ("fault", FAULTS)
     assert {fault.kind for fault in FAULTS} == set(test_alarms.INJECT)
     assert len({fault.id for fault in FAULTS}) == len(FAULTS)
+
+
+def test_a_percentile_alarm_keeps_its_state_on_too_few_requests(sam_template):
+    """A p99 of a few requests is their cold starts: CloudWatch ignores it when told to."""
+    percentile_alarms = {
+        name: alarm["Properties"]
+        for name, alarm in sam_template.of_type("AWS::CloudWatch::Alarm").items()
+        if "ExtendedStatistic" in alarm["Properties"]
+    }
+    assert sorted(percentile_alarms) == ["BackOfficeLatencyP99Alarm", "StorefrontLatencyP99Alarm"]
+    assert {alarm["EvaluateLowSampleCountPercentile"] for alarm in percentile_alarms.values()} == {"ignore"}

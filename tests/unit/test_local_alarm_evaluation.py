@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from local_stack.cloudwatch.evaluation import EXTRA_PERIODS, AlarmRule, Point, State, decide, periods
+from local_stack.cloudwatch.evaluation import EXTRA_PERIODS, AlarmRule, Point, State, decide, minimum_samples, periods
 from local_stack.cloudwatch.metrics import Datapoint
 from local_stack.cloudwatch.statistics import statistic
 
@@ -170,3 +170,19 @@ def test_periods_are_aligned_on_the_period_and_the_latest_is_the_one_under_way()
         (start - 180, 3.0),
     ]
     assert len(found) == alarm.evaluation_periods + EXTRA_PERIODS
+
+
+@pytest.mark.parametrize(("samples", "expected"), [(999, State.OK), (1000, State.ALARM)])
+def test_a_p99_alarm_that_ignores_low_sample_counts_keeps_its_state_below_1000_samples(
+    samples: int, expected: State
+) -> None:
+    alarm = rule(statistic="p99", evaluation_periods=1, threshold=1000.0, low_sample_count="ignore")
+    slow = [Point(NOW - 60, 3000.0, samples)]
+    assert decide(alarm, slow, State.OK, NOW).state is expected
+    evaluated_anyway = rule(statistic="p99", evaluation_periods=1, threshold=1000.0)  # the default: evaluate
+    assert decide(evaluated_anyway, slow, State.OK, NOW).state is State.ALARM
+
+
+def test_the_significant_sample_count_of_a_percentile() -> None:
+    assert (minimum_samples("p99"), minimum_samples("p90"), minimum_samples("p50")) == (1000.0, 100.0, 20.0)
+    assert (minimum_samples("p100"), minimum_samples("Sum")) == (0.0, 0.0)
