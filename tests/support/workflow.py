@@ -129,3 +129,19 @@ def logged_executions(stack: Stack, log_group_logical_id: str) -> list[list[dict
         message = json.loads(event["message"])
         by_execution.setdefault(message["execution_arn"], []).append(message)
     return list(by_execution.values())
+
+
+def task_answers(stack: Stack, arn: str, state: str) -> list[dict[str, Any]]:
+    """Each attempt of the execution's task `state`, in order: the function's result (a waiting
+    task's: the token's answer), or `{"error": <name>}` for an attempt that failed. A business
+    outcome must be a result: a function error is counted in Lambda's alarmed Errors metric."""
+    answers, current = [], None
+    for event in history(stack, arn):
+        if "stateEnteredEventDetails" in event:
+            current = event["stateEnteredEventDetails"]["name"]
+        elif current == state and event["type"] == "TaskSucceeded":
+            output = json.loads(event["taskSucceededEventDetails"]["output"])
+            answers.append(output.get("Payload", output))
+        elif current == state and event["type"] == "TaskFailed":
+            answers.append({"error": event["taskFailedEventDetails"]["error"]})
+    return answers

@@ -2,7 +2,7 @@
 
 from uuid import UUID, uuid4, uuid5
 
-from orders_domain.errors import ConflictError, NotFoundError, ValidationError
+from orders_domain.errors import ConflictError, NotFoundError, OrderNotProcessing
 from orders_domain.models import (
     Customer,
     Line,
@@ -10,6 +10,7 @@ from orders_domain.models import (
     Order,
     OrderStatus,
     Page,
+    StepOutcome,
     ValidatedOrder,
     utc_now,
 )
@@ -75,23 +76,27 @@ def validate_order(
     inventory: InventoryRepository,
     settings: Settings,
 ) -> ValidatedOrder:
-    """Check that the order's user and products exist, price its lines and store the total (raises
-    ValidationError; OrderNotProcessing once the order is no longer the workflow's)."""
+    """Check that the order's user and products exist, price its lines and store the total: DONE
+    with the workflow's view of the order, INVALID (unknown order, user or product), or ENDED once the
+    order is no longer the workflow's."""
     order = orders.get(order_id)
     if order is None:
-        raise ValidationError(f"order {order_id} not found")
+        return _invalid(f"order {order_id} not found")
     user = users.get(order.user_id)
     if user is None:
-        raise ValidationError(f"user {order.user_id} not found")
+        return _invalid(f"user {order.user_id} not found")
     stock = inventory.get_many(line.product_id for line in order.items)
     unknown = [line.product_id for line in order.items if line.product_id not in stock]
     if unknown:
-        raise ValidationError(f"unknown products: {', '.join(unknown)}")
+        return _invalid(f"unknown products: {', '.join(unknown)}")
     lines = priced_lines(order.items, stock)
     total = total_of(lines)
-    orders.price(order_id, total)
+    try:
+        orders.price(order_id, total)
+    except OrderNotProcessing as ended:
+        return ValidatedOrder(outcome=StepOutcome.ENDED, message=str(ended))
     return ValidatedOrder(
-        order_id=order.order_id,
+        outcome=StepOutcome.DONE,
         user_id=order.user_id,
         items=lines,
         total=total,
@@ -99,6 +104,10 @@ def validate_order(
         approval_timeout=settings.approval_timeout,
         customer=Customer(email=user.email, name=user.name),
     )
+
+
+def _invalid(message: str) -> ValidatedOrder:
+    return ValidatedOrder(outcome=StepOutcome.INVALID, message=message)
 
 
 def start_processing(orders: OrdersRepository, workflow: OrderWorkflow, order_id: str) -> bool:
