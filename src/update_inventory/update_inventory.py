@@ -20,6 +20,6 @@ orders = OrdersRepository(settings.orders_table)
 @logger.inject_lambda_context(correlation_id_path="order_id")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = Reservation.model_validate(event)
-    result = reserve_stock(request.order_id, request.items, orders, inventory)
+    result = reserve_stock(request.order_id, request.items, request.reserved_at, orders, inventory)
     logger.info("reservation", outcome=result.outcome, detail=result.message)
     return result.model_dump(mode="json")

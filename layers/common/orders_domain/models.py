@@ -336,10 +336,13 @@ class OrderRef(Record):
 
 
 class Reservation(Record):
-    """The stock an order asks for, as UpdateInventory receives it."""
+    """The stock an order asks for, as UpdateInventory receives it; `reserved_at` is the execution's
+    start, so that a retried reservation sends DynamoDB the very same transaction (its idempotency
+    token is refused with other parameters)."""
 
     order_id: str
     items: list[Line]
+    reserved_at: str
 
 
 class Outcome(Record):

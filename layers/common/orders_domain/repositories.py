@@ -52,7 +52,9 @@ _TRANSACTION_TOKENS = UUID("2f0c8a53-7d1e-4b6a-9c2e-5a4f1d3b7e90")
 
 def _transaction_token(purpose: str, order_id: str) -> str:
     """An idempotency token for a transaction (at most 36 characters): a retried call within ten
-    minutes is answered as the first one, without being applied twice."""
+    minutes is answered as the first one, without being applied twice, if its parameters are the
+    same; with others DynamoDB refuses it (IdempotentParameterMismatchException). So a transaction
+    with a token holds no fresh timestamp: its times come from the caller, the same on every retry."""
     return str(uuid5(_TRANSACTION_TOKENS, f"{purpose}\n{order_id}"))
 
 
@@ -159,9 +161,9 @@ class InventoryRepository:
     def _marker_key(order_id: str) -> dict[str, AttributeValueTypeDef]:
         return {"product_id": {"S": f"reservation#{order_id}"}}
 
-    def reserve(self, order_id: str, lines: list[Line], guard: TransactWriteItemTypeDef) -> bool:
+    def reserve(self, order_id: str, lines: list[Line], guard: TransactWriteItemTypeDef, reserved_at: str) -> bool:
         """Take every line's quantity from stock in one transaction with `guard` (the order's own
-        condition), or nothing.
+        condition), or nothing; `reserved_at` is the workflow's, the same on every retry.
 
         Returns False when this order's stock was already reserved (a repeated call); raises
         OutOfStock, changing nothing, when any line has too little stock, and OrderNotProcessing
@@ -175,7 +177,7 @@ class InventoryRepository:
                         "product_id": f"reservation#{order_id}",
                         "order_id": order_id,
                         "items": [line.model_dump() for line in lines],
-                        "reserved_at": utc_now(),
+                        "reserved_at": reserved_at,
                     }
                 ),
                 "ConditionExpression": "attribute_not_exists(product_id)",
@@ -419,17 +421,20 @@ class OrdersRepository:
         """Store the workflow's total; OrderNotProcessing once the order left the workflow."""
         return self._in_workflow(order_id, {"total": total}, self._IN_WORKFLOW)
 
-    def reservation_guard(self, order_id: str) -> TransactWriteItemTypeDef:
+    def reservation_guard(self, order_id: str, reserved_at: str) -> TransactWriteItemTypeDef:
         """The reservation transaction's hold on the order: it reserves only for an order that is
         still the workflow's, and a cancellation after it sees `reserved_at`."""
         return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": {"order_id": {"S": order_id}},
-                "UpdateExpression": "SET reserved_at = :now",
+                "UpdateExpression": "SET reserved_at = :reserved_at",
                 "ConditionExpression": self._IN_WORKFLOW,
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":now": {"S": utc_now()}, ":processing": {"S": OrderStatus.PROCESSING}},
+                "ExpressionAttributeValues": {
+                    ":reserved_at": {"S": reserved_at},
+                    ":processing": {"S": OrderStatus.PROCESSING},
+                },
             }
         }
 

@@ -50,12 +50,13 @@ from orders_domain.workflow import resume
 
 
 def reserve_stock(
-    order_id: str, items: list[Line], orders: OrdersRepository, inventory: InventoryRepository
+    order_id: str, items: list[Line], reserved_at: str, orders: OrdersRepository, inventory: InventoryRepository
 ) -> StepResult:
     """DONE (reserved now, or by an earlier attempt), OUT_OF_STOCK with nothing reserved, or ENDED
-    when the order is no longer the workflow's."""
+    when the order is no longer the workflow's. `reserved_at` comes from the workflow, the same on
+    every attempt."""
     try:
-        reserved = inventory.reserve(order_id, items, orders.reservation_guard(order_id))
+        reserved = inventory.reserve(order_id, items, orders.reservation_guard(order_id, reserved_at), reserved_at)
     except OutOfStock as short:
         return StepResult(outcome=StepOutcome.OUT_OF_STOCK, message=str(short))
     except OrderNotProcessing as ended:
