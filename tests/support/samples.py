@@ -81,11 +81,13 @@ SAMPLES = (
     # The demo order is no longer the workflow's: validating it again would re-price it, so the step
     # answers ENDED (a result, not an error), changing nothing.
     Sample("ValidateOrderFunction", "workflow_input.json", {"outcome": "ENDED", "total": None}),
-    # Reserved already (by the demo's own run): DONE, and the stock is not taken again.
+    # The rejected demo order has ended: the step answers ENDED (a result, not an error), reserving
+    # nothing. (The confirmed one's reservation, made moments ago under the same idempotency token,
+    # would be refused: DynamoDB takes a token again only with the same parameters for ten minutes.)
     Sample(
         "UpdateInventoryFunction",
         "update_inventory_task.json",
-        {"outcome": "DONE", "message": "reserved by an earlier attempt"},
+        {"outcome": "ENDED", "message": f"order {REJECTED_ORDER} is no longer processed by the workflow"},
     ),
     # An order that ended stays as it ended: closing, or a watcher's event for it, changes nothing.
     Sample(

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from local_stack.adapter import CLIENT_REQUEST_TOKENS
 from local_stack.functions import FunctionError
 from support import seed
+from support.workflow import FakeClock
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -56,10 +58,16 @@ def levels(back_office):
     return seed.quantity(back_office, "widget-1"), seed.quantity(back_office, "widget-2")
 
 
-def test_reserving_takes_every_line_and_a_repeat_takes_nothing_more(back_office, function, stocked):
+def test_reserving_takes_every_line_and_a_repeat_takes_nothing_more(back_office, function, stocked, monkeypatch):
     update = function("UpdateInventoryFunction")
+    clock = FakeClock()
+    monkeypatch.setattr(CLIENT_REQUEST_TOKENS, "clock", clock)
+    done = {"outcome": "DONE", "message": None}
 
-    assert update.invoke(reservation("order-1", widget_1=2, widget_2=1)) == {"outcome": "DONE", "message": None}
+    assert update.invoke(reservation("order-1", widget_1=2, widget_2=1)) == done
+    # Within ten minutes DynamoDB answers the same transaction (its token) as it answered the first.
+    assert update.invoke(reservation("order-1", widget_1=2, widget_2=1)) == done
+    clock.advance(600)  # then the order's reservation marker refuses it
     again = update.invoke(reservation("order-1", widget_1=2, widget_2=1))
     assert again == {"outcome": "DONE", "message": "reserved by an earlier attempt"}
 

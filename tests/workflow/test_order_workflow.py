@@ -182,14 +182,15 @@ LAMBDA_TASKS = {
 
 
 @contextmanager
-def lambda_fails(monkeypatch, function_id, attempts):
-    """Lambda answers the function's first `attempts` invocations with a ServiceException."""
+def lambda_fails(monkeypatch, function_id, attempts, after=False):
+    """Lambda answers the function's first `attempts` invocations with a ServiceException; with
+    `after`, once the function has run (its answer lost, as when a timeout or the network cuts it)."""
 
     def outage(backend: LambdaBackend, function_name: str, *args: Any, **kwargs: Any) -> bool:
         return f"-{function_id}:" in function_name and len(failures) < attempts
 
     fault = ServerFaultError("ServiceException", 500)
-    with failing_backend_call(monkeypatch, LambdaBackend, "invoke", outage, fault) as failures:
+    with failing_backend_call(monkeypatch, LambdaBackend, "invoke", outage, fault, after=after) as failures:
         yield
 
 
@@ -243,6 +244,28 @@ def test_a_task_that_lambda_fails_every_attempt_fails_the_order_with_its_stock_r
     assert (seed.quantity(back_office, "widget-1"), payments.charges) == (5, [])
     until_task = HAPPY_PATH[: HAPPY_PATH.index(task) + 1]
     assert path_of(stack, order_id) == [*until_task, "ProcessingError", *FAILED_END]
+
+
+def test_a_reservation_whose_answer_was_lost_is_retried_reserves_once_and_the_order_is_confirmed(
+    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch
+):
+    """UpdateInventory commits its transaction, then its answer is lost: the retry sends DynamoDB the
+    same transaction with the same idempotency token (its times are the execution's, not the
+    attempt's), which DynamoDB answers as the first one, without taking the stock again."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    with lambda_fails(monkeypatch, "UpdateInventoryFunction", attempts=1, after=True):
+        execution = process(local_lambda, stack, order_id)
+
+    assert (execution["status"], order_of(back_office, order_id)["status"]) == ("SUCCEEDED", "CONFIRMED")
+    assert seed.quantity(back_office, "widget-1") == 3  # taken once
+    assert answers_of(stack, order_id, "ReserveStock") == [
+        {"error": "Lambda.ServiceException"},
+        {"outcome": "DONE", "message": None},  # DynamoDB's answer to the first call, given again
+    ]
+    assert len(backoff) == 1
+    assert len(payments.charges) == 1
+    assert path_of(stack, order_id) == HAPPY_PATH
 
 
 @pytest.mark.parametrize("written", [False, True], ids=["refused", "answer-lost"])
