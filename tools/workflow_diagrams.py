@@ -2,9 +2,9 @@
 written into its page under docs/workflows/ between two markers, so the prose around it stays the
 author's. A template test fails when a committed picture and its ASL disagree.
 
-Drawn: every state (Choice as a diamond, Map and Parallel as boxes around their own states), every
-Next, Default and choice rule, every Catch (its errors) and every Retry (errors and attempts, as a
-loop on the state)."""
+Drawn: every state (Choice as a diamond, Map and Parallel as boxes around their own states) with what
+it calls and every Retry (errors and attempts) in its box, and every Next, Default, choice rule and
+Catch (its errors) as an arrow."""
 
 from __future__ import annotations
 
@@ -78,18 +78,25 @@ def _label(text: str) -> str:
     return re.sub(r"[:;#{}]", " ", text).strip()
 
 
-def _description(state: dict[str, Any]) -> str | None:
-    """The words inside a state's box, for the kinds that have any."""
+def _details(state: dict[str, Any]) -> list[str]:
+    """The lines inside a state's box, under its name: what it calls or waits for, and its retries."""
     kind = state["Type"]
+    lines = []
     if kind == "Task":
-        return _task_description(state)
-    if kind == "Wait":
-        return f"Wait {state.get('Seconds') or state.get('SecondsPath')}"
-    if kind == "Fail":
-        return f"Fail {state.get('Error', '')}"
-    if kind in ("Map", "Parallel") and state.get("MaxConcurrency"):
-        return f"{kind} (at most {state['MaxConcurrency']} at once)"
-    return kind if kind in ("Map", "Parallel") else None
+        lines.append(_task_description(state))
+    elif kind == "Wait":
+        lines.append(f"Wait {state.get('Seconds') or state.get('SecondsPath')}")
+    elif kind == "Fail":
+        lines.append(f"Fail {state.get('Error', '')}")
+    elif kind in ("Map", "Parallel"):
+        concurrency = state.get("MaxConcurrency")
+        lines.append(f"{kind}, at most {concurrency} at once" if concurrency else kind)
+    lines += [
+        f"retry {_errors(retry['ErrorEquals'])} up to {attempts} times"
+        for retry in state.get("Retry", [])
+        if (attempts := retry.get("MaxAttempts", 3))
+    ]
+    return lines
 
 
 def _choice(name: str, state: dict[str, Any], indent: str) -> list[str]:
@@ -103,7 +110,8 @@ def _choice(name: str, state: dict[str, Any], indent: str) -> list[str]:
 def _composite(name: str, state: dict[str, Any], indent: str) -> list[str]:
     """A Map's or Parallel's own states, in a box (branches apart)."""
     branches = [state.get("ItemProcessor") or state.get("Iterator")] if state["Type"] == "Map" else state["Branches"]
-    lines = [f"{indent}state {name} {{"]
+    title = _label(f"{name} ({', '.join(_details(state))})").replace('"', "'")
+    lines = [f'{indent}state "{title}" as {name} {{']  # a box around states has a title, no lines
     for number, branch in enumerate(branches):
         if number:
             lines.append(f"{indent}    --")
@@ -112,13 +120,8 @@ def _composite(name: str, state: dict[str, Any], indent: str) -> list[str]:
 
 
 def _edges(name: str, state: dict[str, Any], indent: str) -> list[str]:
-    """Retries (a loop on the state, when it retries at all), catches, then the way on."""
+    """Catches (labelled with their errors), then the way on."""
     lines = [
-        f"{indent}{name} --> {name} : {_label(f'retry {_errors(retry["ErrorEquals"])} up to {attempts} times')}"
-        for retry in state.get("Retry", [])
-        if (attempts := retry.get("MaxAttempts", 3))
-    ]
-    lines += [
         f"{indent}{name} --> {catch['Next']} : {_label('catch ' + _errors(catch['ErrorEquals']))}"
         for catch in state.get("Catch", [])
     ]
@@ -137,8 +140,9 @@ def _states(states: dict[str, Any], start: str, indent: str) -> list[str]:
             continue
         if state["Type"] in ("Map", "Parallel"):
             lines += _composite(name, state, indent)
-        if (description := _description(state)) is not None:
-            lines.append(f"{indent}{name} : {_label(description)}")
+        elif details := _details(state):
+            # A box with two lines or more shows the name as its title, then the lines.
+            lines += [f"{indent}{name} : {_label(line)}" for line in [name, *details]]
         lines += _edges(name, state, indent)
     return lines
 
