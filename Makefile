@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*/)
 
-.PHONY: help install lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi diagrams bench lock clean sam-local-check
+.PHONY: help install lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi diagrams import bench lock clean sam-local-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -96,6 +96,10 @@ openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ 
 
 diagrams: install ## Draw each state machine (Mermaid) from its ASL into docs/workflows/ (a test fails when they drift)
 	$(BIN)/python -m tools.workflow_diagrams
+
+import: install ## Import stock and prices from a CSV: make import FILE=stock.csv [STACK=deployed-stack EMAIL=staff@example.com] (default: make dev)
+	@test -n "$(FILE)" || { echo "usage: make import FILE=stock.csv [STACK=name EMAIL=staff@example.com]"; exit 2; }
+	@$(BIN)/python -m tools.import_stock "$(FILE)" $(if $(STACK),--stack "$(STACK)" --email "$(EMAIL)")
 
 bench: install ## Cold start, AWS requests per call, workflow states, local latency and throughput
 	PYTHONPATH=tests $(BIN)/python -m benchmarks
