@@ -37,7 +37,7 @@ lint: install actionlint ## ruff (lint and format check), mypy and actionlint
 
 typecheck: install
 	MYPYPATH=layers/common $(BIN)/mypy -p orders_domain -p local_stack
-	@for dir in $(FUNCTION_DIRS); do \
+	@for dir in $(FUNCTION_DIRS) layers/sam-local/; do \
 		echo "mypy $$dir"; (cd $$dir && MYPYPATH=$(CURDIR)/layers/common $(abspath $(BIN))/mypy --config-file $(CURDIR)/pyproject.toml .) || exit 1; \
 	done
 
@@ -112,10 +112,12 @@ fuzz: install ## schemathesis against a fresh local stack: both APIs, all checks
 sam-local-check: install ## sam local (Docker, offline image) against make dev: every sample invoked, the quick start via start-api
 	PYTHONPATH=tests:. $(BIN)/python tests/sam_local/check.py
 
-lock: install ## Re-pin requirements/dev.txt, checkov's and mutmut's, and the dependencies layer after editing requirements/*.in
+lock: install ## Re-pin requirements/dev.txt, checkov's and mutmut's, the dependencies layer and the sam-local layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
 		--no-header requirements/runtime.in -c requirements/dev.txt -o layers/dependencies/requirements.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
+		--no-header requirements/sam-local.in -c requirements/dev.txt -o layers/sam-local/requirements.txt
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/checkov.in -o requirements/checkov.txt
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/mutation.in -c requirements/dev.txt \
 		--override requirements/mutation-overrides.txt -o requirements/mutation.txt
