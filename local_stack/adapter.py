@@ -81,7 +81,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from local_stack.express import moto_runs_sync_executions
 from local_stack.functions import FunctionError
 from local_stack.logs import say
-from local_stack.nested import moto_runs_nested_executions
+from local_stack.nested import EXECUTION_ENDS, moto_runs_nested_executions
 from local_stack.runtime import LocalLambda
 
 _DYNAMODB_WRITES = (
@@ -281,6 +281,7 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
 
     def terminated(communication: BaseExecutionWorkerCommunication) -> None:
         original_terminated(communication)  # the execution's final status, dates, output or error
+        EXECUTION_ENDS.ended()
         _send_status_change(communication.execution)
 
     with ExitStack() as patches:

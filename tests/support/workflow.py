@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local_stack.deploy import Stack
+from local_stack.nested import EXECUTION_ENDS
 from local_stack.runtime import LocalLambda
 
 
@@ -51,13 +52,14 @@ def wait_for_execution(stack: Stack, arn: str, timeout: float = 30.0) -> dict[st
     sfn = stack.client("stepfunctions")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        EXECUTION_ENDS.look()
         try:
             description = sfn.describe_execution(executionArn=arn)
         except sfn.exceptions.ExecutionDoesNotExist:  # its starter has not run yet
             description = {"status": "RUNNING"}
         if description["status"] != "RUNNING":
             return description
-        time.sleep(0.02)
+        EXECUTION_ENDS.sleep(0.02)  # woken by any execution's end (in this process), else asks again
     raise TimeoutError(f"{arn} still running after {timeout}s")
 
 

@@ -663,6 +663,24 @@ def test_shipping_failing_after_the_charge_refunds_releases_and_fails_without_co
     assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "ShipOrder", "ProcessingError", *FAILED_END]
 
 
+def test_two_orders_paid_with_the_same_card_are_two_charges_each_under_its_own_order_key(
+    back_office, storefront, stack, local_lambda, payments
+):
+    seed.stock(back_office, "widget-1", 5)
+    order_ids = []
+    for _ in range(2):  # the same lines and card: the provider gets the same charge request twice
+        order_ids.append(seed.order(storefront, {"widget-1": 1}, payment_method="pm_card_visa"))
+        process(local_lambda, stack, order_ids[-1])
+
+    stored = {item["order_id"]: item for item in table_items(stack, "OrdersTable")}
+    charges = [(charge["idempotency_key"], charge["amount"], charge["payment_method"]) for charge in payments.charges]
+    assert charges == [(f"charge-{order_id}", "10.00", "pm_card_visa") for order_id in order_ids]
+    assert [stored[order_id]["charge_id"] for order_id in order_ids] == [charge["id"] for charge in payments.charges]
+    assert len({charge["id"] for charge in payments.charges}) == 2
+    assert [(stored[o]["status"], stored[o]["payment_status"]) for o in order_ids] == [("CONFIRMED", "CHARGED")] * 2
+    assert seed.quantity(back_office, "widget-1") == 3
+
+
 def test_an_aborted_execution_is_ended_failed_by_the_watcher_with_its_stock_released(
     back_office, storefront, stack, local_lambda, payments
 ):

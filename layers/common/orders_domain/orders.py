@@ -3,6 +3,7 @@
 from uuid import UUID, uuid4, uuid5
 
 from orders_domain.errors import ConflictError, NotFoundError, OrderNotProcessing
+from orders_domain.listing import every_order
 from orders_domain.models import (
     Customer,
     Line,
@@ -64,9 +65,9 @@ def customer_orders(orders: OrdersRepository, user_id: str, limit: int, cursor: 
 
 def orders_in(orders: OrdersRepository, status: OrderStatus | None, limit: int, cursor: str | None) -> Page[Order]:
     """Orders in one status, or all of them, oldest first (the back office's queue)."""
-    partition = ("status", str(status)) if status else ("listing", orders.LISTING)
-    index = "by-status" if status else "by-creation"
-    return orders.page(index, partition, limit, cursor, newest_first=False)
+    if status is None:
+        return every_order(orders, limit, cursor)
+    return orders.page("by-status", ("status", str(status)), limit, cursor, newest_first=False)
 
 
 def validate_order(

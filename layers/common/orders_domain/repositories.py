@@ -6,6 +6,7 @@ import base64
 import json
 import time
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
@@ -309,12 +310,17 @@ class Cursor:
         return base64.urlsafe_b64encode(plain.encode()).decode().rstrip("=")
 
     @staticmethod
-    def decode(cursor: str, partition: tuple[str, str], sort_key: str) -> dict[str, AttributeValueTypeDef]:
+    def fields(cursor: str) -> Any:
+        """What the cursor carries, unchecked (InvalidCursor if it is not base64url JSON)."""
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
-            key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         except (ValueError, UnicodeError) as error:
             raise InvalidCursor("next is not a cursor of this list") from error
+
+    @staticmethod
+    def decode(cursor: str, partition: tuple[str, str], sort_key: str) -> dict[str, AttributeValueTypeDef]:
+        key = Cursor.fields(cursor)
         names = {"order_id", partition[0], sort_key}
         if (
             not isinstance(key, dict)
@@ -327,17 +333,28 @@ class Cursor:
 
 
 class OrdersRepository:
-    """Orders, and three indexes for lists: by customer, by status, and all (`listing` = ORDER)."""
-
-    LISTING = "ORDER"
+    """Orders, and three indexes for lists: by customer, by status, and all (`listing`: one shard
+    per creation day, see orders_domain.listing)."""
 
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
+    @staticmethod
+    def shard(day: str) -> str:
+        """The all-orders index's partition of the orders created on `day` (YYYY-MM-DD, UTC)."""
+        return f"ORDER#{day}"
+
+    def created_on(self) -> date:
+        """The day the table was made: no order is older (a control-plane read; cache it)."""
+        created = aws.dynamodb().describe_table(TableName=self.table_name)["Table"]["CreationDateTime"]
+        return created.astimezone(UTC).date()
+
     def add(self, order: Order, payment_method: str | None = None) -> Order:
         """Store a new order; if one with the same id exists already, return that one unchanged.
         The payment method is kept for the workflow, never returned."""
-        extra = {"listing": self.LISTING} | ({"payment_method": payment_method} if payment_method else {})
+        extra = {"listing": self.shard(order.created_at[:10])} | (
+            {"payment_method": payment_method} if payment_method else {}
+        )
         try:
             aws.dynamodb().put_item(
                 TableName=self.table_name,
