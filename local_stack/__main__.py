@@ -1,9 +1,10 @@
 """python -m local_stack [--template T] [--outputs-file F]: serve the application locally (make dev).
 
 The storefront API on HOST:PORT (default 127.0.0.1:3000), the back office on HOST:ADMIN_PORT (3001),
-the AWS endpoint (moto) on MOTO_HOST:MOTO_PORT (127.0.0.1 and a free port), the fake payment
-provider on MOTO_HOST:PAYMENT_PORT (a free port; local_stack/payment_provider.py). Once all of them accept
-requests and the demo data is made (local_stack/demo.py), it writes the resolved outputs
+the AWS endpoint (moto) on 127.0.0.1:MOTO_PORT (a free port), the fake payment provider on
+127.0.0.1:PAYMENT_PORT (a free port; local_stack/payment_provider.py); with MOTO_HOST (an address or an
+interface: docker0 for `sam local` containers) those two also listen there; never on every interface.
+Once all of them accept requests and the demo data is made (local_stack/demo.py), it writes the resolved outputs
 (.aws-sam/local-outputs.json; removed on exit) and .aws-sam/local-env-vars.json for
 `sam local start-api/invoke --env-vars` (Docker) against the same AWS endpoint.
 """
@@ -15,6 +16,7 @@ import signal
 from pathlib import Path
 
 from local_stack import demo
+from local_stack.listen import LOOPBACK, interface_address
 from local_stack.logs import say
 from local_stack.server import APIS, describe, local_stack, outputs, sam_local_env_vars
 from local_stack.template import OUTPUTS_FILE, PROJECT_ROOT, TEMPLATE
@@ -27,9 +29,10 @@ def main() -> None:
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     parser.add_argument("--outputs-file", type=Path, default=OUTPUTS_FILE, help="where to write the outputs")
     arguments = parser.parse_args()
-    host = os.environ.get("HOST", "127.0.0.1")
+    host = os.environ.get("HOST", LOOPBACK)
     ports = {logical_id: int(os.environ.get(variable, default)) for logical_id, variable, default in APIS}
-    moto_host = os.environ.get("MOTO_HOST", "127.0.0.1")
+    moto_host = os.environ.get("MOTO_HOST", LOOPBACK)
+    moto_host = interface_address(moto_host) or moto_host  # an interface's name (docker0), or an address
     moto_port = int(os.environ.get("MOTO_PORT", "0"))
     payment_port = int(os.environ.get("PAYMENT_PORT", "0"))
     with local_stack(arguments.template, host, ports, moto_port, moto_host, payment_port) as local:

@@ -21,6 +21,10 @@
   iterator (the event source mapping's) reads the old one, which never grows again: no later write
   is published. The tables stay the same objects; their data is restored and the stream records of
   the rolled-back writes are removed (DynamoDB publishes nothing for a cancelled transaction).
+- `DynamoHandler.transact_write_items` (moto ignores `ClientRequestToken`): within ten minutes, the
+  same token with the same parameters is answered as the first call was, without applying it again;
+  with other parameters it is refused with IdempotentParameterMismatchException (400). Then the token
+  is forgotten. Its clock is `CLIENT_REQUEST_TOKENS.clock`, so tests need not wait.
 - `BaseExecutionWorkerCommunication.terminated` (moto emits no Step Functions events): when an
   execution of a STANDARD state machine ends (SUCCEEDED, FAILED, TIMED_OUT, ABORTED), the
   "Step Functions Execution Status Change" event goes to the account's default event bus, as AWS
@@ -52,6 +56,7 @@ import copy
 import functools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -62,8 +67,10 @@ from unittest.mock import patch
 from moto.awslambda.models import LambdaFunction
 from moto.cognitoidp.exceptions import InvalidParameterException
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import EmptyResult
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -78,7 +85,7 @@ from local_stack.cloudwatch.publishers import execution_ended, execution_started
 from local_stack.express import moto_runs_sync_executions
 from local_stack.functions import FunctionError
 from local_stack.logs import say
-from local_stack.nested import moto_runs_nested_executions
+from local_stack.nested import EXECUTION_ENDS, moto_runs_nested_executions
 from local_stack.runtime import LocalLambda
 
 _DYNAMODB_WRITES = (
@@ -167,6 +174,53 @@ def _rolled_back_in_place(transact: Callable[..., Any]) -> Callable[..., Any]:
 
     return transact_write_items
 
+
+class IdempotentParameterMismatchError(JsonRESTError):
+    """DynamoDB's answer (400) to a token it knows, sent with other parameters."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+            "The request uses the same client token as a previous, but non-identical request.",
+        )
+
+
+class ClientRequestTokens:
+    """DynamoDB's idempotency tokens of TransactWriteItems, kept per backend (a reset forgets them)
+    for `LIFETIME` seconds of `clock`. Only an applied transaction is remembered: a cancelled one
+    changed nothing, and its retry is a new attempt."""
+
+    LIFETIME = 600.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+
+    def honoured(self, transact: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
+        @functools.wraps(transact)
+        def transact_write_items(handler: DynamoHandler) -> Any:
+            token = handler.body.get("ClientRequestToken")
+            if token is None:
+                return transact(handler)
+            request = {name: value for name, value in handler.body.items() if name != "ClientRequestToken"}
+            parameters = json.dumps(request, sort_keys=True)
+            seen: dict[str, tuple[float, str, Any]] = vars(handler.dynamodb_backend).setdefault("_request_tokens", {})
+            with _DYNAMODB_TURN:  # a call and its retry, side by side, are applied once
+                now = self.clock()
+                for expired in [known for known, (at, _, _) in seen.items() if now - at >= self.LIFETIME]:
+                    del seen[expired]
+                if token in seen:
+                    _, first_parameters, answer = seen[token]
+                    if parameters != first_parameters:
+                        raise IdempotentParameterMismatchError()
+                    return answer
+                answer = transact(handler)
+                seen[token] = (now, parameters, answer)
+                return answer
+
+        return transact_write_items
+
+
+CLIENT_REQUEST_TOKENS = ClientRequestTokens()
 
 _VALID_DEFINITIONS: set[str] = set()
 
@@ -257,6 +311,7 @@ def _executions_reported(metrics: MetricSink) -> Iterator[None]:
     def terminated(communication: BaseExecutionWorkerCommunication) -> None:
         original_terminated(communication)  # the execution's final status, dates, output or error
         execution = communication.execution
+        EXECUTION_ENDS.ended()  # wakes the `.sync` tasks waiting for a child (local_stack/nested.py)
         if execution.exec_status is not None:
             execution_ended(metrics, _machine_arn(execution), execution.exec_status.value)
         _send_status_change(execution)
@@ -270,8 +325,8 @@ def _executions_reported(metrics: MetricSink) -> Iterator[None]:
 
 @contextmanager
 def _moto_as_aws() -> Iterator[None]:
-    """The gaps that concern no function: Docker, DynamoDB's atomic writes, SendTaskFailure's cause,
-    stopped executions."""
+    """The gaps that concern no function: Docker, DynamoDB's atomic writes and request tokens,
+    SendTaskFailure's cause, stopped executions."""
     with ExitStack() as patches:
         patches.enter_context(patch.object(LambdaFunction, "docker_client", property(_no_docker)))
         for name in _DYNAMODB_WRITES:
@@ -279,6 +334,8 @@ def _moto_as_aws() -> Iterator[None]:
             if name == "transact_write_items":
                 write = _rolled_back_in_place(write)
             patches.enter_context(patch.object(DynamoDBBackend, name, _one_at_a_time(write)))
+        honoured = CLIENT_REQUEST_TOKENS.honoured(DynamoHandler.transact_write_items)
+        patches.enter_context(patch.object(DynamoHandler, "transact_write_items", honoured))
         patches.enter_context(patch.object(StepFunctionResponse, "send_task_failure", _send_task_failure))
         patches.enter_context(patch.object(Environment, "set_stop", _stop_waiting_callbacks_too(Environment.set_stop)))
         patches.enter_context(patch.object(Environment, "set_error", _stopped_stays_stopped(Environment.set_error)))

@@ -15,8 +15,9 @@ Contract (what the functions call with urllib; the base URL is the `PaymentApiUr
 - Without the right API key → 401; without Idempotency-Key or with a malformed body → 400.
 - `POST /__control {"mode": "ok"|"unavailable"|"slow"}` simulates an outage (/v1 answers 503) or a
   hang (/v1 waits until the mode changes, at most SLOW_SECONDS); `GET /__control` reads the mode;
-  `GET /__charges` lists every charge and refund made, in order. Both also answer under /v1, so
-  that `{PaymentProviderUrl}/__control` works; they need no API key and ignore the mode.
+  `GET /__charges` lists every charge and refund made, in order, each with the `idempotency_key`
+  that made it (not part of the answer the client got). Both also answer under /v1, so that
+  `{PaymentProviderUrl}/__control` works; they need no API key and ignore the mode.
 """
 
 from __future__ import annotations
@@ -130,13 +131,15 @@ class PaymentProvider:
             self.set_mode(mode)
         return Answer(200, {"mode": self.mode})
 
-    def _once(self, path: str, key: str, body: dict[str, Any], operation: Callable[[dict[str, Any]], Answer]) -> Answer:
+    def _once(
+        self, path: str, key: str, body: dict[str, Any], operation: Callable[[dict[str, Any], str], Answer]
+    ) -> Answer:
         """The operation's answer, or the answer its idempotency key already had."""
         with self._lock:
             remembered = self._answered.get((path, key))
             if remembered is None:
                 try:
-                    answer = operation(body)
+                    answer = operation(body, key)
                 except PaymentError as error:
                     if error.status != 402:  # only outcomes (charged, refunded, declined) are remembered
                         raise
@@ -155,7 +158,7 @@ class PaymentProvider:
             if self.mode != "ok":
                 raise PaymentError(503, "unavailable", "The payment service is unavailable.")
 
-    def _charge(self, body: dict[str, Any]) -> Answer:
+    def _charge(self, body: dict[str, Any], key: str) -> Answer:
         amount, currency, method = body.get("amount"), body.get("currency"), body.get("payment_method")
         if not isinstance(amount, str) or not _AMOUNT.fullmatch(amount) or Decimal(amount) <= 0:
             raise PaymentError(400, "invalid_request", 'amount must be a positive decimal string, e.g. "39.98".')
@@ -172,10 +175,10 @@ class PaymentProvider:
             "currency": currency,
             "payment_method": method,
         }
-        self.charges.append(charge)
+        self.charges.append(charge | {"idempotency_key": key})
         return Answer(201, charge)
 
-    def _refund(self, body: dict[str, Any]) -> Answer:
+    def _refund(self, body: dict[str, Any], key: str) -> Answer:
         charge_id = body.get("charge")
         if not isinstance(charge_id, str) or not charge_id:
             raise PaymentError(400, "invalid_request", "charge is required.")
@@ -184,7 +187,7 @@ class PaymentProvider:
         if any(refund["charge"] == charge_id for refund in self.refunds):
             raise PaymentError(400, "charge_already_refunded", f"Charge {charge_id} has already been refunded.")
         refund = {"id": f"re_{uuid.uuid4().hex[:24]}", "status": "succeeded", "charge": charge_id}
-        self.refunds.append(refund)
+        self.refunds.append(refund | {"idempotency_key": key})
         return Answer(201, refund)
 
 

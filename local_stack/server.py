@@ -52,6 +52,7 @@ from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionError
 from local_stack.gateway import UNAUTHORIZED, ApiAuthorizers, UnauthorizedRequest, integration_failure
 from local_stack.integrations import ApiIntegrations
+from local_stack.listen import LOOPBACK, listen_addresses, one_interface
 from local_stack.logs import FunctionLogs, say, terminal
 from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
@@ -167,7 +168,7 @@ class ServedApi:
 class ServedPayment:
     url: str  # the base URL the functions call (`PaymentApiUrl`), e.g. http://127.0.0.1:PORT/v1
     provider: PaymentProvider
-    server: BaseWSGIServer
+    servers: tuple[BaseWSGIServer, ...]  # one per listening address
 
 
 # The template's secret whose current value the fake provider accepts as its API key.
@@ -186,13 +187,14 @@ class LocalStack:
     stack: Stack
     payment: ServedPayment
     aws_endpoint: str  # the moto server, for the AWS CLI, token requests and `sam local` containers
-    aws_host: str = "127.0.0.1"  # the address moto's server listens on
+    aws_hosts: tuple[str, ...] = (LOOPBACK,)  # the addresses moto's server and the payment provider listen on
 
     def serve(self) -> None:
         """Start answering on every API's port and the payment provider's (each on its own thread)."""
         for api in self.apis.values():
             threading.Thread(target=api.server.serve_forever, name=api.logical_id, daemon=True).start()
-        threading.Thread(target=self.payment.server.serve_forever, name="PaymentProvider", daemon=True).start()
+        for server in self.payment.servers:
+            threading.Thread(target=server.serve_forever, name="PaymentProvider", daemon=True).start()
 
 
 @contextmanager
@@ -209,6 +211,7 @@ def local_stack(
     The functions' own clients reach moto in process (moto's mock: no HTTP round trip per call);
     the moto server shares the same state, for the AWS CLI and for `sam local` containers.
     """
+    host = one_interface(host)
     moto_port = moto_port or free_port()
     payment_port = payment_port or free_port()  # before the template: its URL is a parameter
     payment_url = f"http://127.0.0.1:{payment_port}/v1"
@@ -229,17 +232,20 @@ def local_stack(
     stop = threading.Event()
     with ExitStack() as cleanup:
         cleanup.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        moto = ThreadedMotoServer(ip_address=moto_host, port=moto_port, verbose=False)
-        moto.start()
-        cleanup.callback(moto.stop)
+        hosts = listen_addresses(moto_host)
+        for address in hosts:  # one moto state, served on each address
+            moto = ThreadedMotoServer(ip_address=address, port=moto_port, verbose=False)
+            moto.start()
+            cleanup.callback(moto.stop)
         cleanup.callback(stop.set)
         template = load(template_path, parameter_overrides=payment_parameters(payment_url))
         stack = deploy(template, boto3.session.Session(region_name=REGION))
         provider = PaymentProvider(secret_value(stack, PAYMENT_KEY_RESOURCE))
-        # On MOTO_HOST, like moto: what `sam local` containers must reach listens where they can.
-        payment_server = make_server(moto_host, payment_port, provider, threaded=True)
-        cleanup.callback(payment_server.server_close)
-        payment = ServedPayment(payment_url, provider, payment_server)
+        # Where moto listens: what `sam local` containers must reach listens where they can.
+        payment_servers = tuple(make_server(address, payment_port, provider, threaded=True) for address in hosts)
+        for payment_server in payment_servers:
+            cleanup.callback(payment_server.server_close)
+        payment = ServedPayment(payment_url, provider, payment_servers)
 
         # Each function's instances are worker processes; their clients reach moto over HTTP.
         worker_environment = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}"}
@@ -268,7 +274,7 @@ def local_stack(
             cleanup.callback(server.server_close)
             url = f"http://{host}:{server.server_port}"
             apis[logical_id] = ServedApi(logical_id, url, service, server, integrations)
-        yield LocalStack(apis, stack, payment, f"http://127.0.0.1:{moto_port}", moto_host)
+        yield LocalStack(apis, stack, payment, f"http://127.0.0.1:{moto_port}", hosts)
 
 
 def serve_integrations(
@@ -337,7 +343,7 @@ def only_api(template: dict[str, Any], keep: str) -> dict[str, Any]:
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         events = resource.get("Properties", {}).get("Events", {})
-        for name in [name for name, event in events.items() if _api_of(event) not in (None, keep)]:
+        for name in [name for name, event in events.items() if api_of(event) not in (None, keep)]:
             del events[name]
     return kept
 
@@ -345,7 +351,7 @@ def only_api(template: dict[str, Any], keep: str) -> dict[str, Any]:
 _API_TYPES = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi")
 
 
-def _api_of(event: dict[str, Any]) -> str | None:
+def api_of(event: dict[str, Any]) -> str | None:
     if event.get("Type") not in ("Api", "HttpApi"):
         return None
     properties = event.get("Properties", {})
@@ -384,10 +390,11 @@ def describe(local: LocalStack) -> list[str]:
         f"what it charged: curl {payment}/__charges"
     )
     lines.append(f"AWS (moto): {local.aws_endpoint}  e.g. aws --endpoint-url {local.aws_endpoint} sqs list-queues")
-    if local.aws_host != "127.0.0.1":
+    if local.aws_hosts != (LOOPBACK,):
         port = local.aws_endpoint.rsplit(":", 1)[1]
         lines.append(
-            f"  listening on {local.aws_host}:{port}; from a `sam local` container: http://host.docker.internal:{port}"
+            f"  listening on {' and '.join(local.aws_hosts)}, port {port}; "
+            f"from a `sam local` container: http://host.docker.internal:{port}"
         )
     lines.append(
         "Auth: both APIs check ID tokens of the local user pool, as API Gateway does. A token: "
@@ -402,7 +409,12 @@ def sam_local_env_vars(stack: Stack, endpoint: str) -> dict[str, Any]:
     payment provider) at the address a container reaches the host by."""
     container_host = endpoint.split("//", 1)[1].rsplit(":", 1)[0]
     return {
-        "Parameters": {"AWS_ENDPOINT_URL": endpoint},
+        # The pool and app client: for the sam-local authorizer layer (local_stack/sam_local.py).
+        "Parameters": {
+            "AWS_ENDPOINT_URL": endpoint,
+            "USER_POOL_ID": stack.ref("UserPool"),
+            "USER_POOL_CLIENT_ID": stack.ref("UserPoolClient"),
+        },
         **{
             logical_id: {
                 name: value.replace("//127.0.0.1:", f"//{container_host}:") for name, value in spec.environment.items()

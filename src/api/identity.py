@@ -1,10 +1,9 @@
 """Who is calling: the claims that API Gateway's authorizer verified and handed to the function
-(`requestContext.authorizer.claims` for the REST API, `.jwt.claims` for the HTTP API); under
-`sam local start-api`, which runs no authorizer, the claims of a token the function verified itself."""
+(`requestContext.authorizer.claims` for the REST API, `.jwt.claims` for the HTTP API). The function
+never checks a token itself (under `sam local start-api`, the sam-local layer plays the authorizer)."""
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -47,10 +46,6 @@ def claims_of(event: BaseProxyEvent) -> dict[str, Any]:
     elif isinstance(event, APIGatewayProxyEvent):
         authorizer_v1 = event.request_context.authorizer
         claims = authorizer_v1.claims if authorizer_v1 else None
-    if not claims and os.environ.get("AWS_SAM_LOCAL") == "true":  # set by SAM CLI, never by Lambda
-        from sam_local import bearer_claims  # noqa: PLC0415 - the JWT libraries load only under SAM CLI
-
-        claims = bearer_claims(event.headers.get("Authorization"))
     return dict(claims or {})
 
 

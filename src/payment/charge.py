@@ -1,6 +1,7 @@
 """ChargePaymentFunction (workflow task): charges the order's total once, through the payment
 provider (idempotency key from the order), and tells the circuit breaker how the provider answered.
-Raises PaymentDeclined, PaymentProviderError, PaymentTimeout or OrderNotProcessing (cancelled)."""
+Returns DONE with the charge's id, DECLINED or ENDED (cancelled); raises PaymentProviderError or
+PaymentTimeout, faults that the workflow retries and takes back to the breaker."""
 
 from typing import Any
 
@@ -24,6 +25,6 @@ breaker = payment_breaker(settings)
 @logger.inject_lambda_context(correlation_id_path="order_id")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = OrderRef.model_validate(event)
-    charge_id = charge_order(request.order_id, orders, payments, breaker)
-    logger.info("order charged", charge_id=charge_id)
-    return {"order_id": request.order_id, "charge_id": charge_id}
+    result = charge_order(request.order_id, orders, payments, breaker)
+    logger.info("charge", outcome=result.outcome, charge_id=result.charge_id, detail=result.message)
+    return result.model_dump(mode="json")

@@ -1,7 +1,9 @@
 """RequestApprovalFunction (workflow task, .waitForTaskToken): the order becomes AWAITING_APPROVAL
 with the execution's task token, and staff are told on the approvals topic. The execution waits
 until the back office's decision resumes it (or ApprovalTimeout runs out): the task's result is that
-decision, so this function returns nothing."""
+decision, not this function's answer (which says whether the order now awaits staff, for whoever
+invokes it by hand). An order that is no longer the workflow's is answered through the token
+(ENDED), never by an error."""
 
 from typing import Any
 
@@ -24,7 +26,11 @@ class ApprovalRequest(Record):
 
 
 @logger.inject_lambda_context(correlation_id_path="order_id")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ApprovalRequest.model_validate(event)
     order = request_approval(request.order_id, request.token, orders, staff_topic_arn)
-    logger.info("waiting for approval", total=order.total)
+    if order is None:
+        logger.info("no longer the workflow's order: its wait is answered ENDED")
+    else:
+        logger.info("waiting for approval", total=order.total)
+    return {"order_id": request.order_id, "awaiting_approval": order is not None}

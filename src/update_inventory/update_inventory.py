@@ -1,6 +1,6 @@
 """UpdateInventoryFunction (workflow task): reserves the order's stock in one conditional
-transaction with the order itself; raises OutOfStock, changing nothing, when a line cannot be
-served, and OrderNotProcessing when the order was cancelled. Idempotent."""
+transaction with the order itself (DONE); OUT_OF_STOCK, changing nothing, when a line cannot be
+served, and ENDED when the order was cancelled. Idempotent."""
 
 from typing import Any
 
@@ -20,6 +20,6 @@ orders = OrdersRepository(settings.orders_table)
 @logger.inject_lambda_context(correlation_id_path="order_id")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = Reservation.model_validate(event)
-    reserved = reserve_stock(request.order_id, request.items, orders, inventory)
-    logger.info("stock reserved" if reserved else "stock was already reserved for this order")
-    return {"order_id": request.order_id, "reserved": reserved}
+    result = reserve_stock(request.order_id, request.items, request.reserved_at, orders, inventory)
+    logger.info("reservation", outcome=result.outcome, detail=result.message)
+    return result.model_dump(mode="json")

@@ -1,6 +1,6 @@
 """ValidateOrderFunction (workflow task): the order's user and products exist; stores the total and
-returns the priced lines, the total, whether staff must approve it and the customer to email, or
-raises ValidationError (the workflow rejects the order on that error name)."""
+returns the priced lines, the total, whether staff must approve it and the customer to email (DONE),
+or the outcome INVALID (the workflow rejects the order) or ENDED (no longer the workflow's)."""
 
 from typing import Any
 
@@ -21,4 +21,4 @@ inventory = InventoryRepository(settings.inventory_table)
 @logger.inject_lambda_context(correlation_id_path="order_id")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = OrderRef.model_validate(event)
-    return validate_order(request.order_id, orders, users, inventory, settings).model_dump(mode="json")
+    return validate_order(request.order_id, orders, users, inventory, settings).model_dump(mode="json")  # nulls kept

@@ -2,7 +2,7 @@
 CPython 3.13 .pyc that matches its source, and an interpreter importing from the built folders (as
 Lambda does from a read-only /opt and /var/task) loads those pycs rather than compiling the sources.
 
-The build runs here (about a minute, PyPI needed, as for DependenciesLayer), for this machine's
+The build runs here (tests/build/conftest.py: about a minute, PyPI needed), for this machine's
 architecture so that the binary wheels import; the dependencies layer is also built for the other
 architecture, whose sources must match the same bytecode layer."""
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -19,13 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from local_stack.template import PROJECT_ROOT, REGION, TEMPLATE
+from local_stack.template import REGION
+from support.sam_build import OTHER_ARCHITECTURE, sam_build
 
-SAM = Path(sys.executable).with_name("sam")
-HOST_ARCHITECTURE = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[
-    platform.machine().lower()
-]
-OTHER_ARCHITECTURE = {"x86_64": "arm64", "arm64": "x86_64"}[HOST_ARCHITECTURE]
 UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, check_source off
 # (built folder holding the .py files, built folder holding their .pyc files)
 LAYERS = [
@@ -37,24 +32,6 @@ pytestmark = [
     pytest.mark.skipif(sys.version_info[:2] != (3, 13), reason="the bytecode is CPython 3.13's"),
     pytest.mark.xdist_group("sam-build"),
 ]
-
-
-def sam_build(build_dir: Path, architecture: str, *resources: str) -> Path:
-    environment = {**os.environ, "AWS_DEFAULT_REGION": REGION, "SAM_CLI_TELEMETRY": "0"}
-    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"  # python3.13
-    result = subprocess.run(
-        [str(SAM), "build", *resources, "--template-file", str(TEMPLATE), "--build-dir", str(build_dir),
-         "--cache-dir", str(build_dir.with_name(build_dir.name + "-cache")), "--no-cached",
-         "--parameter-overrides", f"Architecture={architecture}"],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, env=environment, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return build_dir
-
-
-@pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sam_build(tmp_path_factory.mktemp("sam") / "build", HOST_ARCHITECTURE)
 
 
 def function_dirs(build: Path) -> list[Path]:

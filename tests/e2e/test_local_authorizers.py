@@ -2,14 +2,26 @@
 wrong is API Gateway's 401 before any function runs; a customer is no member of staff; nobody sees
 another customer's order."""
 
+import re
 import time
 import uuid
+from contextlib import suppress
 
 import pytest
 
+from support.api import route_templates
 from support.tokens import claims_of, signed, tampered, unsigned
 
 UNAUTHORIZED = {"message": "Unauthorized"}
+FORBIDDEN = {"message": "only members of the staff group may use the back office"}
+DOCUMENTS = {("GET", "/openapi.json"), ("GET", "/swagger")}
+# Valid requests, so that a look-alike group let through would write something.
+BODIES = {
+    ("POST", "/users"): {"name": "Mallory", "email": "mallory@example.com"},
+    ("PUT", "/inventory/{product_id}"): {"quantity": 9, "price": 1},
+    ("POST", "/orders/{order_id}/approval"): {"approved": True},
+    ("POST", "/quotes"): {"items": [{"product_id": "auth-widget", "quantity": 1}]},
+}
 
 STOREFRONT_ROUTES = [
     ("GET", "/me"),
@@ -149,3 +161,58 @@ def test_preflights_need_no_token_on_either_api(local):
     assert storefront.status_code == back_office.status_code == 200
     assert storefront.headers["Access-Control-Allow-Origin"] == "*"
     assert back_office.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def _written_keys(local):
+    """The keys of what the back office's routes could write: profiles, accounts, products (not the
+    workflows' reservation markers), orders and imports."""
+    dynamodb = local.client("dynamodb")
+
+    def keys(logical_id, key):
+        pages = dynamodb.get_paginator("scan").paginate(
+            TableName=f"orders-local-{logical_id}", ProjectionExpression=key
+        )
+        return {item[key]["S"] for page in pages for item in page["Items"]}
+
+    accounts = local.client("cognito-idp").get_paginator("list_users").paginate(UserPoolId=local.outputs["UserPoolId"])
+    return {
+        "users": keys("UsersTable", "user_id"),
+        "accounts": {user["Username"] for page in accounts for user in page["Users"]},
+        "products": {key for key in keys("InventoryTable", "product_id") if not key.startswith("reservation#")},
+        "orders": keys("OrdersTable", "order_id"),
+        "imports": keys("ImportsTable", "import_id"),
+    }
+
+
+def _member_of(local, group):
+    """The ID token of a user of the local pool in `group`, through the ordinary Cognito API."""
+    idp, pool = local.client("cognito-idp"), local.outputs["UserPoolId"]
+    email = f"{group.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+    local.token(email, group)  # signed up and confirmed
+    with suppress(idp.exceptions.GroupExistsException):
+        idp.create_group(UserPoolId=pool, GroupName=group)
+    idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=group)
+    token = local.token(email, group)  # logged in again: now with the group
+    assert claims_of(token)["cognito:groups"] == [group]
+    return token
+
+
+def test_a_group_that_only_looks_like_staff_is_forbidden_every_back_office_route_and_changes_nothing(
+    local, sam_template
+):
+    routes = sorted(set(route_templates(sam_template, "BackOfficeApi")) - DOCUMENTS)
+    assert ("POST", "/quotes") in routes  # the quote workflow's own guard, not the function's
+    tokens = {group: _member_of(local, group) for group in ("staffing", "nonstaff", "Staff")}
+    ids = {"user_id": claims_of(tokens["Staff"])["sub"], "import_id": str(uuid.uuid4())}
+    ids |= {"product_id": f"p-{uuid.uuid4().hex[:8]}", "order_id": str(uuid.uuid4())}
+    before = _written_keys(local)
+
+    answers = {}
+    for group, token in tokens.items():
+        for method, route in routes:
+            path = re.sub(r"\{(\w+)\}", lambda parameter: ids[parameter[1]], route)
+            response = local.back_office(method, path, token, json=BODIES.get((method, route)))
+            answers[group, method, route] = (response.status_code, response.json())
+
+    assert answers == dict.fromkeys(answers, (403, FORBIDDEN))
+    assert _written_keys(local) == before

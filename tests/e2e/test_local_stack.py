@@ -367,3 +367,13 @@ def test_make_redrive_lists_every_dead_letter_queue_of_the_running_stack(local, 
     # Uploads whose import did not start: none here, so a dry run has nothing to do.
     assert redrive.main(["--outputs-file", str(local.outputs_file), "replay", "StartImportDLQ", "--dry-run"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "0 of 0 replayed (dry run)"
+
+
+def test_every_listener_of_make_dev_is_on_loopback(local):
+    """The APIs, moto (with its admin API: the user pool, the payment key's secret, /moto-api/reset)
+    and the payment fake: nothing of make dev or its workers listens beyond 127.0.0.1."""
+    listening = local.listening_sockets()
+
+    payment_port = int(local.outputs["PaymentProviderUrl"].split(":")[2].split("/")[0])
+    assert {port for _, port in listening} >= {local.port, local.admin_port, local.moto_port, payment_port}
+    assert {address for address, _ in listening} == {"127.0.0.1"}, sorted(listening)

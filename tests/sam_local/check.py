@@ -1,8 +1,10 @@
 """make sam-local-check: `sam local` (Docker) proven against `make dev`, offline.
 
 1. Docker Engine (docker.sh) and the Lambda-like python3.13 base image (build_image.sh, cached by recipe).
-2. `sam build` for this machine's architecture, and one template per API (python -m local_stack.sam_local).
-3. `make dev` (demo data; moto listening on 0.0.0.0 so that the containers reach it).
+2. `sam build` for this machine's architecture; the sam-local authorizer layer and one template per API
+   that adds it (python -m local_stack.sam_local).
+3. `make dev` (demo data; moto and the payment provider listening on loopback and on the Docker
+   bridge's address, where the containers reach the host: never on every interface).
 4. `sam local invoke` of every function with its sample of events/: each answer must be what
    tests/support/samples.py says (the same list the e2e suite invokes through make dev's Lambda API).
 5. `sam local start-api` for each API and the README's quick start through it: 401 without a token,
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,8 @@ from pathlib import Path
 import requests
 
 from local_stack.demo import CUSTOMER, STAFF
-from local_stack.sam_local import write_api_templates
+from local_stack.listen import docker_bridge_address
+from local_stack.sam_local import ARCHITECTURE, authorizer_layer_build, write_api_templates
 from local_stack.server import free_port
 from local_stack.template import PROJECT_ROOT
 from local_stack.token import id_token
@@ -38,7 +40,6 @@ from support.samples import SAMPLES
 
 HERE = Path(__file__).resolve().parent
 WORK = Path(os.environ.get("SAM_LOCAL_CHECK_DIR", Path(tempfile.gettempdir()) / "sam-local-check"))
-ARCHITECTURE = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
 UNAUTHORIZED = {"message": "Unauthorized"}
 ENVIRONMENT = {
     **os.environ,
@@ -195,8 +196,10 @@ def main() -> int:
                  "--parameter-overrides", f"Architecture={ARCHITECTURE}"],
                 WORK / "build.log", timeout=1800,
             )  # fmt: skip
-            write_api_templates(build)
-        local = LocalStackProcess(WORK, moto_host="0.0.0.0")
+            command, layer = authorizer_layer_build(build)
+            run([*command, "--cached", "--cache-dir", str(WORK / "cache-sam-local")], WORK / "build-sam-local.log", 900)
+            write_api_templates(build, layer)
+        local = LocalStackProcess(WORK, moto_host=docker_bridge_address())
         try:
             with step("make dev (demo data)", timings):
                 local.wait_until_ready(timeout=180)

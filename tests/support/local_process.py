@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -91,6 +92,10 @@ class LocalStackProcess:
         kwargs.setdefault("timeout", 30)
         return requests.request(method, base + path, headers=headers, **kwargs)
 
+    def listening_sockets(self) -> set[tuple[str, int]]:
+        """(address, port) of each TCP socket listening in make dev's process or its workers (Linux /proc)."""
+        return listening_sockets(process_tree(self.process.pid))
+
     def log(self) -> str:
         if not self._log.closed:
             self._log.flush()
@@ -107,3 +112,51 @@ class LocalStackProcess:
                 raise
         self._log.close()
         return self.process.returncode
+
+
+def process_tree(pid: int) -> set[int]:
+    """The process and all its descendants."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree = {pid}
+    while grown := {child for child, parent in parents.items() if parent in tree} - tree:
+        tree |= grown
+    return tree
+
+
+def _socket_inodes(pids: set[int]) -> set[str]:
+    inodes = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    return inodes
+
+
+def _address(hex_address: str) -> str:
+    """/proc/net/tcp's address: IPv4 as one little-endian word, IPv6 as four."""
+    raw = bytes.fromhex(hex_address)
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, raw[::-1])
+    return socket.inet_ntop(socket.AF_INET6, b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4)))
+
+
+def listening_sockets(pids: set[int]) -> set[tuple[str, int]]:
+    inodes = _socket_inodes(pids)
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # state LISTEN
+                address, port = fields[1].split(":")
+                found.add((_address(address), int(port, 16)))
+    return found

@@ -78,9 +78,17 @@ SAMPLES = (
     # The demo order went through already: a repeated OrderCreated starts and sends nothing new.
     Sample("ProcessOrderFunction", "eventbridge_order_created.json", {"order_id": CONFIRMED_ORDER, "started": False}),
     Sample("NotifyFunction", "eventbridge_order_created.json", {"order_id": CONFIRMED_ORDER, "notified": True}),
-    # The demo order is no longer the workflow's: validating it again would re-price it, so it refuses.
-    Sample("ValidateOrderFunction", "workflow_input.json", {"errorType": "OrderNotProcessing"}),
-    Sample("UpdateInventoryFunction", "update_inventory_task.json", {"order_id": CONFIRMED_ORDER, "reserved": False}),
+    # The demo order is no longer the workflow's: validating it again would re-price it, so the step
+    # answers ENDED (a result, not an error), changing nothing.
+    Sample("ValidateOrderFunction", "workflow_input.json", {"outcome": "ENDED", "total": None}),
+    # The rejected demo order has ended: the step answers ENDED (a result, not an error), reserving
+    # nothing. (The confirmed one's reservation, made moments ago under the same idempotency token,
+    # would be refused: DynamoDB takes a token again only with the same parameters for ten minutes.)
+    Sample(
+        "UpdateInventoryFunction",
+        "update_inventory_task.json",
+        {"outcome": "ENDED", "message": f"order {REJECTED_ORDER} is no longer processed by the workflow"},
+    ),
     # An order that ended stays as it ended: closing, or a watcher's event for it, changes nothing.
     Sample(
         "CloseOrderFunction",
@@ -94,9 +102,13 @@ SAMPLES = (
     ),
     Sample("CheckPaymentCircuitFunction", "payment_circuit_task.json", {"decision": "CALL"}),
     # The demo order is charged already: the charge is not repeated, its id is returned.
-    Sample("ChargePaymentFunction", "charge_payment_task.json", {"order_id": CONFIRMED_ORDER}),
-    # The demo order is no longer the workflow's: the step refuses, changing nothing.
-    Sample("RequestApprovalFunction", "request_approval_task.json", {"errorType": "OrderNotProcessing"}),
+    Sample("ChargePaymentFunction", "charge_payment_task.json", {"outcome": "DONE"}),
+    # The demo order is no longer the workflow's: the step answers its wait ENDED, changing nothing.
+    Sample(
+        "RequestApprovalFunction",
+        "request_approval_task.json",
+        {"order_id": CONFIRMED_ORDER, "awaiting_approval": False},
+    ),
     Sample("AnalyticsFunction", "sqs_analytics_batch.json", {"batchItemFailures": []}),
     # The quote workflow's tasks: the body as API Gateway passes it on, then the products it read.
     Sample(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local_stack.deploy import Stack
+from local_stack.nested import EXECUTION_ENDS
 from local_stack.runtime import LocalLambda
 
 
@@ -51,13 +52,14 @@ def wait_for_execution(stack: Stack, arn: str, timeout: float = 30.0) -> dict[st
     sfn = stack.client("stepfunctions")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        EXECUTION_ENDS.look()
         try:
             description = sfn.describe_execution(executionArn=arn)
         except sfn.exceptions.ExecutionDoesNotExist:  # its starter has not run yet
             description = {"status": "RUNNING"}
         if description["status"] != "RUNNING":
             return description
-        time.sleep(0.02)
+        EXECUTION_ENDS.sleep(0.02)  # woken by any execution's end (in this process), else asks again
     raise TimeoutError(f"{arn} still running after {timeout}s")
 
 
@@ -129,3 +131,19 @@ def logged_executions(stack: Stack, log_group_logical_id: str) -> list[list[dict
         message = json.loads(event["message"])
         by_execution.setdefault(message["execution_arn"], []).append(message)
     return list(by_execution.values())
+
+
+def task_answers(stack: Stack, arn: str, state: str) -> list[dict[str, Any]]:
+    """Each attempt of the execution's task `state`, in order: the function's result (a waiting
+    task's: the token's answer), or `{"error": <name>}` for an attempt that failed. A business
+    outcome must be a result: a function error is counted in Lambda's alarmed Errors metric."""
+    answers, current = [], None
+    for event in history(stack, arn):
+        if "stateEnteredEventDetails" in event:
+            current = event["stateEnteredEventDetails"]["name"]
+        elif current == state and event["type"] == "TaskSucceeded":
+            output = json.loads(event["taskSucceededEventDetails"]["output"])
+            answers.append(output.get("Payload", output))
+        elif current == state and event["type"] == "TaskFailed":
+            answers.append({"error": event["taskFailedEventDetails"]["error"]})
+    return answers

@@ -202,15 +202,19 @@ def test_outputs_name_both_apis_and_the_user_pool(sam_template):
 
 
 def test_no_deployed_function_verifies_tokens_itself(sam_template):
-    """The API functions check a bearer token themselves only under SAM CLI, which sets AWS_SAM_LOCAL
-    (src/api/sam_local.py); on AWS the authorizers do it, and the template never sets that variable."""
+    """On AWS the authorizers check tokens; under `sam local start-api` the sam-local templates add a
+    layer that does (local_stack/sam_local.py). The deployed template has neither it nor what it reads."""
     for logical_id, function in sam_template.of_type("AWS::Lambda::Function").items():
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
-        assert "AWS_SAM_LOCAL" not in variables, logical_id
-    for api_function in ("StorefrontFunction", "BackOfficeFunction"):
-        variables = sam_template.properties(api_function)["Environment"]["Variables"]
-        assert variables["USER_POOL_ID"] == {"Ref": "UserPool"}
-        assert variables["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}
+        assert not {"AWS_SAM_LOCAL", "USER_POOL_CLIENT_ID", "SAM_LOCAL_HANDLER"} & set(variables), logical_id
+        assert not function["Properties"]["Handler"].startswith("sam_local"), logical_id
+    layers = sam_template.of_type("AWS::Serverless::LayerVersion") | sam_template.of_type("AWS::Lambda::LayerVersion")
+    assert not [layer for layer in layers.values() if "sam-local" in json.dumps(layer)]
+    # The back office creates customers in the pool; the storefront needs nothing of Cognito.
+    assert sam_template.properties("BackOfficeFunction")["Environment"]["Variables"]["USER_POOL_ID"] == {
+        "Ref": "UserPool"
+    }
+    assert "USER_POOL_ID" not in sam_template.properties("StorefrontFunction")["Environment"]["Variables"]
 
 
 def test_quotes_start_the_quote_workflow_synchronously_as_a_role_that_may_do_only_that(sam_template):

@@ -3,7 +3,6 @@ not JSON (or are JSON meant to hurt), malformed ids, and a customer's account fr
 GET /me. Several cases are regressions of bugs found by fuzzing (multipart without a boundary was a
 500, a form could create a user, ids with an emoji or '#' were 404s, a huge body's 422 echoed it)."""
 
-import base64
 import json
 import time
 
@@ -12,6 +11,7 @@ import pytest
 from support import seed
 from support.api import id_token_claims
 from support.aws import table_items
+from support.pages import every_page, reencoded
 
 NOT_A_CURSOR = {"message": "next is not a cursor of this list"}
 NOT_JSON = {"message": "request body is not valid JSON"}
@@ -27,20 +27,6 @@ def place_orders(storefront, count):
         placed.append(seed.order(storefront, {"widget-1": n + 1}))
         time.sleep(0.003)
     return placed
-
-
-def every_page(client, limit, **query):
-    """Each page's order ids, following `next` to the end."""
-    pages, cursor = [], None
-    while True:
-        page_query = {**query, "limit": str(limit)} | ({"next": cursor} if cursor else {})
-        response = client.get("/orders", query=page_query)
-        assert response.status == 200, response.body
-        pages.append([order["order_id"] for order in response.body["items"]])
-        cursor = response.body["next"]
-        if cursor is None:
-            return pages
-        assert len(pages) < 20, "the cursor never ends"
 
 
 def set_status(stack, order_id, status):
@@ -140,12 +126,6 @@ def test_an_unknown_status_is_422(back_office):
     assert response.body["details"][0]["location"] == "query.status"
 
 
-def _reencoded(cursor, **changes):
-    key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    plain = json.dumps({**key, **changes}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(plain.encode()).decode().rstrip("=")
-
-
 def test_a_garbage_or_tampered_next_is_400_json_on_both_lists(storefront, back_office, widgets):
     place_orders(storefront, 3)
     own = storefront.get("/orders", query={"limit": "1"}).body["next"]
@@ -155,9 +135,9 @@ def test_a_garbage_or_tampered_next_is_400_json_on_both_lists(storefront, back_o
     for client, cursor in [(storefront, own), (back_office, staffs)]:
         tampered = [
             cursor[:-3],
-            _reencoded(cursor, order_id="x" * 300),
-            _reencoded(cursor, created_at=7),
-            _reencoded(cursor, extra="field"),
+            reencoded(cursor, order_id="x" * 300),
+            reencoded(cursor, created_at=7),
+            reencoded(cursor, extra="field"),
         ]
         for bad in garbage + tampered:
             response = client.get("/orders", query={"next": bad})
@@ -174,7 +154,7 @@ def test_a_cursors_key_values_are_taken_from_1_to_256_characters(storefront, wid
     cursor = storefront.get("/orders", query={"limit": "1"}).body["next"]
 
     def answer(order_id):
-        response = storefront.get("/orders", query={"next": _reencoded(cursor, order_id=order_id)})
+        response = storefront.get("/orders", query={"next": reencoded(cursor, order_id=order_id)})
         return response.status, response.body if response.status == 400 else None
 
     assert [answer("x" * length) for length in [*range(1, 21), 256]] == [(200, None)] * 21
@@ -191,7 +171,7 @@ def test_a_cursor_of_another_list_is_400(storefront, back_office, bob, stack, wi
 
     # Bob's cursor, and one claiming to continue Bob's list, on Ada's list.
     assert storefront.get("/orders", query={"next": bobs_cursor}).body == NOT_A_CURSOR
-    forged = _reencoded(bobs_cursor, user_id=storefront.claims["sub"] + "x")
+    forged = reencoded(bobs_cursor, user_id=storefront.claims["sub"] + "x")
     assert storefront.get("/orders", query={"next": forged}).status == 400
     # A staff list's cursor on a customer's list, and on another staff list.
     assert storefront.get("/orders", query={"next": all_cursor}).status == 400

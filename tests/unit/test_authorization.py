@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 
 from support import seed
-from support.api import access_token_claims, route_templates
+from support.api import access_token_claims, id_token_claims, route_templates
 from support.aws import table_items
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 FORBIDDEN = {"message": "only members of the staff group may use the back office"}
+# Group names that a substring or case-insensitive match would take for "staff".
+LOOK_ALIKE_GROUPS = ("staffing", "nonstaff", "Staff")
 
 
 # (method, route as the template names it, body, status when staff call it)
@@ -88,6 +90,22 @@ def test_every_back_office_route_refuses_who_is_not_staff_and_changes_nothing(
             response = as_caller.request(method, route.format(**placed), body)
 
             assert (response.status, response.body) == expected
+
+    assert stored(stack) == before
+
+
+def test_a_group_that_only_looks_like_staff_is_refused_every_back_office_route_and_changes_nothing(
+    back_office, stack, placed, subtests
+):
+    before = stored(stack)
+
+    for group in LOOK_ALIKE_GROUPS:
+        as_member = back_office.as_caller(id_token_claims(f"{group}-0001", f"{group}@example.com", groups=(group,)))
+        for method, route, body, _ in BACK_OFFICE_ROUTES:
+            with subtests.test(f"{group}: {method} {route}"):
+                response = as_member.request(method, route.format(**placed), body)
+
+                assert (response.status, response.body) == (403, FORBIDDEN)
 
     assert stored(stack) == before
 

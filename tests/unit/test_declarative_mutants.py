@@ -63,11 +63,11 @@ def test_a_removed_catcher_or_a_zero_retry_changes_only_its_own_handler():
     after = state(applied(catch_all, PROJECT_ROOT), "ReserveStock")
     assert after.get("Catch", []) == [c for c in before["Catch"] if c["ErrorEquals"] != ["States.ALL"]]
     assert after["Retry"] == before["Retry"]
-    never, retried = before["Retry"]  # the first retries nothing already: no mutant
+    never, retried = state(definition, "RequestApproval")["Retry"]  # the first retries nothing already: no mutant
     zero = [
-        m for m in ALL.values() if m.operator == "retry-zero-times" and m.location.startswith("ReserveStock.Retry[")
+        m for m in ALL.values() if m.operator == "retry-zero-times" and m.location.startswith("RequestApproval.Retry[")
     ]
-    assert [state(applied(m, PROJECT_ROOT), "ReserveStock")["Retry"] for m in zero] == [
+    assert [state(applied(m, PROJECT_ROOT), "RequestApproval")["Retry"] for m in zero] == [
         [never, {**retried, "MaxAttempts": 0}]
     ]
 

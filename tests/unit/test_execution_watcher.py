@@ -32,7 +32,11 @@ def charged_order(back_office, stack, function, payments):
               "created_at": {"S": "2026-11-29T10:00:00.000Z"}, "updated_at": {"S": "2026-11-29T10:00:00.000Z"}},
     )  # fmt: skip
     function("UpdateInventoryFunction").invoke(
-        {"order_id": "o-1", "items": [{"product_id": "widget-1", "quantity": 2}]}
+        {
+            "order_id": "o-1",
+            "items": [{"product_id": "widget-1", "quantity": 2}],
+            "reserved_at": "2026-11-29T10:00:00.000Z",
+        }
     )
     function("ChargePaymentFunction").invoke({"order_id": "o-1"})
     parameters.clear_caches()  # the watcher reads the API key itself, as on AWS

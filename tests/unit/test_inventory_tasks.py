@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from local_stack.adapter import CLIENT_REQUEST_TOKENS
 from local_stack.functions import FunctionError
 from support import seed
+from support.workflow import FakeClock
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -56,45 +58,45 @@ def levels(back_office):
     return seed.quantity(back_office, "widget-1"), seed.quantity(back_office, "widget-2")
 
 
-def test_reserving_takes_every_line_and_a_repeat_takes_nothing_more(back_office, function, stocked):
+def test_reserving_takes_every_line_and_a_repeat_takes_nothing_more(back_office, function, stocked, monkeypatch):
     update = function("UpdateInventoryFunction")
+    clock = FakeClock()
+    monkeypatch.setattr(CLIENT_REQUEST_TOKENS, "clock", clock)
+    done = {"outcome": "DONE", "message": None}
 
-    assert update.invoke(reservation("order-1", widget_1=2, widget_2=1)) == {"order_id": "order-1", "reserved": True}
-    assert update.invoke(reservation("order-1", widget_1=2, widget_2=1)) == {"order_id": "order-1", "reserved": False}
+    assert update.invoke(reservation("order-1", widget_1=2, widget_2=1)) == done
+    # Within ten minutes DynamoDB answers the same transaction (its token) as it answered the first.
+    assert update.invoke(reservation("order-1", widget_1=2, widget_2=1)) == done
+    clock.advance(600)  # then the order's reservation marker refuses it
+    again = update.invoke(reservation("order-1", widget_1=2, widget_2=1))
+    assert again == {"outcome": "DONE", "message": "reserved by an earlier attempt"}
 
     assert levels(back_office) == (3, 0)
 
 
-def test_one_short_line_reserves_nothing_and_raises_out_of_stock(back_office, function, stocked):
-    with pytest.raises(FunctionError) as raised:
-        function("UpdateInventoryFunction").invoke(reservation("order-1", widget_1=2, widget_2=2))
+def test_one_short_line_reserves_nothing_and_answers_out_of_stock_without_an_error(back_office, function, stocked):
+    """Out of stock is a business outcome: the function's result, never an error (Lambda would
+    count it in the function's alarmed Errors)."""
+    answer = function("UpdateInventoryFunction").invoke(reservation("order-1", widget_1=2, widget_2=2))
 
-    assert raised.value.error_type == "OutOfStock"
-    assert "widget-2" in raised.value.message
+    assert answer == {"outcome": "OUT_OF_STOCK", "message": "not enough stock for widget-2"}
     assert levels(back_office) == (5, 1)
 
 
 def test_stock_never_goes_below_zero_across_orders(back_office, function, stocked):
     update = function("UpdateInventoryFunction")
-    outcomes = []
-    for n in range(4):
-        try:
-            update.invoke(reservation(f"order-{n}", widget_1=2))
-            outcomes.append("reserved")
-        except FunctionError as error:
-            outcomes.append(error.error_type)
+    outcomes = [update.invoke(reservation(f"order-{n}", widget_1=2))["outcome"] for n in range(4)]
 
-    assert outcomes == ["reserved", "reserved", "OutOfStock", "OutOfStock"]
+    assert outcomes == ["DONE", "DONE", "OUT_OF_STOCK", "OUT_OF_STOCK"]
     assert levels(back_office) == (1, 1)
 
 
 def test_an_order_cancelled_meanwhile_reserves_nothing(back_office, function, stack, stocked):
     processing(stack, "order-1", cancel_requested_at="2026-11-29T10:00:01.000Z")
 
-    with pytest.raises(FunctionError) as raised:
-        function("UpdateInventoryFunction").invoke(reservation("order-1", widget_1=2))
+    answer = function("UpdateInventoryFunction").invoke(reservation("order-1", widget_1=2))
 
-    assert raised.value.error_type == "OrderNotProcessing"
+    assert answer == {"outcome": "ENDED", "message": "order order-1 is no longer processed by the workflow"}
     assert levels(back_office) == (5, 1)
 
 

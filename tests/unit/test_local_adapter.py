@@ -4,7 +4,8 @@ processes reach it on many threads) could both pass one condition: with the adap
 turns. And a cancelled transaction must leave the table's stream as it was, and still read.
 Each state machine definition is parsed once for all the tests' stacks, and an invalid one is still
 refused every time. And a task failed through SendTaskFailure keeps the cause that moto's handler
-drops."""
+drops. And a transaction's ClientRequestToken, which moto ignores, is honoured as DynamoDB honours
+it for ten minutes."""
 
 import json
 import time
@@ -16,10 +17,10 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-from local_stack.adapter import definitions_validated_once
+from local_stack.adapter import CLIENT_REQUEST_TOKENS, definitions_validated_once
 from local_stack.streams import StreamReader
 from support import seed
-from support.workflow import history, wait_for_execution
+from support.workflow import FakeClock, history, wait_for_execution
 
 
 def test_concurrent_conditional_decrements_never_take_more_than_the_stock(back_office, stack, local_lambda):
@@ -134,3 +135,64 @@ def wait_for_message(sqs, queue):
             return json.loads(messages[0]["Body"])
         time.sleep(0.1)
     raise AssertionError("the task sent no token")
+
+
+@pytest.fixture
+def tokens_clock(monkeypatch, back_office):
+    """The clock by which tokens expire, moved by the test; 5 of widget-1 in stock."""
+    clock = FakeClock()
+    monkeypatch.setattr(CLIENT_REQUEST_TOKENS, "clock", clock)
+    seed.stock(back_office, "widget-1", 5)
+    return clock
+
+
+def take(stack, wanted, token="reserve-o-1"):
+    """One transaction taking `wanted` widgets, with an idempotency token: its HTTP status."""
+    update = {
+        "TableName": stack.ref("InventoryTable"),
+        "Key": {"product_id": {"S": "widget-1"}},
+        "UpdateExpression": "SET quantity = quantity - :wanted",
+        "ConditionExpression": "quantity >= :wanted",
+        "ExpressionAttributeValues": {":wanted": {"N": str(wanted)}},
+    }
+    answer = stack.client("dynamodb").transact_write_items(TransactItems=[{"Update": update}], ClientRequestToken=token)
+    return answer["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_a_token_sent_again_with_the_same_parameters_is_answered_as_before_and_not_applied_again(
+    back_office, stack, local_lambda, tokens_clock
+):
+    assert take(stack, 2) == 200
+    tokens_clock.advance(599)
+
+    assert take(stack, 2) == 200  # a retry whose first answer was lost
+    assert seed.quantity(back_office, "widget-1") == 3
+    assert take(stack, 2, token="reserve-o-2") == 200  # another token is another transaction
+    assert seed.quantity(back_office, "widget-1") == 1
+
+
+def test_a_token_sent_again_with_other_parameters_is_refused_and_changes_nothing(
+    back_office, stack, local_lambda, tokens_clock
+):
+    take(stack, 2)
+
+    with pytest.raises(ClientError) as refused:
+        take(stack, 1)
+
+    assert refused.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert seed.quantity(back_office, "widget-1") == 3
+
+
+def test_a_token_is_forgotten_ten_minutes_after_its_transaction(back_office, stack, local_lambda, tokens_clock):
+    take(stack, 2)
+    tokens_clock.advance(599.5)
+    take(stack, 2)
+    assert seed.quantity(back_office, "widget-1") == 3  # still known: not applied again
+
+    tokens_clock.advance(0.5)
+    take(stack, 2)
+
+    assert seed.quantity(back_office, "widget-1") == 1  # forgotten: a new transaction, known from now on
+    with pytest.raises(ClientError, match="IdempotentParameterMismatch"):
+        take(stack, 1)

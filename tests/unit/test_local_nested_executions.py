@@ -5,12 +5,13 @@ output; patched, the task runs and its output is AWS's: PascalCase keys, dates i
 The children here are EXPRESS machines made of Pass, Choice, Wait and Fail states: no Lambda."""
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from local_stack.nested import moto_runs_nested_executions
+from local_stack.nested import EXECUTION_ENDS, ExecutionEnds, moto_runs_nested_executions
 
 ROLE = "arn:aws:iam::123456789012:role/local-nested-executions"
 START = "arn:aws:states:::states:startExecution"
@@ -291,3 +292,28 @@ def test_a_retried_task_waits_for_its_new_child(sfn):
         "TaskFailed"
     ]
     assert "TaskTimedOut" not in {event["type"] for event in events}
+
+
+def test_a_synchronous_task_wakes_when_an_execution_ends_not_after_a_fixed_poll() -> None:
+    """The `.sync` wait (moto's loop sleeps 0.5 s between two DescribeExecution calls) returns as
+    soon as an execution ends, including one that ended between the look and the wait."""
+    ends = ExecutionEnds()
+    ends.look()
+    assert ends.sleep(0) is False  # nothing ended: the longest wait runs out
+    ends.look()
+    ends.ended()  # the child ends before its parent starts waiting
+    assert ends.sleep(60) is True  # returns at once, never 60 s later
+    assert ends.sleep(0) is False  # and that end is not counted twice
+
+    ending = threading.Timer(0.05, ends.ended)
+    ending.start()
+    assert ends.sleep(60) is True
+    ending.join()
+
+
+def test_the_synchronous_task_waits_on_execution_ends_while_patched(aws) -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+
+    with moto_runs_nested_executions():
+        assert state_task_service_callback.time is EXECUTION_ENDS
+    assert state_task_service_callback.time is time

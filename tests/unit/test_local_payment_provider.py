@@ -182,7 +182,10 @@ def test_a_refund_is_made_once_per_key(client):
     assert first.get_json() == again.get_json()
     assert first.get_json() == {"id": first.get_json()["id"], "status": "succeeded", "charge": charged["id"]}
     assert first.get_json()["id"].startswith("re_")
-    assert client.get("/__charges").get_json() == {"charges": [charged], "refunds": [first.get_json()]}
+    assert client.get("/__charges").get_json() == {
+        "charges": [{**charged, "idempotency_key": "order-1"}],
+        "refunds": [{**first.get_json(), "idempotency_key": "refund-order-1"}],
+    }
 
 
 def test_a_second_refund_under_another_key_is_refused(client):
@@ -210,8 +213,13 @@ def test_charges_lists_charges_and_refunds_in_order(client):
 
     listed = client.get("/v1/__charges").get_json()
 
-    assert [(c["id"], c["amount"]) for c in listed["charges"]] == [(first["id"], "39.98"), (second["id"], "5.00")]
-    assert listed["refunds"] == [{"id": refunded["id"], "status": "succeeded", "charge": first["id"]}]
+    assert [(c["id"], c["amount"], c["idempotency_key"]) for c in listed["charges"]] == [
+        (first["id"], "39.98", "order-1"),
+        (second["id"], "5.00", "order-2"),
+    ]
+    assert listed["refunds"] == [
+        {"id": refunded["id"], "status": "succeeded", "charge": first["id"], "idempotency_key": "refund-order-1"}
+    ]
 
 
 def test_an_unknown_route_is_404(client):

@@ -16,6 +16,7 @@ from support.aws import (
     stream_reader,
     table_items,
 )
+from support.workflow import process
 
 
 @pytest.fixture
@@ -170,6 +171,39 @@ class TestIdempotencyKey:
         assert first.body["order_id"] != second.body["order_id"]
         owners = {item["order_id"]: item["user_id"] for item in table_items(stack, "OrdersTable")}
         assert owners == {first.body["order_id"]: storefront.claims["sub"], second.body["order_id"]: bob.claims["sub"]}
+
+    def test_a_key_reused_with_other_lines_once_its_record_expired_is_409_and_changes_nothing(
+        self, storefront, back_office, stack, local_lambda, order_body
+    ):
+        seed.stock(back_office, "widget-1", 5)
+        first = storefront.post("/orders", order_body, headers={"Idempotency-Key": "attempt-1"})
+        process(local_lambda, stack, first.body["order_id"])
+        [confirmed] = table_items(stack, "OrdersTable")
+        # The hour is up: the record's expiry (epoch seconds, what Powertools compares) has passed,
+        # before DynamoDB's TTL deletes it. The key still names the same order id.
+        [record] = [r for r in table_items(stack, "IdempotencyTable") if "StorefrontFunction" in r["id"]]
+        stack.client("dynamodb").update_item(
+            TableName=stack.ref("IdempotencyTable"),
+            Key={"id": {"S": record["id"]}},
+            UpdateExpression="SET expiration = :past",
+            ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+        )
+        other_lines = {**order_body, "items": [{"product_id": "widget-1", "quantity": 3}]}
+
+        response = storefront.post("/orders", other_lines, headers={"Idempotency-Key": "attempt-1"})
+
+        order_id = first.body["order_id"]
+        assert (response.status, response.body) == (
+            409,
+            {"message": f"order {order_id} already exists with other content"},
+        )
+        assert table_items(stack, "OrdersTable") == [confirmed]
+        assert (confirmed["status"], confirmed["total"], confirmed["items"]) == (
+            "CONFIRMED",
+            20,
+            [{"product_id": "widget-1", "quantity": 2}],
+        )
+        assert seed.quantity(back_office, "widget-1") == 3
 
     @pytest.mark.parametrize("key", ["", "k" * 256])
     def test_empty_or_oversized_key_is_422(self, storefront, stack, order_body, key):

@@ -3,6 +3,7 @@
 import pytest
 from moto.events.models import EventsBackend
 
+from local_stack.streams import records_between
 from support import seed
 from support.aws import BusCapture, drain_queue, stream_event, stream_reader
 
@@ -88,25 +89,37 @@ def test_a_record_that_cannot_be_published_is_reported_alone_for_retry(
     assert [e["detail"]["order_id"] for e in bus.events()] == [first]
 
 
-def test_records_that_keep_failing_end_as_a_pointer_in_the_on_failure_queue(
+def test_records_that_keep_failing_end_as_a_pointer_in_the_on_failure_queue_after_exactly_the_retries(
     storefront, stack, local_lambda, monkeypatch
 ):
+    attempts: list[int] = []
+
     def refuse_everything(self, entries):
+        attempts.append(len(entries))
         return [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected by the test"} for _ in entries]
 
     monkeypatch.setattr(EventsBackend, "put_events", refuse_everything)
     order_id, _ = place(storefront)
+    on_failure = stack.ref("PublishOrderEventsDLQ")
     retries = stack.resolve(stack.template.properties("PublishOrderEventsFunctionOrderInserted"))[
         "MaximumRetryAttempts"
     ]
 
-    for _ in range(retries + 1):
+    # The first attempt and all but the last retry: the mapping still holds the record.
+    for _ in range(retries):
         local_lambda.poll_sources()
+    assert (len(attempts), drain_queue(stack, on_failure)) == (retries, [])
 
-    [failure] = drain_queue(stack, stack.ref("PublishOrderEventsDLQ"))
+    # The last retry fails too: one pointer to the batch, and the stream moves on.
+    local_lambda.poll_sources()
+    [failure] = drain_queue(stack, on_failure)
+    assert len(attempts) == retries + 1
     batch = failure["Body"]["DDBStreamBatchInfo"]
     assert batch["streamArn"] == stack.get_att("OrdersTable", "StreamArn")
     assert batch["batchSize"] == 1
     assert failure["Body"]["requestContext"]["condition"] == "RetryAttemptsExhausted"
-    assert local_lambda.poll_sources() == 0  # the stream moved on
-    assert order_id
+    assert local_lambda.poll_sources() == 0
+    assert (len(attempts), drain_queue(stack, on_failure)) == (retries + 1, [])
+    streams = stack.client("dynamodbstreams")
+    [record] = records_between(streams, batch["streamArn"], batch["startSequenceNumber"], batch["endSequenceNumber"])
+    assert record["dynamodb"]["NewImage"]["order_id"] == {"S": order_id}

@@ -1,7 +1,9 @@
 """Under `sam local start-api` no authorizer runs (SAM CLI skips Cognito and JWT authorizers), so the
-API functions verify the bearer ID token themselves against the local pool's JWKS — only when SAM CLI
-says so (AWS_SAM_LOCAL=true). The pool's keys are served by a moto server, as `make dev` serves them."""
+sam-local templates wrap the API functions in the sam-local authorizer layer, which verifies the bearer
+ID token against the local pool's JWKS as the authorizers do. The pool's keys are served by a moto
+server, as `make dev` serves them. The deployed function, without the layer, never checks a token."""
 
+import dataclasses
 import os
 import time
 from collections.abc import Iterator
@@ -9,9 +11,12 @@ from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
+from samcli.yamlhelper import yaml_parse
 
 from local_stack.functions import FunctionInstance
-from local_stack.server import free_port
+from local_stack.sam_local import AUTHORIZER_LAYER, AUTHORIZER_SOURCE, with_local_authorizer
+from local_stack.server import free_port, only_api, sam_local_env_vars
+from local_stack.template import TEMPLATE
 from support.api import ApiClient, route_templates
 from support.aws import table_items
 from support.tokens import claims_of, signed, tampered, unsigned
@@ -51,17 +56,29 @@ def tokens(stack) -> Any:
 
 
 def api_under(stack, sam_template, moto_endpoint: str | None, api: str, sam_local: bool = True) -> ApiClient:
-    """The API's function as `sam local start-api` runs it: no claims in the event, the token in the
-    Authorization header, and (with `sam_local`) the variable SAM CLI sets."""
+    """The API's function as `sam local start-api` runs it from its sam-local template: no claims in
+    the event, the token in the Authorization header, SAM CLI's AWS_SAM_LOCAL, make dev's --env-vars,
+    and (with `sam_local`) the handler, layer and variables that the sam-local template gives it."""
     function = "StorefrontFunction" if api == "StorefrontApi" else "BackOfficeFunction"
-    environment = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint}
-    if moto_endpoint is None:  # SAM CLI against an account: no local pool to check a token with
-        environment.pop("AWS_ENDPOINT_URL")
-    environment.pop("AWS_SAM_LOCAL", None)
+    spec = stack.functions[function]
+    environment = {**os.environ, "AWS_SAM_LOCAL": "true"}
+    environment.pop("AWS_ENDPOINT_URL", None)
+    if moto_endpoint is not None:  # SAM CLI against an account has no local pool to check a token with
+        environment |= sam_local_env_vars(stack, moto_endpoint)["Parameters"]
     if sam_local:
-        environment["AWS_SAM_LOCAL"] = "true"
-    instance = FunctionInstance(stack.functions[function], base_environment=environment)
-    return ApiClient(instance, route_templates(sam_template, api), http_api=api == "StorefrontApi", claims=None)
+        template = with_local_authorizer(only_api(yaml_parse(TEMPLATE.read_text()), api), api, AUTHORIZER_SOURCE)
+        properties = template["Resources"][function]["Properties"]
+        assert properties["Layers"] == [{"Ref": AUTHORIZER_LAYER}]
+        assert template["Resources"][AUTHORIZER_LAYER]["Properties"]["ContentUri"] == str(AUTHORIZER_SOURCE)
+        declared = properties["Environment"]["Variables"]
+        spec = dataclasses.replace(
+            spec,
+            handler=properties["Handler"],
+            layer_dirs=(*spec.layer_dirs, AUTHORIZER_SOURCE),
+            environment=spec.environment | {"SAM_LOCAL_HANDLER": declared["SAM_LOCAL_HANDLER"]},
+        )
+    routes = route_templates(sam_template, api)
+    return ApiClient(FunctionInstance(spec, base_environment=environment), routes, http_api=api == "StorefrontApi")
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -118,7 +135,8 @@ def test_every_token_the_authorizer_would_refuse_is_401(stack, sam_template, mot
     assert storefront.request("GET", "/orders", headers=bearer(customer["IdToken"])).status == 200
 
 
-def test_outside_sam_local_a_bearer_token_without_claims_is_never_trusted(stack, sam_template, moto_endpoint, tokens):
+def test_the_deployed_function_never_trusts_a_bearer_token_itself(stack, sam_template, moto_endpoint, tokens):
+    """Without the sam-local layer (as deployed), even under SAM CLI with the local pool at hand."""
     storefront = api_under(stack, sam_template, moto_endpoint, "StorefrontApi", sam_local=False)
     back_office = api_under(stack, sam_template, moto_endpoint, "BackOfficeApi", sam_local=False)
     staff = tokens("staff@example.com", staff=True)

@@ -8,12 +8,23 @@ from moto.awslambda.models import LambdaBackend
 
 from support import seed
 from support.aws import table_items
-from support.workflow import execution_arn, history, process, settle_until, states_entered, wait_for_execution
+from support.workflow import execution_arn, process, settle_until, states_entered, task_answers, wait_for_execution
 
 WAITING_FOR_PAYMENT = [
-    "ValidateOrder", "ReserveStock", "NeedsApproval", "CheckPaymentCircuit", "CircuitDecision",
-    "WaitForPaymentProvider", "CheckPaymentCircuit", "CircuitDecision", "ChargePayment",
+    "ValidateOrder", "ValidationOutcome", "ReserveStock", "ReservationOutcome", "CheckPaymentCircuit",
+    "CircuitDecision", "WaitForPaymentProvider", "CheckPaymentCircuit", "CircuitDecision", "ChargePayment",
+    "ChargeOutcome",
 ]  # fmt: skip
+NO_LONGER_THE_WORKFLOWS = "order {} is no longer processed by the workflow"
+
+
+def ended_without_an_error(stack, order_id, state, **result):
+    """The order's task `state` answered ENDED as its result in one attempt, which did not fail (an
+    error would be counted in Lambda's alarmed Errors)."""
+    message = NO_LONGER_THE_WORKFLOWS.format(order_id)
+    assert task_answers(stack, execution_arn(stack, order_id), state) == [
+        {"outcome": "ENDED", "message": message, **result}
+    ]
 
 
 def order_of(back_office, order_id):
@@ -63,20 +74,38 @@ def test_a_pending_order_is_cancelled_and_never_processed(back_office, storefron
 
 
 @pytest.mark.parametrize(
-    ("function_id", "expected_path"),
+    ("function_id", "quantity", "expected_path"),
     [
-        ("ValidateOrderFunction", ["ValidateOrder", "EndedElsewhere"]),
-        ("UpdateInventoryFunction", ["ValidateOrder", "ReserveStock", "EndedElsewhere"]),
+        ("ValidateOrderFunction", 2, ["ValidateOrder", "ValidationOutcome", "EndedElsewhere"]),
+        (
+            "UpdateInventoryFunction",
+            2,
+            ["ValidateOrder", "ValidationOutcome", "ReserveStock", "ReservationOutcome", "EndedElsewhere"],
+        ),
+        (
+            "RequestApprovalFunction",
+            60,  # 60 x 20.00 = 1200.00: above the ApprovalThreshold
+            [
+                "ValidateOrder",
+                "ValidationOutcome",
+                "ReserveStock",
+                "ReservationOutcome",
+                "RequestApproval",
+                "ApprovalOutcome",
+                "EndedElsewhere",
+            ],
+        ),
     ],
-    ids=["ValidateOrder", "ReserveStock"],
+    ids=["ValidateOrder", "ReserveStock", "RequestApproval"],
 )
 def test_an_order_cancelled_as_a_task_starts_ends_its_execution_there_with_nothing_reserved(
-    back_office, storefront, stack, local_lambda, payments, monkeypatch, function_id, expected_path
+    back_office, storefront, stack, local_lambda, payments, monkeypatch, function_id, quantity, expected_path
 ):
     """The customer cancels just as Lambda is asked to run the task: the task finds the order no
-    longer the workflow's (its write is refused) and the execution ends there."""
-    seed.stock(back_office, "widget-1", 5)
-    order_id = seed.order(storefront, {"widget-1": 2})
+    longer the workflow's (its write is refused) and the execution ends there (the approval's wait
+    answered through its token: its function's result is not the task's)."""
+    seed.stock(back_office, "widget-1", 100, price=20)
+    order_id = seed.order(storefront, {"widget-1": quantity})
     invoke, answers = LambdaBackend.invoke, []
 
     def customer_cancels_first(backend: LambdaBackend, function_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -90,8 +119,12 @@ def test_an_order_cancelled_as_a_task_starts_ends_its_execution_there_with_nothi
     assert [(answer.status, answer.body["status"]) for answer in answers] == [(200, "CANCELLED")]
     assert execution["status"] == "SUCCEEDED"
     assert states_entered(stack, execution_arn(stack, order_id)) == expected_path
+    state = expected_path[-3]
+    nothing_validated = {"user_id": None, "items": None, "total": None, "approval_required": None,
+                         "approval_timeout": None, "customer": None}  # fmt: skip
+    ended_without_an_error(stack, order_id, state, **(nothing_validated if state == "ValidateOrder" else {}))
     assert order_of(back_office, order_id)["status"] == "CANCELLED"
-    assert seed.quantity(back_office, "widget-1") == 5
+    assert seed.quantity(back_office, "widget-1") == 100
     assert payments.charges == []
 
 
@@ -107,14 +140,14 @@ def test_an_order_awaiting_approval_is_cancelled_its_stock_released_and_its_exec
     assert (cancelled.status, cancelled.body["status"]) == (200, "CANCELLED")
     assert seed.quantity(back_office, "gadget") == 40
     assert wait_for_execution(stack, execution_arn(stack, order_id))["status"] == "SUCCEEDED"
-    assert states_entered(stack, execution_arn(stack, order_id))[-2:] == ["RequestApproval", "EndedElsewhere"]
-    # The cancellation failed the waiting task once, with the error that RequestApproval's Catch
-    # ends the execution on (any other would be retried first) and why, for whoever reads it.
-    failed = [e for e in history(stack, execution_arn(stack, order_id)) if e["type"] == "TaskFailed"]
-    assert [e["taskFailedEventDetails"] for e in failed] == [
-        {"resourceType": "lambda", "resource": "invoke.waitForTaskToken", "error": "OrderCancelled",
-         "cause": f"order {order_id} was cancelled by its customer"}
+    assert states_entered(stack, execution_arn(stack, order_id))[-3:] == [
+        "RequestApproval", "ApprovalOutcome", "EndedElsewhere"
     ]  # fmt: skip
+    # The cancellation answered the waiting task once, with the outcome that ApprovalOutcome ends the
+    # execution on, and why, for whoever reads it: a result, not a task failure.
+    assert task_answers(stack, execution_arn(stack, order_id), "RequestApproval") == [
+        {"outcome": "ENDED", "message": f"order {order_id} was cancelled by its customer"}
+    ]
     assert back_office.post(f"/orders/{order_id}/approval", {"approved": True}).status == 409
     assert order_of(back_office, order_id)["status"] == "CANCELLED"
     assert payments.charges == []
@@ -133,6 +166,7 @@ def test_an_order_waiting_for_payment_is_cancelled_and_the_charge_that_follows_i
     assert [(answer.status, answer.body["status"]) for answer in answers] == [(200, "CANCELLED")]
     assert execution["status"] == "SUCCEEDED"
     assert states_entered(stack, execution_arn(stack, order_id)) == [*WAITING_FOR_PAYMENT, "EndedElsewhere"]
+    ended_without_an_error(stack, order_id, "ChargePayment", charge_id=None)
     assert order_of(back_office, order_id)["status"] == "CANCELLED"
     assert seed.quantity(back_office, "widget-1") == 5
     assert payments.charges == []

@@ -25,12 +25,15 @@ from support.workflow import (
     process,
     settle_until,
     states_entered,
+    task_answers,
     wait_for_execution,
 )
 
-UNTIL_PAYMENT = ["ValidateOrder", "ReserveStock", "NeedsApproval", "CheckPaymentCircuit", "CircuitDecision"]
+RESERVED = ["ValidateOrder", "ValidationOutcome", "ReserveStock", "ReservationOutcome"]
+UNTIL_PAYMENT = [*RESERVED, "CheckPaymentCircuit", "CircuitDecision"]
+CHARGED = ["ChargePayment", "ChargeOutcome"]
 CONFIRMATION = ["ShipOrder", "MarkConfirmed", "SendConfirmationEmail", "PublishConfirmation"]
-HAPPY_PATH = [*UNTIL_PAYMENT, "ChargePayment", *CONFIRMATION]
+HAPPY_PATH = [*UNTIL_PAYMENT, *CHARGED, *CONFIRMATION]
 REJECTED_END = ["CloseOrder", "ClosedAs", "OrderEnded"]
 FAILED_END = ["CloseOrder", "ClosedAs", "OrderFailed"]
 LARGE = {"gadget": 30}  # 30 x 40.00 = 1200.00, above the default ApprovalThreshold (1000)
@@ -114,7 +117,18 @@ def test_out_of_stock_is_rejected_with_nothing_reserved_or_charged(
     assert sent_emails() == []
     markers = [item for item in table_items(stack, "InventoryTable") if item["product_id"].startswith("reservation#")]
     assert markers == []
-    assert path_of(stack, order_id) == ["ValidateOrder", "ReserveStock", "OutOfStock", *REJECTED_END]
+    assert path_of(stack, order_id) == [*RESERVED, "OutOfStock", *REJECTED_END]
+    # The function's result, not an error (which Lambda would count in its alarmed Errors).
+    answer = {"outcome": "OUT_OF_STOCK", "message": "not enough stock for widget-1"}
+    assert answers_of(stack, order_id, "ReserveStock") == [answer]
+    assert failed_tasks(stack, order_id) == []
+
+
+NOTHING_VALIDATED = dict.fromkeys(["user_id", "items", "total", "approval_required", "approval_timeout", "customer"])
+
+
+def answers_of(stack, order_id, state):
+    return task_answers(stack, execution_arn(stack, order_id), state)
 
 
 @pytest.mark.parametrize("unknown", ["product", "user"])
@@ -132,7 +146,31 @@ def test_unknown_product_or_user_is_rejected_as_validation_failed(
     assert (order["status"], order["reason"]) == ("REJECTED", "VALIDATION_FAILED")
     assert seed.quantity(back_office, "widget-1") == 5
     assert payments.charges == []
-    assert path_of(stack, order_id) == ["ValidateOrder", "InvalidOrder", *REJECTED_END]
+    assert path_of(stack, order_id) == ["ValidateOrder", "ValidationOutcome", "InvalidOrder", *REJECTED_END]
+    why = "unknown products: no-such-product" if unknown == "product" else "user no-such-user not found"
+    assert answers_of(stack, order_id, "ValidateOrder") == [{"outcome": "INVALID", "message": why, **NOTHING_VALIDATED}]
+    assert failed_tasks(stack, order_id) == []
+
+
+def test_a_customer_profile_that_no_longer_parses_fails_the_order_as_a_processing_error(
+    back_office, storefront, stack, local_lambda, payments, backoff, customer
+):
+    """Pydantic's ValidationError is a fault (our data, not the customer's order): retried, then
+    FAILED PROCESSING_ERROR, never REJECTED VALIDATION_FAILED (no domain error shares its name)."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 1})
+    stack.client("dynamodb").update_item(
+        TableName=stack.ref("UsersTable"), Key={"user_id": {"S": customer["sub"]}}, UpdateExpression="REMOVE email"
+    )
+
+    execution = process(local_lambda, stack, order_id)
+
+    order = order_of(back_office, order_id)
+    assert (execution["status"], order["status"], order["reason"]) == ("FAILED", "FAILED", "PROCESSING_ERROR")
+    assert answers_of(stack, order_id, "ValidateOrder") == [{"error": "ValidationError"}] * 4
+    assert len(backoff) == 3
+    assert (seed.quantity(back_office, "widget-1"), payments.charges) == (5, [])
+    assert path_of(stack, order_id) == ["ValidateOrder", "ProcessingError", *FAILED_END]
 
 
 LAMBDA_TASKS = {
@@ -144,14 +182,15 @@ LAMBDA_TASKS = {
 
 
 @contextmanager
-def lambda_fails(monkeypatch, function_id, attempts):
-    """Lambda answers the function's first `attempts` invocations with a ServiceException."""
+def lambda_fails(monkeypatch, function_id, attempts, after=False):
+    """Lambda answers the function's first `attempts` invocations with a ServiceException; with
+    `after`, once the function has run (its answer lost, as when a timeout or the network cuts it)."""
 
     def outage(backend: LambdaBackend, function_name: str, *args: Any, **kwargs: Any) -> bool:
         return f"-{function_id}:" in function_name and len(failures) < attempts
 
     fault = ServerFaultError("ServiceException", 500)
-    with failing_backend_call(monkeypatch, LambdaBackend, "invoke", outage, fault) as failures:
+    with failing_backend_call(monkeypatch, LambdaBackend, "invoke", outage, fault, after=after) as failures:
         yield
 
 
@@ -207,6 +246,28 @@ def test_a_task_that_lambda_fails_every_attempt_fails_the_order_with_its_stock_r
     assert path_of(stack, order_id) == [*until_task, "ProcessingError", *FAILED_END]
 
 
+def test_a_reservation_whose_answer_was_lost_is_retried_reserves_once_and_the_order_is_confirmed(
+    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch
+):
+    """UpdateInventory commits its transaction, then its answer is lost: the retry sends DynamoDB the
+    same transaction with the same idempotency token (its times are the execution's, not the
+    attempt's), which DynamoDB answers as the first one, without taking the stock again."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    with lambda_fails(monkeypatch, "UpdateInventoryFunction", attempts=1, after=True):
+        execution = process(local_lambda, stack, order_id)
+
+    assert (execution["status"], order_of(back_office, order_id)["status"]) == ("SUCCEEDED", "CONFIRMED")
+    assert seed.quantity(back_office, "widget-1") == 3  # taken once
+    assert answers_of(stack, order_id, "ReserveStock") == [
+        {"error": "Lambda.ServiceException"},
+        {"outcome": "DONE", "message": None},  # DynamoDB's answer to the first call, given again
+    ]
+    assert len(backoff) == 1
+    assert len(payments.charges) == 1
+    assert path_of(stack, order_id) == HAPPY_PATH
+
+
 @pytest.mark.parametrize("written", [False, True], ids=["refused", "answer-lost"])
 def test_a_confirmation_write_that_fails_once_is_retried_and_the_customer_told(
     back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch, written
@@ -251,10 +312,10 @@ def test_a_close_that_lambda_fails_once_is_retried_and_the_order_rejected_with_i
     assert seed.quantity(back_office, "widget-1") == 5
     events = history(stack, execution_arn(stack, order_id))
     errors = [event["taskFailedEventDetails"]["error"] for event in events if event["type"] == "TaskFailed"]
-    assert errors == ["PaymentDeclined", "Lambda.ServiceException"]
+    assert errors == ["Lambda.ServiceException"]  # CloseOrder's; the decline is ChargePayment's result
     assert len(backoff) == 1
     assert 0 <= backoff[0] <= 2  # CloseOrder's first retry: 2 s at most (full jitter)
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, "ChargePayment", "PaymentDeclined", *REJECTED_END]
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "PaymentDeclined", *REJECTED_END]
 
 
 def test_a_declined_payment_is_rejected_and_its_stock_released(
@@ -274,9 +335,12 @@ def test_a_declined_payment_is_rejected_and_its_stock_released(
     assert backoff == []  # a decline is never retried
     assert shipping() == []
     assert sent_emails() == []
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, "ChargePayment", "PaymentDeclined", *REJECTED_END]
-    # Why, in the provider's words, for whoever reads the execution.
-    assert failed_tasks(stack, order_id) == [("PaymentDeclined", "Your card was declined.")]
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "PaymentDeclined", *REJECTED_END]
+    # Why, in the provider's words, for whoever reads the execution: the function's result, not an
+    # error (which Lambda would count in its alarmed Errors).
+    answer = {"outcome": "DECLINED", "charge_id": None, "message": "Your card was declined."}
+    assert answers_of(stack, order_id, "ChargePayment") == [answer]
+    assert failed_tasks(stack, order_id) == []
 
 
 def failed_tasks(stack, order_id):
@@ -327,8 +391,10 @@ def test_a_large_order_waits_for_approval_then_is_charged_and_confirmed(
     order = order_of(back_office, order_id)
     assert (order["status"], order["approval"]["approved"]) == ("CONFIRMED", True)
     assert [charge["amount"] for charge in payments.charges] == ["1200.00"]
+    approved = {"outcome": "APPROVED", "message": "approved by staff-0001"}
+    assert answers_of(stack, order_id, "RequestApproval") == [approved]
     assert path_of(stack, order_id) == [
-        *UNTIL_PAYMENT[:3], "RequestApproval", "IsApproved", *UNTIL_PAYMENT[3:], "ChargePayment", *CONFIRMATION
+        *RESERVED, "RequestApproval", "ApprovalOutcome", *UNTIL_PAYMENT[4:], *CHARGED, *CONFIRMATION
     ]  # fmt: skip
     again = back_office.post(f"/orders/{order_id}/approval", {"approved": False})
     assert (again.status, again.body) == (409, {"message": f"order {order_id} is CONFIRMED, not awaiting approval"})
@@ -364,7 +430,7 @@ def test_an_approval_request_that_lambda_fails_every_attempt_fails_the_order_wit
     order = order_of(back_office, order_id)
     assert (order["status"], order["reason"]) == ("FAILED", "PROCESSING_ERROR")
     assert (seed.quantity(back_office, "gadget"), approval_requests.notifications()) == (40, [])
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT[:3], "RequestApproval", "ProcessingError", *FAILED_END]
+    assert path_of(stack, order_id) == [*RESERVED, "RequestApproval", "ProcessingError", *FAILED_END]
     assert payments.charges == []
 
 
@@ -389,7 +455,11 @@ def test_a_large_order_that_staff_reject_is_rejected_with_its_stock_released(
     assert wait_for_execution(stack, execution_arn(stack, order_id))["status"] == "SUCCEEDED"
     assert order_of(back_office, order_id)["status"] == "REJECTED"
     assert payments.charges == []
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT[:3], "RequestApproval", "IsApproved", "EndedElsewhere"]
+    assert path_of(stack, order_id) == [*RESERVED, "RequestApproval", "ApprovalOutcome", "EndedElsewhere"]
+    # Staff ended the order themselves: the waiting task's result says so, no task failed.
+    ended = {"outcome": "ENDED", "message": "not approved by staff-0001"}
+    assert answers_of(stack, order_id, "RequestApproval") == [ended]
+    assert failed_tasks(stack, order_id) == []
 
 
 @pytest.fixture
@@ -423,7 +493,7 @@ def test_an_approval_that_meets_a_wait_that_has_just_run_out_is_409_and_the_orde
     assert (order["status"], order["reason"]) == ("REJECTED", "APPROVAL_TIMEOUT")
     assert seed.quantity(back_office, "gadget") == 40
     assert payments.charges == []
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT[:3], "RequestApproval", "ApprovalTimedOut", *REJECTED_END]
+    assert path_of(stack, order_id) == [*RESERVED, "RequestApproval", "ApprovalTimedOut", *REJECTED_END]
 
 
 def test_a_rejection_that_meets_a_wait_that_has_just_run_out_stands(
@@ -459,7 +529,7 @@ def test_no_decision_in_time_rejects_the_order_as_approval_timeout(
     assert (order["status"], order["reason"]) == ("REJECTED", "APPROVAL_TIMEOUT")
     assert seed.quantity(back_office, "gadget") == 40
     assert payments.charges == []
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT[:3], "RequestApproval", "ApprovalTimedOut", *REJECTED_END]
+    assert path_of(stack, order_id) == [*RESERVED, "RequestApproval", "ApprovalTimedOut", *REJECTED_END]
     late = back_office.post(f"/orders/{order_id}/approval", {"approved": True})
     assert late.status == 409
 
@@ -491,7 +561,7 @@ def test_an_outage_is_retried_then_opens_the_breaker_and_the_order_waits_for_the
         "ChargePayment", "CheckPaymentCircuit", "CircuitDecision",
         "ChargePayment", "CheckPaymentCircuit", "CircuitDecision", "WaitForPaymentProvider",
         "CheckPaymentCircuit", "CircuitDecision",
-        "ChargePayment", *CONFIRMATION,
+        *CHARGED, *CONFIRMATION,
     ]  # fmt: skip
     assert breaker_state(stack) == "CLOSED"
 
@@ -516,7 +586,7 @@ def test_while_the_breaker_is_open_an_order_waits_instead_of_calling_the_provide
     assert calls_when_waiting == [0]
     assert len(payments.charges) == 1
     assert path_of(stack, order_id) == [
-        *UNTIL_PAYMENT, "WaitForPaymentProvider", "CheckPaymentCircuit", "CircuitDecision", "ChargePayment",
+        *UNTIL_PAYMENT, "WaitForPaymentProvider", "CheckPaymentCircuit", "CircuitDecision", *CHARGED,
         *CONFIRMATION,
     ]  # fmt: skip
 
@@ -590,7 +660,25 @@ def test_shipping_failing_after_the_charge_refunds_releases_and_fails_without_co
     assert shipping() == []
     assert confirmations.notifications() == []
     assert sent_emails() == []
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, "ChargePayment", "ShipOrder", "ProcessingError", *FAILED_END]
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "ShipOrder", "ProcessingError", *FAILED_END]
+
+
+def test_two_orders_paid_with_the_same_card_are_two_charges_each_under_its_own_order_key(
+    back_office, storefront, stack, local_lambda, payments
+):
+    seed.stock(back_office, "widget-1", 5)
+    order_ids = []
+    for _ in range(2):  # the same lines and card: the provider gets the same charge request twice
+        order_ids.append(seed.order(storefront, {"widget-1": 1}, payment_method="pm_card_visa"))
+        process(local_lambda, stack, order_ids[-1])
+
+    stored = {item["order_id"]: item for item in table_items(stack, "OrdersTable")}
+    charges = [(charge["idempotency_key"], charge["amount"], charge["payment_method"]) for charge in payments.charges]
+    assert charges == [(f"charge-{order_id}", "10.00", "pm_card_visa") for order_id in order_ids]
+    assert [stored[order_id]["charge_id"] for order_id in order_ids] == [charge["id"] for charge in payments.charges]
+    assert len({charge["id"] for charge in payments.charges}) == 2
+    assert [(stored[o]["status"], stored[o]["payment_status"]) for o in order_ids] == [("CONFIRMED", "CHARGED")] * 2
+    assert seed.quantity(back_office, "widget-1") == 3
 
 
 def test_an_aborted_execution_is_ended_failed_by_the_watcher_with_its_stock_released(
@@ -621,7 +709,7 @@ def test_a_repeated_order_created_starts_one_execution_and_charges_once(
     charge_again = function("ChargePaymentFunction").invoke({"order_id": order_id})
 
     assert again == {"order_id": order_id, "started": False}
-    assert charge_again == {"order_id": order_id, "charge_id": payments.charges[0]["id"]}
+    assert charge_again == {"outcome": "DONE", "charge_id": payments.charges[0]["id"], "message": None}
     executions = stack.client("stepfunctions").list_executions(stateMachineArn=stack.ref("OrderWorkflow"))["executions"]
     assert [e["name"] for e in executions] == [order_id]
     assert len(payments.charges) == 1
@@ -740,7 +828,7 @@ def test_an_order_refunded_elsewhere_while_it_ships_is_failed_not_confirmed_and_
     assert (confirmations.notifications(), sent_emails()) == ([], [])
     assert path_of(stack, order_id) == [
         *UNTIL_PAYMENT,
-        "ChargePayment",
+        *CHARGED,
         "ShipOrder",
         "MarkConfirmed",
         "ProcessingError",
@@ -764,7 +852,7 @@ def test_an_order_closed_elsewhere_while_it_ships_is_not_confirmed_over_it(
     assert (len(payments.charges), payments.refunds) == (1, [])
     assert path_of(stack, order_id) == [
         *UNTIL_PAYMENT,
-        "ChargePayment",
+        *CHARGED,
         "ShipOrder",
         "MarkConfirmed",
         "ProcessingError",

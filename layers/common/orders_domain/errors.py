@@ -1,5 +1,7 @@
-"""Domain errors. The API maps each to an HTTP status in one place; the workflow sees their class
-names as Step Functions error names (Retry/Catch match on them)."""
+"""Domain errors. The API maps each to an HTTP status in one place. The workflow's tasks turn the
+business outcomes among them (out of stock, declined, no longer the workflow's) into results; only
+faults leave a task as errors, whose class names Step Functions matches in Retry/Catch: no name here
+may be a library's (Pydantic's ValidationError is a malformed payload, a fault)."""
 
 
 class DomainError(Exception):
@@ -26,19 +28,15 @@ class InvalidField(DomainError):  # noqa: N818 - named for what the client sent
         self.field = field
 
 
-class ValidationError(DomainError):
-    """An order that cannot be fulfilled as placed: unknown user or product."""
-
-
-class OutOfStock(DomainError):  # noqa: N818 - the workflow catches it by this name
+class OutOfStock(DomainError):  # noqa: N818 - named for the outcome (the task's result)
     """Not enough stock for at least one line of the order."""
 
 
-class OrderNotProcessing(DomainError):  # noqa: N818 - the workflow catches it by this name
+class OrderNotProcessing(DomainError):  # noqa: N818 - named for the outcome (the task's result)
     """The order left the workflow's hands (cancelled, or decided by staff): the step does nothing."""
 
 
-class PaymentDeclined(DomainError):  # noqa: N818 - the workflow catches it by this name
+class PaymentDeclined(DomainError):  # noqa: N818 - named for the outcome (the task's result)
     """The payment provider refused the payment method: a business outcome, never retried."""
 
 

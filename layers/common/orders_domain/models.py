@@ -289,17 +289,44 @@ class Customer(Record):
     name: str
 
 
-class ValidatedOrder(Record):
-    """The workflow's view of an order that passed validation: priced lines, the total, whether
-    staff must approve it (and how long they have), and whom to tell."""
+class StepOutcome(StrEnum):
+    """What a workflow task found, decided on by the workflow's Choice states. An outcome the
+    business expects is a task's result, never a function error: Lambda counts every error in the
+    function's alarmed Errors metric, so errors are left to faults (bugs, AWS, timeouts, a provider
+    that is down)."""
 
-    order_id: str
-    user_id: str
-    items: list[PricedLine]
-    total: Amount
-    approval_required: bool
-    approval_timeout: int
-    customer: Customer
+    DONE = "DONE"  # the step did its work: the saga goes on
+    INVALID = "INVALID"  # unknown user or product: REJECTED VALIDATION_FAILED
+    OUT_OF_STOCK = "OUT_OF_STOCK"  # nothing reserved: REJECTED OUT_OF_STOCK
+    DECLINED = "DECLINED"  # the provider refused the payment method: REJECTED PAYMENT_DECLINED
+    APPROVED = "APPROVED"  # staff approved the order: on to payment
+    ENDED = "ENDED"  # someone else ended the order (customer, staff, the watcher): nothing more to do
+
+
+class StepResult(Record):
+    """A workflow task's answer; `message` says why, for whoever reads the execution."""
+
+    outcome: StepOutcome
+    message: str | None = None
+
+
+class ValidatedOrder(StepResult):
+    """The workflow's view of an order (all null unless DONE): priced lines, the total, whether
+    staff must approve it (and how long they have), and whom to tell. Every field is present, so
+    that the task's ResultSelector finds each one whatever the outcome."""
+
+    user_id: str | None = None
+    items: list[PricedLine] | None = None
+    total: Amount | None = None
+    approval_required: bool | None = None
+    approval_timeout: int | None = None
+    customer: Customer | None = None
+
+
+class ChargeResult(StepResult):
+    """ChargePayment's answer: the charge's id once charged."""
+
+    charge_id: str | None = None
 
 
 class OrderRef(Record):
@@ -309,10 +336,13 @@ class OrderRef(Record):
 
 
 class Reservation(Record):
-    """The stock an order asks for, as UpdateInventory receives it."""
+    """The stock an order asks for, as UpdateInventory receives it; `reserved_at` is the execution's
+    start, so that a retried reservation sends DynamoDB the very same transaction (its idempotency
+    token is refused with other parameters)."""
 
     order_id: str
     items: list[Line]
+    reserved_at: str
 
 
 class Outcome(Record):

@@ -2,7 +2,8 @@
 
 from uuid import UUID, uuid4, uuid5
 
-from orders_domain.errors import ConflictError, NotFoundError, ValidationError
+from orders_domain.errors import ConflictError, NotFoundError, OrderNotProcessing
+from orders_domain.listing import every_order
 from orders_domain.models import (
     Customer,
     Line,
@@ -10,6 +11,7 @@ from orders_domain.models import (
     Order,
     OrderStatus,
     Page,
+    StepOutcome,
     ValidatedOrder,
     utc_now,
 )
@@ -63,9 +65,9 @@ def customer_orders(orders: OrdersRepository, user_id: str, limit: int, cursor: 
 
 def orders_in(orders: OrdersRepository, status: OrderStatus | None, limit: int, cursor: str | None) -> Page[Order]:
     """Orders in one status, or all of them, oldest first (the back office's queue)."""
-    partition = ("status", str(status)) if status else ("listing", orders.LISTING)
-    index = "by-status" if status else "by-creation"
-    return orders.page(index, partition, limit, cursor, newest_first=False)
+    if status is None:
+        return every_order(orders, limit, cursor)
+    return orders.page("by-status", ("status", str(status)), limit, cursor, newest_first=False)
 
 
 def validate_order(
@@ -75,23 +77,27 @@ def validate_order(
     inventory: InventoryRepository,
     settings: Settings,
 ) -> ValidatedOrder:
-    """Check that the order's user and products exist, price its lines and store the total (raises
-    ValidationError; OrderNotProcessing once the order is no longer the workflow's)."""
+    """Check that the order's user and products exist, price its lines and store the total: DONE
+    with the workflow's view of the order, INVALID (unknown order, user or product), or ENDED once the
+    order is no longer the workflow's."""
     order = orders.get(order_id)
     if order is None:
-        raise ValidationError(f"order {order_id} not found")
+        return _invalid(f"order {order_id} not found")
     user = users.get(order.user_id)
     if user is None:
-        raise ValidationError(f"user {order.user_id} not found")
+        return _invalid(f"user {order.user_id} not found")
     stock = inventory.get_many(line.product_id for line in order.items)
     unknown = [line.product_id for line in order.items if line.product_id not in stock]
     if unknown:
-        raise ValidationError(f"unknown products: {', '.join(unknown)}")
+        return _invalid(f"unknown products: {', '.join(unknown)}")
     lines = priced_lines(order.items, stock)
     total = total_of(lines)
-    orders.price(order_id, total)
+    try:
+        orders.price(order_id, total)
+    except OrderNotProcessing as ended:
+        return ValidatedOrder(outcome=StepOutcome.ENDED, message=str(ended))
     return ValidatedOrder(
-        order_id=order.order_id,
+        outcome=StepOutcome.DONE,
         user_id=order.user_id,
         items=lines,
         total=total,
@@ -99,6 +105,10 @@ def validate_order(
         approval_timeout=settings.approval_timeout,
         customer=Customer(email=user.email, name=user.name),
     )
+
+
+def _invalid(message: str) -> ValidatedOrder:
+    return ValidatedOrder(outcome=StepOutcome.INVALID, message=message)
 
 
 def start_processing(orders: OrdersRepository, workflow: OrderWorkflow, order_id: str) -> bool:

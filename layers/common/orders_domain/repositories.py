@@ -6,6 +6,7 @@ import base64
 import json
 import time
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
@@ -52,7 +53,9 @@ _TRANSACTION_TOKENS = UUID("2f0c8a53-7d1e-4b6a-9c2e-5a4f1d3b7e90")
 
 def _transaction_token(purpose: str, order_id: str) -> str:
     """An idempotency token for a transaction (at most 36 characters): a retried call within ten
-    minutes is answered as the first one, without being applied twice."""
+    minutes is answered as the first one, without being applied twice, if its parameters are the
+    same; with others DynamoDB refuses it (IdempotentParameterMismatchException). So a transaction
+    with a token holds no fresh timestamp: its times come from the caller, the same on every retry."""
     return str(uuid5(_TRANSACTION_TOKENS, f"{purpose}\n{order_id}"))
 
 
@@ -159,9 +162,9 @@ class InventoryRepository:
     def _marker_key(order_id: str) -> dict[str, AttributeValueTypeDef]:
         return {"product_id": {"S": f"reservation#{order_id}"}}
 
-    def reserve(self, order_id: str, lines: list[Line], guard: TransactWriteItemTypeDef) -> bool:
+    def reserve(self, order_id: str, lines: list[Line], guard: TransactWriteItemTypeDef, reserved_at: str) -> bool:
         """Take every line's quantity from stock in one transaction with `guard` (the order's own
-        condition), or nothing.
+        condition), or nothing; `reserved_at` is the workflow's, the same on every retry.
 
         Returns False when this order's stock was already reserved (a repeated call); raises
         OutOfStock, changing nothing, when any line has too little stock, and OrderNotProcessing
@@ -175,7 +178,7 @@ class InventoryRepository:
                         "product_id": f"reservation#{order_id}",
                         "order_id": order_id,
                         "items": [line.model_dump() for line in lines],
-                        "reserved_at": utc_now(),
+                        "reserved_at": reserved_at,
                     }
                 ),
                 "ConditionExpression": "attribute_not_exists(product_id)",
@@ -307,12 +310,17 @@ class Cursor:
         return base64.urlsafe_b64encode(plain.encode()).decode().rstrip("=")
 
     @staticmethod
-    def decode(cursor: str, partition: tuple[str, str], sort_key: str) -> dict[str, AttributeValueTypeDef]:
+    def fields(cursor: str) -> Any:
+        """What the cursor carries, unchecked (InvalidCursor if it is not base64url JSON)."""
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
-            key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         except (ValueError, UnicodeError) as error:
             raise InvalidCursor("next is not a cursor of this list") from error
+
+    @staticmethod
+    def decode(cursor: str, partition: tuple[str, str], sort_key: str) -> dict[str, AttributeValueTypeDef]:
+        key = Cursor.fields(cursor)
         names = {"order_id", partition[0], sort_key}
         if (
             not isinstance(key, dict)
@@ -325,17 +333,28 @@ class Cursor:
 
 
 class OrdersRepository:
-    """Orders, and three indexes for lists: by customer, by status, and all (`listing` = ORDER)."""
-
-    LISTING = "ORDER"
+    """Orders, and three indexes for lists: by customer, by status, and all (`listing`: one shard
+    per creation day, see orders_domain.listing)."""
 
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
+    @staticmethod
+    def shard(day: str) -> str:
+        """The all-orders index's partition of the orders created on `day` (YYYY-MM-DD, UTC)."""
+        return f"ORDER#{day}"
+
+    def created_on(self) -> date:
+        """The day the table was made: no order is older (a control-plane read; cache it)."""
+        created = aws.dynamodb().describe_table(TableName=self.table_name)["Table"]["CreationDateTime"]
+        return created.astimezone(UTC).date()
+
     def add(self, order: Order, payment_method: str | None = None) -> Order:
         """Store a new order; if one with the same id exists already, return that one unchanged.
         The payment method is kept for the workflow, never returned."""
-        extra = {"listing": self.LISTING} | ({"payment_method": payment_method} if payment_method else {})
+        extra = {"listing": self.shard(order.created_at[:10])} | (
+            {"payment_method": payment_method} if payment_method else {}
+        )
         try:
             aws.dynamodb().put_item(
                 TableName=self.table_name,
@@ -419,17 +438,20 @@ class OrdersRepository:
         """Store the workflow's total; OrderNotProcessing once the order left the workflow."""
         return self._in_workflow(order_id, {"total": total}, self._IN_WORKFLOW)
 
-    def reservation_guard(self, order_id: str) -> TransactWriteItemTypeDef:
+    def reservation_guard(self, order_id: str, reserved_at: str) -> TransactWriteItemTypeDef:
         """The reservation transaction's hold on the order: it reserves only for an order that is
         still the workflow's, and a cancellation after it sees `reserved_at`."""
         return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": {"order_id": {"S": order_id}},
-                "UpdateExpression": "SET reserved_at = :now",
+                "UpdateExpression": "SET reserved_at = :reserved_at",
                 "ConditionExpression": self._IN_WORKFLOW,
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":now": {"S": utc_now()}, ":processing": {"S": OrderStatus.PROCESSING}},
+                "ExpressionAttributeValues": {
+                    ":reserved_at": {"S": reserved_at},
+                    ":processing": {"S": OrderStatus.PROCESSING},
+                },
             }
         }
 

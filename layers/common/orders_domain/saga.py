@@ -9,7 +9,8 @@ customer (cancellation) and the watcher can race on one order and exactly one wi
 - `close_order` is the last write of every ending that is not a confirmation: it refunds a charge and
   releases the stock first, then writes the terminal status only on an open order.
 Every effect is idempotent (charge and refund keys derived from the order, a reservation marker),
-so any step may run twice.
+so any step may run twice. Each workflow step answers with its outcome (`StepOutcome`), on which the
+workflow's Choice states decide; only faults are raised.
 """
 
 import json
@@ -18,10 +19,19 @@ from typing import Literal
 
 from orders_domain import aws
 from orders_domain.circuit_breaker import CircuitBreaker
-from orders_domain.errors import ConflictError, NotFoundError, PaymentDeclined, PaymentProviderError, PaymentTimeout
+from orders_domain.errors import (
+    ConflictError,
+    NotFoundError,
+    OrderNotProcessing,
+    OutOfStock,
+    PaymentDeclined,
+    PaymentProviderError,
+    PaymentTimeout,
+)
 from orders_domain.models import (
     Approval,
     ApprovalDecision,
+    ChargeResult,
     Line,
     Order,
     OrderRecord,
@@ -30,20 +40,39 @@ from orders_domain.models import (
     PaymentStatus,
     Record,
     RejectionReason,
+    StepOutcome,
+    StepResult,
     utc_now,
 )
 from orders_domain.payments import PaymentProvider
 from orders_domain.repositories import InventoryRepository, OrdersRepository
-from orders_domain.workflow import fail_task, resume
+from orders_domain.workflow import resume
 
 
-def reserve_stock(order_id: str, items: list[Line], orders: OrdersRepository, inventory: InventoryRepository) -> bool:
-    return inventory.reserve(order_id, items, orders.reservation_guard(order_id))
+def reserve_stock(
+    order_id: str, items: list[Line], reserved_at: str, orders: OrdersRepository, inventory: InventoryRepository
+) -> StepResult:
+    """DONE (reserved now, or by an earlier attempt), OUT_OF_STOCK with nothing reserved, or ENDED
+    when the order is no longer the workflow's. `reserved_at` comes from the workflow, the same on
+    every attempt."""
+    try:
+        reserved = inventory.reserve(order_id, items, orders.reservation_guard(order_id, reserved_at), reserved_at)
+    except OutOfStock as short:
+        return StepResult(outcome=StepOutcome.OUT_OF_STOCK, message=str(short))
+    except OrderNotProcessing as ended:
+        return StepResult(outcome=StepOutcome.ENDED, message=str(ended))
+    return StepResult(outcome=StepOutcome.DONE, message=None if reserved else "reserved by an earlier attempt")
 
 
-def request_approval(order_id: str, token: str, orders: OrdersRepository, staff_topic_arn: str) -> OrderRecord:
-    """AWAITING_APPROVAL with the workflow's token, and staff told what they need to decide."""
-    record = orders.await_approval(order_id, token)
+def request_approval(order_id: str, token: str, orders: OrdersRepository, staff_topic_arn: str) -> OrderRecord | None:
+    """AWAITING_APPROVAL with the workflow's token, and staff told what they need to decide. An order
+    that is no longer the workflow's is answered through the token (ENDED): the waiting task's result
+    is the token's answer, never this function's; None then."""
+    try:
+        record = orders.await_approval(order_id, token)
+    except OrderNotProcessing as ended:
+        resume(token, StepResult(outcome=StepOutcome.ENDED, message=str(ended)))
+        return None
     aws.sns().publish(
         TopicArn=staff_topic_arn,
         Subject=f"Order {order_id} needs approval",
@@ -76,14 +105,17 @@ def decide_approval(
     if not approval.approved:
         record = close_order(order_id, Outcome(status=OrderStatus.REJECTED, reason=RejectionReason.NOT_APPROVED),
                              orders, inventory, payments=None)  # fmt: skip
-    if (
-        record.approval_token
-        and not resume(record.approval_token, {"approved": approval.approved})
-        and approval.approved
-    ):
+    if record.approval_token and not resume(record.approval_token, _approval_answer(approval)) and approval.approved:
         # The wait ran out in between: the workflow ends the order (APPROVAL_TIMEOUT) itself.
         raise ConflictError(f"order {order_id}: the time to approve it has run out")
     return record.public()
+
+
+def _approval_answer(approval: Approval) -> StepResult:
+    """The approval task's result: APPROVED, or ENDED (staff rejected the order and ended it)."""
+    if approval.approved:
+        return StepResult(outcome=StepOutcome.APPROVED, message=f"approved by {approval.by}")
+    return StepResult(outcome=StepOutcome.ENDED, message=f"not approved by {approval.by}")
 
 
 def cancel_order(order_id: str, owner: str, orders: OrdersRepository, inventory: InventoryRepository) -> Order:
@@ -96,7 +128,8 @@ def cancel_order(order_id: str, owner: str, orders: OrdersRepository, inventory:
         raise ConflictError(f"order {order_id} is {state}: it can no longer be cancelled")
     closed = close_order(order_id, Outcome(status=OrderStatus.CANCELLED, reason=""), orders, inventory, payments=None)
     if record.status is OrderStatus.AWAITING_APPROVAL and record.approval_token:
-        fail_task(record.approval_token, "OrderCancelled", f"order {order_id} was cancelled by its customer")
+        ended = StepResult(outcome=StepOutcome.ENDED, message=f"order {order_id} was cancelled by its customer")
+        resume(record.approval_token, ended)
     return closed.public()
 
 
@@ -120,27 +153,32 @@ def payment_gate(breaker: CircuitBreaker, waiting_since: float | None, max_wait:
     return PaymentGate(decision=decision.value, wait_seconds=wait, waiting_since=since)
 
 
-def charge_order(order_id: str, orders: OrdersRepository, payments: PaymentProvider, breaker: CircuitBreaker) -> str:
-    """Charge the order once (the provider's idempotency key is the order's); the charge's id.
-    Raises OrderNotProcessing (cancelled first), PaymentDeclined, PaymentProviderError or
-    PaymentTimeout; the breaker hears of every answer."""
+def charge_order(
+    order_id: str, orders: OrdersRepository, payments: PaymentProvider, breaker: CircuitBreaker
+) -> ChargeResult:
+    """Charge the order once (the provider's idempotency key is the order's): DONE with the charge's
+    id, DECLINED, or ENDED (cancelled first). Raises PaymentProviderError or PaymentTimeout (faults,
+    retried); the breaker hears of every answer."""
     charged = orders.record(order_id)
     if charged is not None and charged.payment_status is PaymentStatus.CHARGED and charged.charge_id:
-        return charged.charge_id  # a repeated task (a retry whose first answer was lost)
-    record = orders.claim_charge(order_id)
+        return ChargeResult(outcome=StepOutcome.DONE, charge_id=charged.charge_id)  # a repeated task
+    try:
+        record = orders.claim_charge(order_id)
+    except OrderNotProcessing as ended:
+        return ChargeResult(outcome=StepOutcome.ENDED, message=str(ended))
     if record.total is None or not record.payment_method:
         raise ValueError(f"order {order_id} has no total or payment method to charge")
     try:
         charge_id = payments.charge(order_id, record.total, record.payment_method)
-    except PaymentDeclined:
+    except PaymentDeclined as declined:
         breaker.record_success()  # the provider works: it said no
-        raise
+        return ChargeResult(outcome=StepOutcome.DECLINED, message=str(declined))
     except (PaymentProviderError, PaymentTimeout) as error:
         breaker.record_failure("timeout" if isinstance(error, PaymentTimeout) else "error")
         raise
     breaker.record_success()
     orders.charged(order_id, charge_id)
-    return charge_id
+    return ChargeResult(outcome=StepOutcome.DONE, charge_id=charge_id)
 
 
 def close_order(

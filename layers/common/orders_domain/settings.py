@@ -25,7 +25,6 @@ class Settings(BaseModel):
     state_machine_arn: str | None = Field(default=None, alias="STATE_MACHINE_ARN")
     order_received_topic_arn: str | None = Field(default=None, alias="ORDER_RECEIVED_TOPIC_ARN")
     user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
-    user_pool_client_id: str | None = Field(default=None, alias="USER_POOL_CLIENT_ID")
     cors_allow_origin: str = Field(default="*", alias="CORS_ALLOW_ORIGIN")
     approval_threshold: Decimal = Field(default=Decimal(1000), alias="APPROVAL_THRESHOLD", ge=0)
     approval_timeout: int = Field(default=86400, alias="APPROVAL_TIMEOUT", gt=0)

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
 
 from orders_domain import aws
 
@@ -31,19 +32,11 @@ class OrderWorkflow:
         return start_once(self.state_machine_arn, order_id, {"order_id": order_id})
 
 
-def resume(token: str, output: dict[str, Any]) -> bool:
-    """Complete the waiting task with `output`; False when it no longer waits."""
-    return _answer(lambda: aws.stepfunctions().send_task_success(taskToken=token, output=json.dumps(output)))
-
-
-def fail_task(token: str, error: str, cause: str) -> bool:
-    """Fail the waiting task with `error` (which the workflow catches); False when it no longer waits."""
-    return _answer(lambda: aws.stepfunctions().send_task_failure(taskToken=token, error=error, cause=cause))
-
-
-def _answer(call: Any) -> bool:
+def resume(token: str, output: BaseModel) -> bool:
+    """Complete the waiting task with `output` (its result, on which the workflow decides); False
+    when it no longer waits."""
     try:
-        call()
+        aws.stepfunctions().send_task_success(taskToken=token, output=output.model_dump_json(exclude_none=True))
     except ClientError as error:
         if error.response["Error"]["Code"] in _GONE:
             return False
