@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from workflow.test_import_workflow import rows_file, run_import
 
 from support import seed
@@ -34,12 +33,6 @@ def awaiting_approval(back_office, local_lambda, order_id):
     settle_until(local_lambda, lambda: order_of(back_office, order_id)["status"] == "AWAITING_APPROVAL")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until outcomes are results (issue 27, part 1): a declined card, an out-of-stock order and an "
-    "invalid order are still raised by ChargePayment, UpdateInventory and ValidateOrder, which Lambda counts "
-    "as Errors: ChargePaymentErrorsAlarm, UpdateInventoryErrorsAlarm and ValidateOrderErrorsAlarm fire",
-)
 def test_a_day_of_every_outcome_fires_no_alarm_but_the_provider_outages(
     back_office, storefront, stack, local_lambda, payments, clock, function, monkeypatch, customer
 ):
