@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*/)
 
-.PHONY: help install lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi diagrams import bench lock clean sam-local-check
+.PHONY: help install chromium lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi diagrams import bench lock clean sam-local-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -84,7 +84,14 @@ $(MUTATION_VENV)/.installed: requirements/mutation.txt $(VENV)/.installed
 	$(BIN)/uv pip sync --quiet --python $(MUTATION_VENV)/bin/python requirements/mutation.txt
 	touch $@
 
-test: lint validate scan $(MUTATION_VENV)/.installed ## Lint, template checks and scans, the whole test suite, and least privilege both ways
+# The browser tests (tests/e2e/test_swagger_ui.py) drive Debian's Chromium; where it cannot be installed
+# (not root, no apt-get) they are skipped, saying why.
+chromium: ## Install Debian's Chromium for the browser tests when it is missing (as root)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null || \
+		{ echo "chromium not installed (needs root and apt-get): the browser tests will be skipped"; exit 0; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+test: lint validate scan chromium $(MUTATION_VENV)/.installed ## Lint, template checks and scans, the whole test suite, and least privilege both ways
 	$(BIN)/pytest -n 2 --dist loadgroup
 	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
 

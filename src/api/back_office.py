@@ -3,6 +3,7 @@ API's own documents requires membership of the staff group."""
 
 from typing import Any
 
+from api_docs import About
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,9 +28,16 @@ def authorize() -> None:
     staff_of(app.current_event)
 
 
+about = About(
+    title="Serverless Orders back office",
+    description="What staff use: customers, stock and prices, imports, orders and their approval, quotes. Every "
+    "route needs the Cognito ID token of a member of the `staff` group, as `Authorization: Bearer <token>` "
+    '(Authorize). Every error is JSON `{"message"}`; a body that breaks the schema is a 422 that adds `details`.',
+    tags=("users", "inventory", "imports", "orders", "quotes"),
+)
 configure(
     app,
-    "Serverless Orders back office",
+    about,
     authorize,
     users.back_office,
     inventory.back_office,

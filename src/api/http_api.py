@@ -1,12 +1,12 @@
 """What both APIs share: JSON bodies only, bounded error responses, one mapping from domain errors
-to HTTP statuses, and an OpenAPI document that says what the API really answers."""
+to HTTP statuses, and an OpenAPI document that says what the API really answers (api_docs.py)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+from api_docs import BEARER, About, openapi_json, swagger_page
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -45,8 +44,6 @@ ERROR_LOCATION: dict[type[Exception], Callable[[Exception], str]] = {
     InvalidField: lambda error: f"body.{getattr(error, 'field', '')}",
 }
 
-BEARER = "bearerAuth"
-
 
 class ErrorBody(BaseModel):
     message: str
@@ -76,18 +73,66 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+# Pydantic's message for an id that is not one (orders_domain.models.Identifier).
+NOT_AN_ID = "String should match pattern '^[A-Za-z0-9][A-Za-z0-9._:-]*$'"
+NOT_JSON_MEDIA_TYPE = "request body must be JSON (Content-Type: application/json)"
+# What a client sees for each error status (the real messages), in the document's examples.
+ERROR_EXAMPLES = {
+    400: NOT_JSON,
+    401: "Unauthorized",
+    403: "only members of the staff group may use the back office",
+    404: "{} not found",  # what the route looks for
+    409: "a request with this Idempotency-Key is still in progress",  # as ERROR_STATUS says
+    413: "request body too large",
+    415: NOT_JSON_MEDIA_TYPE,
+    429: "too many requests; try again",
+    500: "internal error",
+    504: "the quote took too long; try again",
+}
+
+
 def documented(
-    status: int, model: Any, *errors: int, public: bool = False, description: str = "Success"
+    status: int,
+    model: Any,
+    *errors: int,
+    tag: str,
+    summary: str,
+    description: str,
+    invalid: tuple[str, str] | None,
+    public: bool = False,
+    success: str = "Success",
+    missing: str = "",
+    conflict: str = ERROR_EXAMPLES[409],
 ) -> dict[str, Any]:
-    """Route decorator arguments that document the real success status and body, every error status
-    with the error body the API returns, and whether a token is needed."""
-    responses: dict[int, Any] = {
-        status: {"description": description, "content": {"application/json": {"model": model}}}
-    }
+    """Route decorator arguments that document an operation: its tag, summary and description; the
+    real success status and body; every error status with the body the API returns and an example of
+    it (`invalid`: a 422's problem, location and message, None for a route without input;
+    `missing`: what a 404 did not find; `conflict`: the 409's message); whether a token is needed."""
+    responses: dict[int, Any] = {status: {"description": success, "content": {"application/json": {"model": model}}}}
+    messages = {**ERROR_EXAMPLES, 404: ERROR_EXAMPLES[404].format(missing), 409: conflict}
+    # Powertools documents a 422 on every validated route, also on those without input: there it
+    # shows what a 422 would look like.
+    summaries = {**ERROR_DESCRIPTIONS, 422: ERROR_DESCRIPTIONS[422] if invalid else "This route takes no input"}
+    location, problem = invalid or ("body", "Extra inputs are not permitted")
     for error in sorted({*errors, 422}):
-        body = ValidationErrorBody if error == 422 else ErrorBody
-        responses[error] = {"description": ERROR_DESCRIPTIONS[error], "content": {"application/json": {"model": body}}}
-    return {"status_code": status, "responses": responses, "security": None if public else [{BEARER: []}]}
+        body = invalid_body([{"loc": (location,), "msg": problem}]) if error == 422 else error_body(messages[error])
+        responses[error] = {
+            "description": ERROR_DESCRIPTIONS[error],
+            "content": {
+                "application/json": {
+                    "model": ValidationErrorBody if error == 422 else ErrorBody,
+                    "examples": {str(error): {"summary": summaries[error], "value": body}},
+                }
+            },
+        }
+    return {
+        "status_code": status,
+        "responses": responses,
+        "security": None if public else [{BEARER: []}],
+        "tags": [tag],
+        "summary": summary,
+        "description": description,
+    }
 
 
 def error_response(status_code: int, message: str) -> Response[dict[str, Any]]:
@@ -142,7 +187,7 @@ def malformed_path_parameters(parameters: dict[str, str] | None) -> list[dict[st
 
 def configure(
     app: ApiGatewayResolver,
-    title: str,
+    about: About,
     authorize: Callable[[], None],
     *routers: Router,
     served_by_gateway: Router | None = None,
@@ -153,22 +198,20 @@ def configure(
     in the OpenAPI document, never among the routes the function resolves."""
     # Powertools keeps its request validation here and runs it first (3.37, pinned; tested).
     app._request_validation_middleware = RequestChecks(authorize)
-    _describe(app, title)
-    app.enable_swagger(path="/swagger")
 
-    gateway_routes = None
-    if served_by_gateway is not None:
-        gateway_routes = type(app)(enable_validation=True)
-        _describe(gateway_routes, title)
-        gateway_routes.include_router(served_by_gateway)
-
+    # Powertools' enable_swagger would import its OpenAPI models at every cold start, and its page would
+    # show its own document (no routes of API Gateway's, its default 422 bodies) instead of this one.
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> Response[str]:
-        return Response(200, content_types.APPLICATION_JSON, openapi_json(app, gateway_routes))
+        return Response(200, content_types.APPLICATION_JSON, openapi_json(app, about, served_by_gateway))
+
+    @app.get("/swagger", include_in_schema=False)
+    def swagger_ui() -> Response[str]:
+        return Response(200, "text/html; charset=utf-8", swagger_page(about.title))
 
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
-        return error_response(415, "request body must be JSON (Content-Type: application/json)")
+        return error_response(415, NOT_JSON_MEDIA_TYPE)
 
     @app.exception_handler(RequestValidationError)
     def validation_failed(error: RequestValidationError) -> Response[dict[str, Any]]:
@@ -206,14 +249,6 @@ def configure(
         return error_response(404, "no such route")
 
 
-def _describe(app: ApiGatewayResolver, title: str) -> None:
-    app.configure_openapi(
-        title=title,
-        version="1.0.0",
-        security_schemes={BEARER: HTTPBearer(bearerFormat="JWT", description="The Cognito ID token")},
-    )
-
-
 def known_error(error: Exception) -> Response[dict[str, Any]]:
     """The response to an error of ERROR_STATUS."""
     status_code, message = ERROR_STATUS[type(error)]
@@ -221,17 +256,3 @@ def known_error(error: Exception) -> Response[dict[str, Any]]:
         location = ERROR_LOCATION[type(error)](error)
         return invalid_request([{"loc": (location,), "msg": message or str(error)}])
     return error_response(status_code, message or str(error))
-
-
-def openapi_json(app: ApiGatewayResolver, gateway_routes: ApiGatewayResolver | None = None) -> str:
-    """The generated document, with the routes API Gateway serves itself, without Powertools'
-    default 422 schemas, which this API never returns (every route documents its own 422 body)."""
-    document = json.loads(app.get_openapi_json_schema())
-    schemas = document["components"]["schemas"]  # every route of both APIs has its models
-    if gateway_routes is not None:
-        extra = json.loads(gateway_routes.get_openapi_json_schema())
-        document["paths"].update(extra["paths"])
-        schemas.update(extra["components"]["schemas"])
-    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
-        schemas.pop(unused, None)
-    return json.dumps(document, indent=2, sort_keys=True)

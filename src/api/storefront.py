@@ -3,6 +3,7 @@ routers/, grouped by resource; the back office shares them where the logic is th
 
 from typing import Any
 
+from api_docs import About
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,7 +23,14 @@ def authorize() -> None:
     caller_of(app.current_event)
 
 
-configure(app, "Serverless Orders storefront", authorize, inventory.storefront, users.storefront, orders.storefront)
+about = About(
+    title="Serverless Orders storefront",
+    description="What customers use: read products, place, follow and cancel their orders, read their profile. "
+    "Send the Cognito ID token as `Authorization: Bearer <token>` (Authorize). Every error is JSON "
+    '`{"message"}`; a body that breaks the schema is a 422 that adds `details`.',
+    tags=("products", "orders", "profile"),
+)
+configure(app, about, authorize, inventory.storefront, users.storefront, orders.storefront)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

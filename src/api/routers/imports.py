@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
-from http_api import documented
+from http_api import NOT_AN_ID, documented
 from identity import caller_of
 
 from orders_domain.import_jobs import find_import, open_import
@@ -25,7 +25,22 @@ def storage() -> tuple[ImportsRepository, ImportFiles]:
     return ImportsRepository(settings.require("imports_table")), ImportFiles(settings.require("imports_bucket"))
 
 
-@back_office.post("/imports", **documented(201, NewImport, 401, 403, description="Created: upload the file"))
+@back_office.post(
+    "/imports",
+    **documented(
+        201,
+        NewImport,
+        401,
+        403,
+        tag="imports",
+        summary="Open an import",
+        description="Returns where to upload the file: `PUT upload_url` with `Content-Type: text/csv` before "
+        "`expires_at`. The file is CSV, UTF-8, header `product_id,quantity,price`, at most 100,000 rows, each "
+        "row checked like `PUT /inventory/{product_id}`. The import starts once the file is uploaded.",
+        success="Created: upload the file",
+        invalid=None,
+    ),
+)
 def create_import() -> tuple[dict[str, Any], int]:
     imports, files = storage()
     created = open_import(imports, files, caller_of(back_office.current_event).user_id, settings.import_url_expiry)
@@ -33,7 +48,22 @@ def create_import() -> tuple[dict[str, Any], int]:
     return created.model_dump(mode="json"), 201
 
 
-@back_office.get("/imports/<import_id>", **documented(200, ImportProgress, 401, 403, 404))
+@back_office.get(
+    "/imports/<import_id>",
+    **documented(
+        200,
+        ImportProgress,
+        401,
+        403,
+        404,
+        tag="imports",
+        summary="Follow an import",
+        description="Its status and progress (rows and chunks done), the first 20 rejected rows, and once it "
+        "ended with rejected rows, `report_url`: every rejected row with its reason.",
+        missing="import 7d1e2b9c-4f3a-4b8e-a1c6-0e5d9f2a8b37",
+        invalid=("path.import_id", NOT_AN_ID),
+    ),
+)
 def get_import(import_id: Identifier) -> dict[str, Any]:
     imports, files = storage()
     progress = find_import(imports, files, import_id, settings.import_url_expiry)

@@ -5,15 +5,16 @@ from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any
 
+from api_docs import CART, request_example
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
-from http_api import documented
+from http_api import NOT_AN_ID, documented
 from identity import caller_of
 from pydantic import BaseModel
 
@@ -49,6 +50,10 @@ IdempotencyKey = Annotated[
         description="Retries with the same key return the first answer; the same key with another body is a 422.",
     ),
 ]
+
+
+NEW_ORDER = Body(openapi_examples=request_example("Two products", {"items": CART, "payment_method": "pm_card_visa"}))
+DECISION = Body(openapi_examples=request_example("Approved", {"approved": True, "comment": "a known customer"}))
 
 
 class Accepted(BaseModel):
@@ -93,8 +98,28 @@ def accept_order(user_id: str, new_order: NewOrder, idempotency_key: str | None)
     return {"order_id": order.order_id, "status": order.status}
 
 
-@storefront.post("/orders", **documented(202, Accepted, 400, 401, 409, 415, description="Accepted"))
-def create_order(new_order: NewOrder, idempotency_key: IdempotencyKey = None) -> tuple[dict[str, str], int]:
+@storefront.post(
+    "/orders",
+    **documented(
+        202,
+        Accepted,
+        400,
+        401,
+        409,
+        415,
+        tag="orders",
+        summary="Place an order",
+        description="Accepted as PENDING; its workflow then reserves the stock, waits for staff approval when the "
+        "total is large, charges the payment method and ships it (CONFIRMED), or ends it REJECTED with a reason "
+        "(stock released). Follow it with `GET /orders/{order_id}`. With an `Idempotency-Key`, a retry is "
+        "answered as the first request and places nothing again.",
+        success="Accepted",
+        invalid=("body.items.0.quantity", "Input should be less than or equal to 1000"),
+    ),
+)
+def create_order(
+    new_order: Annotated[NewOrder, NEW_ORDER], idempotency_key: IdempotencyKey = None
+) -> tuple[dict[str, str], int]:
     user_id = caller_of(storefront.current_event).user_id
     if idempotency_key is None:
         return accept_order(user_id, new_order, None), 202
@@ -102,35 +127,129 @@ def create_order(new_order: NewOrder, idempotency_key: IdempotencyKey = None) ->
     return _accept_order_once()(submission=submission), 202
 
 
-@storefront.get("/orders", **documented(200, Page[Order], 400, 401))
+@storefront.get(
+    "/orders",
+    **documented(
+        200,
+        Page[Order],
+        400,
+        401,
+        tag="orders",
+        summary="List my orders",
+        description="The caller's orders, newest first, a page at a time: the `next` of a page asks for the next one.",
+        invalid=("query.limit", "Input should be less than or equal to 100"),
+    ),
+)
 def list_own_orders(limit: Limit = 20, next: Cursor = None) -> dict[str, Any]:
     return _page(customer_orders(orders, caller_of(storefront.current_event).user_id, limit, next))
 
 
-@storefront.get("/orders/<order_id>", **documented(200, Order, 401, 404))
+@storefront.get(
+    "/orders/<order_id>",
+    **documented(
+        200,
+        Order,
+        401,
+        404,
+        tag="orders",
+        summary="Read one of my orders",
+        description="Its status (with the reason of a REJECTED or FAILED order), items and total; another "
+        "customer's order is a 404.",
+        missing="order demo-order-9",
+        invalid=("path.order_id", NOT_AN_ID),
+    ),
+)
 def get_own_order(order_id: Identifier) -> dict[str, Any]:
     return _shown(find_order(orders, order_id, owner=caller_of(storefront.current_event).user_id))
 
 
-@storefront.post("/orders/<order_id>/cancel", **documented(200, Order, 401, 404, 409))
+@storefront.post(
+    "/orders/<order_id>/cancel",
+    **documented(
+        200,
+        Order,
+        401,
+        404,
+        409,
+        tag="orders",
+        summary="Cancel one of my orders",
+        description="An order not paid yet (PENDING, PROCESSING before the charge, AWAITING_APPROVAL) becomes "
+        "CANCELLED and its stock is released; 409 once it is being paid or has ended.",
+        missing="order demo-order-9",
+        conflict="order demo-order-1 is CONFIRMED: it can no longer be cancelled",
+        invalid=("path.order_id", NOT_AN_ID),
+    ),
+)
 def cancel_own_order(order_id: Identifier) -> dict[str, Any]:
     """Cancel an order that is not paid yet (PENDING, PROCESSING before the charge, AWAITING_APPROVAL):
     CANCELLED, its stock released. 409 once it is being paid or has ended."""
     return _shown(cancel_order(order_id, caller_of(storefront.current_event).user_id, orders, inventory))
 
 
-@back_office.get("/orders", **documented(200, Page[Order], 400, 401, 403))
+@back_office.get(
+    "/orders",
+    **documented(
+        200,
+        Page[Order],
+        400,
+        401,
+        403,
+        tag="orders",
+        summary="List orders, by status",
+        description="Orders in the given status (every order without `status`), oldest first, a page at a time: "
+        "the `next` of a page asks for the next one.",
+        invalid=(
+            "query.status",
+            "Input should be 'PENDING', 'PROCESSING', 'AWAITING_APPROVAL', 'CONFIRMED', "
+            "'REJECTED', 'CANCELLED' or 'FAILED'",
+        ),
+    ),
+)
 def list_orders(status: OrderStatus | None = None, limit: Limit = 20, next: Cursor = None) -> dict[str, Any]:
     return _page(orders_in(orders, status, limit, next))
 
 
-@back_office.get("/orders/<order_id>", **documented(200, Order, 401, 403, 404))
+@back_office.get(
+    "/orders/<order_id>",
+    **documented(
+        200,
+        Order,
+        401,
+        403,
+        404,
+        tag="orders",
+        summary="Read any order",
+        description="Any customer's order, with its status, reason, total, payment status and approval.",
+        missing="order demo-order-9",
+        invalid=("path.order_id", NOT_AN_ID),
+    ),
+)
 def get_order(order_id: Identifier) -> dict[str, Any]:
     return _shown(find_order(orders, order_id))
 
 
-@back_office.post("/orders/<order_id>/approval", **documented(200, Order, 400, 401, 403, 404, 409, 415))
-def decide_on_order(order_id: Identifier, decision: ApprovalDecision) -> dict[str, Any]:
+@back_office.post(
+    "/orders/<order_id>/approval",
+    **documented(
+        200,
+        Order,
+        400,
+        401,
+        403,
+        404,
+        409,
+        415,
+        tag="orders",
+        summary="Approve or reject a large order",
+        description="For an order AWAITING_APPROVAL: approved, it goes on to payment (PROCESSING); rejected, it "
+        "ends REJECTED (NOT_APPROVED) and its stock is released. The decision, who made it and when are kept "
+        "on the order.",
+        missing="order demo-order-9",
+        conflict="order demo-order-1 is CONFIRMED, not awaiting approval",
+        invalid=("body.approved", "Field required"),
+    ),
+)
+def decide_on_order(order_id: Identifier, decision: Annotated[ApprovalDecision, DECISION]) -> dict[str, Any]:
     """Approve (the order goes on to payment: PROCESSING) or reject (REJECTED NOT_APPROVED, stock
     released) an order AWAITING_APPROVAL; the decision and who made it are recorded on the order."""
     staff_id = caller_of(back_office.current_event).user_id

@@ -3,7 +3,11 @@ DefinitionBody; statemachine/quote_workflow.asl.json), never by this function. T
 documents it, from the models that the workflow's tasks validate and answer with, so the document
 the back office serves describes every route; the function never serves it (`configure`)."""
 
+from typing import Annotated
+
+from api_docs import CART, request_example
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from http_api import documented
 
 from orders_domain.models import Quote, QuoteRequest
@@ -13,8 +17,24 @@ served_by_gateway = Router()
 
 @served_by_gateway.post(
     "/quotes",
-    summary="Price a cart now (nothing is reserved); whether an order of it would need approval",
-    **documented(200, Quote, 400, 401, 403, 413, 415, 429, 500, 504),
+    **documented(
+        200,
+        Quote,
+        400,
+        401,
+        403,
+        413,
+        415,
+        429,
+        500,
+        504,
+        tag="quotes",
+        summary="Price a cart",
+        description="Each line at today's price, whether it is in stock, the total, and whether an order of this "
+        "cart would wait for staff approval. Nothing is reserved. Answered by the quote workflow (Express) "
+        "through API Gateway, without a function in front.",
+        invalid=("body.items.0.quantity", "Input should be less than or equal to 1000"),
+    ),
 )
-def quote(request: QuoteRequest) -> Quote:
+def quote(request: Annotated[QuoteRequest, Body(openapi_examples=request_example("A cart", {"items": CART}))]) -> Quote:
     raise NotImplementedError("POST /quotes is answered by the quote workflow, through API Gateway")
