@@ -46,7 +46,7 @@ from samcli.yamlhelper import yaml_parse
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.adapter import moto_runs_local_functions
-from local_stack.cloudwatch.alarms import AlarmEvaluator, StateChange
+from local_stack.cloudwatch.alarms import AlarmEvaluator, StateChange, states_summary
 from local_stack.cloudwatch.publishers import ApiMetrics
 from local_stack.deploy import Stack, deploy
 from local_stack.functions import FunctionError
@@ -254,9 +254,7 @@ def local_stack(
         runtime.start_workers(stop)
         reporter = ExecutionReporter(stack)
         threading.Thread(target=_every, args=(0.25, reporter.report_finished, stop), daemon=True).start()
-        alarms = AlarmEvaluator(stack, runtime.metrics, report=print_change)
-        alarms.evaluate()  # from INSUFFICIENT_DATA to OK: what AWS shows once a new stack's alarms have evaluated
-        threading.Thread(target=_every, args=(EVALUATION_SECONDS, alarms.evaluate, stop), daemon=True).start()
+        start_alarms(stack, runtime, stop)
 
         source = yaml_parse(template_path.read_text())
         apis = {}
@@ -359,6 +357,17 @@ def api_of(event: dict[str, Any]) -> str | None:
     if isinstance(reference, dict):
         reference = reference.get("Ref")
     return reference or ("ServerlessRestApi" if event["Type"] == "Api" else "ServerlessHttpApi")
+
+
+def start_alarms(stack: Stack, runtime: LocalLambda, stop: threading.Event) -> AlarmEvaluator:
+    """The template's alarms evaluated now, out of INSUFFICIENT_DATA as a new stack's are (one line
+    says so), then every EVALUATION_SECONDS with one line per change of state."""
+    alarms = AlarmEvaluator(stack, runtime.metrics)
+    first = alarms.evaluate()
+    say(f"[alarm] {len(first)} alarms of the template evaluated: {states_summary(first)}")
+    alarms.report = print_change
+    threading.Thread(target=_every, args=(EVALUATION_SECONDS, alarms.evaluate, stop), daemon=True).start()
+    return alarms
 
 
 def print_change(change: StateChange) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +75,12 @@ class StateChange:
     def line(self) -> str:
         moment = datetime.fromtimestamp(self.at, UTC).strftime("%H:%M:%S")
         return f"[alarm] {moment} {self.name}: {self.old.value} → {self.new.value} ({self.reason})"
+
+
+def states_summary(changes: list[StateChange]) -> str:
+    """`65 OK`, or `63 OK, 2 ALARM`: the states that these changes left their alarms in."""
+    counted = Counter(change.new.value for change in changes)
+    return ", ".join(f"{count} {state}" for state, count in sorted(counted.items()))
 
 
 class AlarmEvaluator:
