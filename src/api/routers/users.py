@@ -20,7 +20,7 @@ storefront = Router()
 back_office = Router()
 settings = get_settings()
 users = UsersRepository(settings.users_table)
-NEW_CUSTOMER = {"name": "Ada Lovelace", "email": "ada@example.com"}
+NEW_CUSTOMER = {"name": "Mary Jackson", "email": "mary.jackson@example.com"}
 
 
 @storefront.get(
@@ -56,7 +56,7 @@ def get_profile() -> dict[str, Any]:
         description="Creates a customer account in the user pool, which emails the customer an invitation "
         "with a temporary password, and the customer's profile.",
         success="Created and invited",
-        conflict="a customer with the email ada@example.com exists already",
+        conflict="a customer with the email mary.jackson@example.com exists already",
         invalid=("body.name", "String should have at least 1 character"),
     ),
 )
