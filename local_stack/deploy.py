@@ -2,7 +2,7 @@
 way CloudFormation would, and answers Ref/GetAtt for them.
 
 moto's own CloudFormation is not used: it cannot apply the SAM transform, breaks on `!Ref` of an
-event bus and ignores DefinitionSubstitutions (ARCHITECTURE.md).
+event bus and ignores DefinitionSubstitutions (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -177,7 +177,7 @@ PAYMENT_KEY_RESOURCE = "PaymentApiKey"
 
 def payment_parameters(url: str) -> dict[str, str]:
     """The template parameters under `make dev`: the functions call the fake provider, and the
-    circuit breaker waits briefly, so that a recovery shows within a minute (ARCHITECTURE.md)."""
+    circuit breaker waits briefly, so that a recovery shows within a minute (docs/architecture.md)."""
     return {"PaymentApiUrl": url, "PaymentBreakerWait": "10", "PaymentMaxWait": "120"}
 
 

@@ -2,7 +2,7 @@
 what a quote takes, what a quote and each order outcome cost (and the same order steps as an Express
 workflow), and the local stack's POST → CONFIRMED latency and throughput, POST /quotes latency and the
 rows per second of a 100,000-row import.
-Measured, never asserted in tests (ARCHITECTURE.md, Performance); the targets are printed beside the
+Measured, never asserted in tests (docs/architecture.md, Performance targets); the targets are printed beside the
 figures."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cold path (ARCHITECTURE.md): CPU time of a fresh interpreter that imports a function's handler
+"""The cold path (docs/architecture.md): CPU time of a fresh interpreter that imports a function's handler
 and serves its first sample event (its clients created, its AWS requests made to make dev's local
 endpoint), against the floor of its kind measured side by side: the libraries the design requires
 and nothing of ours. Target: at most 1.15x the floor. A bare boto3 call (import boto3, one client,
