@@ -23,9 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -40,6 +41,7 @@ from support.samples import SAMPLES
 
 HERE = Path(__file__).resolve().parent
 WORK = Path(os.environ.get("SAM_LOCAL_CHECK_DIR", Path(tempfile.gettempdir()) / "sam-local-check"))
+SAM = str(PROJECT_ROOT / ".venv" / "bin" / "sam")
 UNAUTHORIZED = {"message": "Unauthorized"}
 ENVIRONMENT = {
     **os.environ,
@@ -69,7 +71,7 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
 
 def run(arguments: list[str], log: Path, timeout: float) -> str:
     with log.open("w") as output:
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - our own scripts and SAM CLI, with our arguments
             arguments,
             cwd=PROJECT_ROOT,
             env=ENVIRONMENT,
@@ -100,7 +102,7 @@ def invoke_every_sample(build: Path, local: LocalStackProcess) -> list[str]:
     failures = []
     for number, sample in enumerate(SAMPLES):
         log = WORK / f"invoke-{number:02d}-{sample.function}.log"
-        command = ["sam", "local", "invoke", *sam_options(build / "template.yaml", local), sample.function]
+        command = [SAM, "local", "invoke", *sam_options(build / "template.yaml", local), sample.function]
         output = run([*command, "-e", f"events/{sample.event}"], log, timeout=300)
         answer = json.loads(output.strip().splitlines()[-1])
         problem = (("errorType" in answer) != sample.fails and json.dumps(answer)) or sample.mismatch(answer)
@@ -115,8 +117,8 @@ def start_api(template: Path, local: LocalStackProcess) -> Iterator[str]:
     port = free_port()
     log = WORK / f"start-api-{template.stem}.log"
     with log.open("w") as output:
-        process = subprocess.Popen(
-            ["sam", "local", "start-api", *sam_options(template, local), "--port", str(port)],
+        process = subprocess.Popen(  # noqa: S603 - SAM CLI with our arguments
+            [SAM, "local", "start-api", *sam_options(template, local), "--port", str(port)],
             cwd=PROJECT_ROOT, env=ENVIRONMENT, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
@@ -140,7 +142,7 @@ def _answers(url: str) -> bool:
     return True
 
 
-def expect(label: str, response: requests.Response, status: int, body: dict[str, object] | None = None) -> None:
+def expect(label: str, response: requests.Response, status: int, body: Mapping[str, object] | None = None) -> None:
     answer = response.json() if response.content else None
     print(f"  {label}: {response.status_code}", flush=True)
     if response.status_code != status or (body is not None and answer != body):
@@ -167,7 +169,7 @@ def quick_start(storefront: str, back_office: str, local: LocalStackProcess) -> 
     stock = {"quantity": 5, "price": 19.99}
     stocked = requests.put(f"{back_office}/inventory/widget-1", json=stock, headers=as_staff, timeout=60)
     expect("back office PUT /inventory/widget-1, staff", stocked, 200)
-    order = {"items": [{"product_id": "widget-1", "quantity": 2}], "payment_method": "pm_card_visa"}
+    order: dict[str, Any] = {"items": [{"product_id": "widget-1", "quantity": 2}], "payment_method": "pm_card_visa"}
     placed = requests.post(
         f"{storefront}/orders", json=order, headers=as_customer | {"Idempotency-Key": "sam-local-check"}, timeout=60
     )
@@ -192,7 +194,7 @@ def main() -> int:
         build = WORK / "build"
         with step(f"sam build (Architecture={ARCHITECTURE})", timings):
             run(
-                ["sam", "build", "--build-dir", str(build), "--cache-dir", str(WORK / "cache"), "--cached",
+                [SAM, "build", "--build-dir", str(build), "--cache-dir", str(WORK / "cache"), "--cached",
                  "--parameter-overrides", f"Architecture={ARCHITECTURE}"],
                 WORK / "build.log", timeout=1800,
             )  # fmt: skip
