@@ -4,12 +4,18 @@
 2. `sam build` for this machine's architecture; the sam-local authorizer layer and one template per API
    that adds it (python -m local_stack.sam_local).
 3. `make dev` (demo data; moto and the payment provider listening on loopback and on the Docker
-   bridge's address, where the containers reach the host: never on every interface).
-4. `sam local invoke` of every function with its sample of events/: each answer must be what
-   tests/support/samples.py says (the same list the e2e suite invokes through make dev's Lambda API).
-5. `sam local start-api` for each API and the README's quick start through it: 401 without a token,
-   403 for a customer in the back office, stock set by staff, an order placed through the storefront
-   container that make dev's workflow takes to CONFIRMED, read back through the container.
+   bridge's address, where the containers reach the host: never on every interface). Once it has
+   written its --env-vars file, and while it makes its demo data, three `sam local` servers start:
+   `start-lambda` and `start-api` for each API, with warm containers (LAZY, from samconfig.toml: a
+   function's container is made at its first invocation and kept for the next ones).
+4. Every function invoked with its sample of events/ through the one start-lambda endpoint (boto3's
+   Lambda `invoke`, what `aws lambda invoke --endpoint-url` sends): each answer must be what
+   tests/support/samples.py says (the same list the e2e suite invokes through make dev's Lambda API),
+   an error (errorType) exactly where the sample expects one.
+5. The README's quick start through the two start-api servers: 401 without a token or with a bad
+   signature (the sam-local authorizer layer), 403 for a customer in the back office, stock set by
+   staff, an order placed through the storefront container that make dev's workflow takes to
+   CONFIRMED, read back through the container.
 
 Nothing reaches AWS: the containers' SDK goes to make dev's moto (AWS_ENDPOINT_URL from its
 --env-vars file) and SAM CLI is told not to pull images. Prints the timings of each step.
@@ -24,11 +30,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 import requests
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 
 from local_stack.demo import CUSTOMER, STAFF
 from local_stack.listen import docker_bridge_address
@@ -37,7 +46,10 @@ from local_stack.server import free_port
 from local_stack.template import PROJECT_ROOT
 from local_stack.token import id_token
 from support.local_process import LocalStackProcess
-from support.samples import SAMPLES
+from support.samples import SAMPLES, Sample
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
 
 HERE = Path(__file__).resolve().parent
 WORK = Path(os.environ.get("SAM_LOCAL_CHECK_DIR", Path(tempfile.gettempdir()) / "sam-local-check"))
@@ -45,15 +57,16 @@ SAM = str(PROJECT_ROOT / ".venv" / "bin" / "sam")
 UNAUTHORIZED = {"message": "Unauthorized"}
 ENVIRONMENT = {
     **os.environ,
-    # sam from .venv; `sam build` needs a python3.13 on PATH
+    # `sam build` needs a python3.13 on PATH
     "PATH": os.pathsep.join(
         [str(PROJECT_ROOT / ".venv" / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
     ),
     "SAM_CLI_TELEMETRY": "0",
     "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "local",  # handed to the containers: never real credentials
+    "AWS_ACCESS_KEY_ID": "local",  # handed to the containers and to the Lambda client: never real credentials
     "AWS_SECRET_ACCESS_KEY": "local",
 }
+SERVER_START_SECONDS = 300  # make dev's demo data on a busy 2-core machine
 
 
 class CheckFailedError(Exception):
@@ -98,40 +111,50 @@ def sam_options(template: Path, local: LocalStackProcess) -> list[str]:
     ]  # fmt: skip
 
 
-def invoke_every_sample(build: Path, local: LocalStackProcess) -> list[str]:
-    failures = []
-    for number, sample in enumerate(SAMPLES):
-        log = WORK / f"invoke-{number:02d}-{sample.function}.log"
-        command = [SAM, "local", "invoke", *sam_options(build / "template.yaml", local), sample.function]
-        output = run([*command, "-e", f"events/{sample.event}"], log, timeout=300)
-        answer = json.loads(output.strip().splitlines()[-1])
-        problem = (("errorType" in answer) != sample.fails and json.dumps(answer)) or sample.mismatch(answer)
-        print(f"  {sample.function} -e events/{sample.event}: {problem or 'ok'}", flush=True)
-        if problem:
-            failures.append(f"{sample.function} ({sample.event}): {problem}")
-    return failures
+def wait_for_env_vars(local: LocalStackProcess, timeout: float = 180) -> None:
+    """Until make dev has written its --env-vars file (before its demo data: its moto is up then)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if local.process.poll() is not None:
+            raise RuntimeError(f"local stack exited: {local.log()}")
+        try:
+            json.loads(local.env_vars_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):  # not yet, or half written
+            time.sleep(0.2)
+        else:
+            return
+    raise TimeoutError(f"local stack wrote no {local.env_vars_file.name} in {timeout}s: {local.log()}")
 
 
 @contextmanager
-def start_api(template: Path, local: LocalStackProcess) -> Iterator[str]:
+def sam_server(command: str, template: Path, local: LocalStackProcess) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`sam local <command>` on a free loopback port, its output in WORK/<command>-<template>.log: its
+    URL and process, at once (wait_until_answering waits for it); stopped on exit (SIGTERM: SAM CLI
+    removes its containers)."""
     port = free_port()
-    log = WORK / f"start-api-{template.stem}.log"
-    with log.open("w") as output:
+    with (WORK / f"{command}-{template.stem}.log").open("w") as output:
         process = subprocess.Popen(  # noqa: S603 - SAM CLI with our arguments
-            [SAM, "local", "start-api", *sam_options(template, local), "--port", str(port)],
+            [SAM, "local", command, *sam_options(template, local), "--port", str(port)],
             cwd=PROJECT_ROOT, env=ENVIRONMENT, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 180
-            while not _answers(url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise CheckFailedError(f"sam local start-api did not start: see {log}")
-                time.sleep(1)
-            yield url
+            yield f"http://127.0.0.1:{port}", process
         finally:
             process.terminate()
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                process.kill()  # its containers stay: `docker ps` shows them
+                raise
+
+
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], started: float) -> None:
+    """Until the server answers HTTP."""
+    while not _answers(url):
+        if process.poll() is not None or time.monotonic() > started + SERVER_START_SECONDS:
+            raise CheckFailedError(f"the sam local server for {url} did not start: see its log in {WORK}")
+        time.sleep(0.5)
+    print(f"  {url} answering {time.monotonic() - started:.1f} s after start", flush=True)
 
 
 def _answers(url: str) -> bool:
@@ -140,6 +163,44 @@ def _answers(url: str) -> bool:
     except requests.ConnectionError:
         return False
     return True
+
+
+def lambda_client(url: str) -> LambdaClient:
+    """boto3's Lambda client for the start-lambda endpoint: never retried (an invoke is not
+    idempotent), waiting as long as a cold container on a busy machine may take."""
+    return boto3.client(
+        "lambda",
+        endpoint_url=url,
+        region_name=ENVIRONMENT["AWS_DEFAULT_REGION"],
+        aws_access_key_id=ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+        config=Config(read_timeout=300, retries={"total_max_attempts": 1}),
+    )
+
+
+def invoke_problem(client: LambdaClient, sample: Sample) -> str | None:
+    """None when the function answers the sample as expected (an error exactly where one is expected),
+    otherwise what is wrong. The error is read from the answer: SAM CLI 1.170 sets FunctionError only
+    for an error of exactly Lambda's old keys, and the runtime client (awslambdaric 4) adds requestId."""
+    response = client.invoke(FunctionName=sample.function, Payload=sample.payload())
+    answer = json.loads(response["Payload"].read())
+    if response["StatusCode"] != 200 or not isinstance(answer, dict):
+        return f"status {response['StatusCode']}, answer {json.dumps(answer)[:2000]}"
+    if ("errorType" in answer) != sample.fails:
+        return json.dumps(answer)[:2000]
+    return sample.mismatch(answer)
+
+
+def invoke_every_sample(url: str) -> list[str]:
+    client, failures = lambda_client(url), []
+    for sample in SAMPLES:
+        started = time.monotonic()
+        problem = invoke_problem(client, sample)
+        seconds = time.monotonic() - started
+        print(f"  {sample.function} <- events/{sample.event}: {problem or 'ok'} ({seconds:.1f} s)", flush=True)
+        if problem:
+            failures.append(f"{sample.function} ({sample.event}): {problem}")
+    return failures
 
 
 def expect(label: str, response: requests.Response, status: int, body: Mapping[str, object] | None = None) -> None:
@@ -183,6 +244,50 @@ def quick_start(storefront: str, back_office: str, local: LocalStackProcess) -> 
     print(f"  storefront GET /orders/{placed.json()['order_id']}: CONFIRMED", flush=True)
 
 
+def build(timings: dict[str, float]) -> Path:
+    """The template built for this machine's architecture, the sam-local layer and the per-API templates."""
+    built = WORK / "build"
+    with step(f"sam build (Architecture={ARCHITECTURE})", timings):
+        run(
+            [SAM, "build", "--build-dir", str(built), "--cache-dir", str(WORK / "cache"), "--cached",
+             "--parameter-overrides", f"Architecture={ARCHITECTURE}"],
+            WORK / "build.log", timeout=1800,
+        )  # fmt: skip
+        command, layer = authorizer_layer_build(built)
+        run([*command, "--cached", "--cache-dir", str(WORK / "cache-sam-local")], WORK / "build-sam-local.log", 900)
+        write_api_templates(built, layer)
+    return built
+
+
+def against_make_dev(built: Path, timings: dict[str, float]) -> None:
+    """make dev, the three sam local servers started while it makes its demo data, then the samples
+    through start-lambda and the quick start through start-api."""
+    (WORK / "local-env-vars.json").unlink(missing_ok=True)  # a previous run's, naming its ports
+    local = LocalStackProcess(WORK, moto_host=docker_bridge_address())
+    try:
+        with ExitStack() as servers:
+            with step("make dev (demo data); meanwhile start-lambda and start-api x 2 starting", timings):
+                wait_for_env_vars(local)
+                started = time.monotonic()
+                # Warm containers, LAZY (samconfig.toml): EAGER would make every function's container at
+                # once, and SAM CLI 1.170 then makes some twice, leaving the first ones running.
+                functions = servers.enter_context(sam_server("start-lambda", built / "template.yaml", local))
+                storefront = servers.enter_context(sam_server("start-api", built / "StorefrontApi.yaml", local))
+                back_office = servers.enter_context(sam_server("start-api", built / "BackOfficeApi.yaml", local))
+                local.wait_until_ready(timeout=SERVER_START_SECONDS)
+                print(f"  make dev ready {time.monotonic() - started:.1f} s after the servers' start", flush=True)
+                for url, process in (functions, storefront, back_office):
+                    wait_until_answering(url, process, started)
+            with step(f"invoke x {len(SAMPLES)} through start-lambda", timings):
+                failures = invoke_every_sample(functions[0])
+            if failures:
+                raise CheckFailedError("samples that did not get their answer:\n  " + "\n  ".join(failures))
+            with step("sam local start-api: the quick start", timings):
+                quick_start(storefront[0], back_office[0], local)
+    finally:
+        local.stop()
+
+
 def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -191,33 +296,8 @@ def main() -> int:
             run([str(HERE / "docker.sh")], WORK / "docker.log", timeout=900)
         with step("base image (built once per recipe)", timings):
             run([str(HERE / "build_image.sh")], WORK / "image.log", timeout=1800)
-        build = WORK / "build"
-        with step(f"sam build (Architecture={ARCHITECTURE})", timings):
-            run(
-                [SAM, "build", "--build-dir", str(build), "--cache-dir", str(WORK / "cache"), "--cached",
-                 "--parameter-overrides", f"Architecture={ARCHITECTURE}"],
-                WORK / "build.log", timeout=1800,
-            )  # fmt: skip
-            command, layer = authorizer_layer_build(build)
-            run([*command, "--cached", "--cache-dir", str(WORK / "cache-sam-local")], WORK / "build-sam-local.log", 900)
-            write_api_templates(build, layer)
-        local = LocalStackProcess(WORK, moto_host=docker_bridge_address())
-        try:
-            with step("make dev (demo data)", timings):
-                local.wait_until_ready(timeout=180)
-            with step(f"sam local invoke x {len(SAMPLES)}", timings):
-                failures = invoke_every_sample(build, local)
-            if failures:
-                raise CheckFailedError("samples that did not get their answer:\n  " + "\n  ".join(failures))
-            with (
-                step("sam local start-api: the quick start", timings),
-                start_api(build / "StorefrontApi.yaml", local) as storefront,
-                start_api(build / "BackOfficeApi.yaml", local) as back_office,
-            ):
-                quick_start(storefront, back_office, local)
-        finally:
-            local.stop()
-    except (CheckFailedError, subprocess.TimeoutExpired, TimeoutError, RuntimeError) as failure:
+        against_make_dev(build(timings), timings)
+    except (CheckFailedError, subprocess.TimeoutExpired, TimeoutError, RuntimeError, BotoCoreError) as failure:
         print(f"sam-local-check: FAILED: {failure}", file=sys.stderr)
         return 1
     finally:
