@@ -1,11 +1,12 @@
 """make sam-local-check: `sam local` (Docker) proven against `make dev`, offline.
 
 1. Docker Engine (docker.sh) and the Lambda-like python3.13 base image (build_image.sh, cached by recipe).
-2. `sam build` for this machine's architecture; the sam-local authorizer layer and one template per API
-   that adds it (python -m local_stack.sam_local).
-3. `make dev` (demo data; moto and the payment provider listening on loopback and on the Docker
-   bridge's address, where the containers reach the host: never on every interface). Once it has
-   written its --env-vars file, and while it makes its demo data, three `sam local` servers start:
+2. `make dev` (demo data; moto and the payment provider listening on loopback and on the Docker
+   bridge's address, where the containers reach the host: never on every interface), and while it
+   starts, `sam build` for this machine's architecture, the sam-local authorizer layer and one
+   template per API that adds it (python -m local_stack.sam_local).
+3. Once make dev has written its --env-vars file, and while it makes its demo data, three `sam local`
+   servers start:
    `start-lambda` and `start-api` for each API, with warm containers (LAZY, from samconfig.toml: a
    function's container is made at its first invocation and kept for the next ones).
 4. Every function invoked with its sample of events/ through the one start-lambda endpoint (boto3's
@@ -187,7 +188,7 @@ def invoke_problem(client: LambdaClient, sample: Sample) -> str | None:
     if response["StatusCode"] != 200 or not isinstance(answer, dict):
         return f"status {response['StatusCode']}, answer {json.dumps(answer)[:2000]}"
     if ("errorType" in answer) != sample.fails:
-        return json.dumps(answer)[:2000]
+        return f"expected {'an' if sample.fails else 'no'} error, got {json.dumps(answer)[:2000]}"
     return sample.mismatch(answer)
 
 
@@ -247,7 +248,7 @@ def quick_start(storefront: str, back_office: str, local: LocalStackProcess) -> 
 def build(timings: dict[str, float]) -> Path:
     """The template built for this machine's architecture, the sam-local layer and the per-API templates."""
     built = WORK / "build"
-    with step(f"sam build (Architecture={ARCHITECTURE})", timings):
+    with step(f"sam build (Architecture={ARCHITECTURE}) while make dev starts", timings):
         run(
             [SAM, "build", "--build-dir", str(built), "--cache-dir", str(WORK / "cache"), "--cached",
              "--parameter-overrides", f"Architecture={ARCHITECTURE}"],
@@ -259,12 +260,13 @@ def build(timings: dict[str, float]) -> Path:
     return built
 
 
-def against_make_dev(built: Path, timings: dict[str, float]) -> None:
-    """make dev, the three sam local servers started while it makes its demo data, then the samples
-    through start-lambda and the quick start through start-api."""
+def against_make_dev(timings: dict[str, float]) -> None:
+    """make dev, the build while it starts, the three sam local servers started while it makes its
+    demo data, then the samples through start-lambda and the quick start through start-api."""
     (WORK / "local-env-vars.json").unlink(missing_ok=True)  # a previous run's, naming its ports
     local = LocalStackProcess(WORK, moto_host=docker_bridge_address())
     try:
+        built = build(timings)
         with ExitStack() as servers:
             with step("make dev (demo data); meanwhile start-lambda and start-api x 2 starting", timings):
                 wait_for_env_vars(local)
@@ -296,7 +298,7 @@ def main() -> int:
             run([str(HERE / "docker.sh")], WORK / "docker.log", timeout=900)
         with step("base image (built once per recipe)", timings):
             run([str(HERE / "build_image.sh")], WORK / "image.log", timeout=1800)
-        against_make_dev(build(timings), timings)
+        against_make_dev(timings)
     except (CheckFailedError, subprocess.TimeoutExpired, TimeoutError, RuntimeError, BotoCoreError) as failure:
         print(f"sam-local-check: FAILED: {failure}", file=sys.stderr)
         return 1
