@@ -59,6 +59,7 @@ WORKFLOWS = {  # state machine: (its ExecutionsFailed alarm, its ExecutionsTimed
     "QuoteWorkflow": ("QuoteWorkflowFailedAlarm", "QuoteWorkflowTimedOutAlarm"),
     "ImportWorkflow": ("ImportWorkflowFailedAlarm", "ImportWorkflowTimedOutAlarm"),
     "ImportChunkWorkflow": ("ImportChunkWorkflowFailedAlarm", "ImportChunkWorkflowTimedOutAlarm"),
+    "OrderStepsWorkflow": ("OrderStepsWorkflowFailedAlarm", "OrderStepsWorkflowTimedOutAlarm"),
 }
 # A payment provider outage that ends before PaymentMaxWait: the charges that met it failed (a
 # fault: the provider is down) and orders waited while the breaker was open. Nothing else.
@@ -82,7 +83,14 @@ FAULTS = (
         "NotifyFunction",
         frozenset({"NotifyErrorsAlarm", "NotifyDLQAlarm", "AsyncFailuresQueueAlarm"}),
     ),
-    *(Fault("failed execution", machine, frozenset({failed})) for machine, (failed, _) in WORKFLOWS.items()),
+    # An order whose steps fail: their (Express) execution fails, then the order workflow that closed
+    # the order FAILED.
+    Fault("failed execution", "OrderWorkflow", frozenset({"WorkflowFailedAlarm", "OrderStepsWorkflowFailedAlarm"})),
+    *(
+        Fault("failed execution", machine, frozenset({failed}))
+        for machine, (failed, _) in WORKFLOWS.items()
+        if machine != "OrderWorkflow"
+    ),
     *(Fault("timed-out execution", machine, frozenset({timed_out})) for machine, (_, timed_out) in WORKFLOWS.items()),
     # A storefront request whose DynamoDB call hangs runs past the function's timeout: an Errors
     # datapoint and the gateway's 500.
