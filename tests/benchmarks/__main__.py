@@ -409,10 +409,10 @@ def report(functions: dict[str, FunctionSpec], local: LocalStackProcess) -> None
         )
         if "RequestApproval" in order.path:
             # Express has no .waitForTaskToken and lasts at most five minutes; staff have a day.
-            print("    as an Express workflow: not possible (it waits for staff)")
+            print("    all of it as one Express workflow: not possible (it waits for staff)")
         else:
             express = sum(cost(as_express(order.usage, order.seconds)).values()) * 1e6
-            print(f"    as an Express workflow ({order.seconds:.2f} s here): ${express:,.2f} per million")
+            print(f"    all of it as one Express workflow ({order.seconds:.2f} s here): ${express:,.2f} per million")
     print(
         "Fast starts in prod, per 512 MB function (benchmarks/cost.py): "
         + ", ".join(f"{what} ${dollars:,.2f}" for what, dollars in warm_start_options(512).items())
