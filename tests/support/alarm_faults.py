@@ -54,7 +54,7 @@ DEAD_LETTER_QUEUES = (
     "StartImportDLQ",
     "ImportEventsDeliveryDLQ",
 )
-WORKFLOWS = ("OrderWorkflow", "QuoteWorkflow", "ImportWorkflow", "ImportChunkWorkflow")
+WORKFLOWS = ("OrderWorkflow", "OrderStepsWorkflow", "QuoteWorkflow", "ImportWorkflow", "ImportChunkWorkflow")
 # A payment provider outage that ends before PaymentMaxWait: the charges that met it failed (a
 # fault: the provider is down) and orders waited while the breaker was open. Nothing else.
 PROVIDER_OUTAGE_ALARMS = frozenset({"ChargePaymentErrorsAlarm", "PaymentCircuitOpenAlarm"})
@@ -80,7 +80,16 @@ FAULTS = (
         "NotifyFunction",
         frozenset({"NotifyErrorsAlarm", "NotifyDLQAlarm", "AsyncFailuresQueueAlarm"}),
     ),
-    *(Fault("failed execution", machine, frozenset({f"{machine}FailedAlarm"})) for machine in WORKFLOWS),
+    # An order whose steps fail: their (Express) execution fails, then the order workflow that closed
+    # the order FAILED.
+    Fault(
+        "failed execution", "OrderWorkflow", frozenset({"OrderWorkflowFailedAlarm", "OrderStepsWorkflowFailedAlarm"})
+    ),
+    *(
+        Fault("failed execution", machine, frozenset({f"{machine}FailedAlarm"}))
+        for machine in WORKFLOWS
+        if machine != "OrderWorkflow"
+    ),
     *(Fault("timed-out execution", machine, frozenset({f"{machine}TimedOutAlarm"})) for machine in WORKFLOWS),
     # A storefront request whose DynamoDB call hangs runs past the function's timeout: an Errors
     # datapoint and the gateway's 500.

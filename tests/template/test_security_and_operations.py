@@ -117,7 +117,7 @@ def test_every_function_alarms_on_errors_and_the_account_on_any_throttle(sam_tem
 
 
 def test_the_workflows_have_their_alarms(sam_template):
-    workflows = {"OrderWorkflow", "QuoteWorkflow", "ImportWorkflow", "ImportChunkWorkflow"}
+    workflows = {"OrderWorkflow", "OrderStepsWorkflow", "QuoteWorkflow", "ImportWorkflow", "ImportChunkWorkflow"}
     assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsFailed") == workflows
     assert alarm_dimension_refs(sam_template, "AWS/States", "ExecutionsTimedOut") == workflows
 

@@ -8,6 +8,7 @@ from mutation.declarative import applied, mutants, state_machine_mutants, templa
 from local_stack.template import PROJECT_ROOT
 
 ORDER_WORKFLOW = "statemachine/order_workflow.asl.json"
+ORDER_STEPS = "statemachine/order_steps_workflow.asl.json"
 ALL = {mutant.key: mutant for mutant in mutants(PROJECT_ROOT)}
 
 
@@ -44,7 +45,7 @@ def test_every_retry_catch_and_condition_of_every_state_machine_has_its_mutants(
 
 
 def test_an_unconditional_write_keeps_only_the_names_and_values_its_update_still_uses():
-    mutated = applied(one("MarkConfirmed.ConditionExpression", "unconditional-write"), PROJECT_ROOT)
+    mutated = applied(one("MarkConfirmed.ConditionExpression", "unconditional-write", ORDER_STEPS), PROJECT_ROOT)
     parameters = state(mutated, "MarkConfirmed")["Parameters"]
     assert "ConditionExpression" not in parameters
     assert parameters["UpdateExpression"] == "SET #status = :confirmed, updated_at = :now"
@@ -57,10 +58,10 @@ def test_a_removed_catcher_or_a_zero_retry_changes_only_its_own_handler():
     [catch_all] = [
         m
         for m in state_machine_mutants(ORDER_WORKFLOW, definition)
-        if m.operator == "catch-removed" and m.location == "ReserveStock.Catch[States.ALL]"
+        if m.operator == "catch-removed" and m.location == "RequestApproval.Catch[States.ALL]"
     ]
-    before = state(definition, "ReserveStock")
-    after = state(applied(catch_all, PROJECT_ROOT), "ReserveStock")
+    before = state(definition, "RequestApproval")
+    after = state(applied(catch_all, PROJECT_ROOT), "RequestApproval")
     assert after.get("Catch", []) == [c for c in before["Catch"] if c["ErrorEquals"] != ["States.ALL"]]
     assert after["Retry"] == before["Retry"]
     never, retried = state(definition, "RequestApproval")["Retry"]  # the first retries nothing already: no mutant
