@@ -1,6 +1,7 @@
 """Auth, data protection, logs and alarms in the transformed template: what a deployed stack has."""
 
 import json
+import re
 
 from support.templates import gets_att, lambda_targets, names
 
@@ -136,11 +137,22 @@ def test_the_dashboard_shows_orders_workflow_api_functions_and_queues(sam_templa
         "ExecutionsThrottled",
         "5XXError",
         "Latency",
-        "Errors",
         "Throttles",
         "ApproximateNumberOfMessagesVisible",
     ]:
         assert f'\\"{metric}\\"' in body, metric
+    # Every function's errors, this stack's and any added later, by one search; the body is JSON once substituted.
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", dashboard["Properties"]["DashboardBody"]["Fn::Sub"]))["widgets"]
+    [errors] = [w["properties"]["metrics"] for w in widgets if w["properties"]["title"] == "Function errors"]
+    assert errors == [
+        [
+            {
+                "expression": "SEARCH('{AWS/Lambda,FunctionName} MetricName=\"Errors\" x', 'Sum', 60)",
+                "id": "errors",
+                "label": "",
+            }
+        ]
+    ]
     filters = [f["Properties"] for f in sam_template.of_type("AWS::Logs::MetricFilter").values()]
     assert {f["MetricTransformations"][0]["MetricName"] for f in filters} == {"OrdersConfirmed", "OrdersRejected"}
 
@@ -202,7 +214,6 @@ def test_every_function_is_published_behind_live_and_everything_invokes_the_alia
             users[logical_id] = (resource["Type"], uses)
     assert {kind for kind, _ in users.values()} == {
         "AWS::CloudWatch::Alarm",
-        "AWS::CloudWatch::Dashboard",
         "AWS::IAM::Role",
         "AWS::Lambda::Alias",
         "AWS::Lambda::Version",
