@@ -36,7 +36,7 @@ from moto.cognitoidp.models import cognitoidp_backends
 from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import events_backends
 from moto.logs.models import logs_backends
-from moto.s3.models import s3_backends
+from moto.s3.models import FakeKey, FakeMultipart, s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
@@ -132,10 +132,15 @@ class StackReset:
 
     def _s3(self) -> None:
         backend = s3_backends[ACCOUNT_ID]["aws"]
-        _keep_only(backend.buckets, self.names["AWS::S3::Bucket"])
-        for bucket in backend.buckets.values():
+        for name, bucket in list(backend.buckets.items()):
+            versions = [version for _, listed in bucket.keys.lists() for version in listed]
+            for stored in [*versions, *bucket.multiparts.values()]:
+                if isinstance(stored, FakeKey | FakeMultipart):  # not a delete marker
+                    stored.dispose()  # its temporary file
             bucket.keys.clear()
             bucket.multiparts.clear()
+            if name not in self.names["AWS::S3::Bucket"]:
+                backend.delete_bucket(name)  # and its name, which S3 keeps across accounts
 
     def _sns(self) -> None:
         backend = sns_backends[ACCOUNT_ID][REGION]

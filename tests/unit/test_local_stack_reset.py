@@ -187,6 +187,7 @@ def test_a_reset_stack_is_as_a_fresh_deployment_whatever_the_test_before_did(
     assert SHARED_STACK.get(sam_template, aws) is stack  # the fixtures' way: the same stack, reset
     reset = observed(stack)
     token_write(stack, "after the reset")  # a new account knows no token: applied, not a mismatch
+    stack.client("s3").create_bucket(Bucket="test-made")  # nor a bucket of that name
     assert (
         stack.client("secretsmanager").get_secret_value(SecretId=stack.ref("PaymentApiKey"))["SecretString"] == secret
     )
