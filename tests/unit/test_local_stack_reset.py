@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from moto.sns.models import sns_backends
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local_stack.adapter import definitions_validated_once
 from local_stack.deploy import ACCOUNT_ID, Stack, deploy
@@ -19,6 +20,7 @@ from support.workflow import process
 
 WAITING = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
 ROLE = "arn:aws:iam::123456789012:role/test-made"
+WAITING_ARN = "arn:aws:states:us-east-1:123456789012:execution:test-made:waits"
 
 
 def observed(stack: Stack) -> dict[str, Any]:
@@ -183,9 +185,11 @@ def test_a_reset_stack_is_as_a_fresh_deployment_whatever_the_test_before_did(
     token_write(stack, "first")
     dirty(stack)
     before = observed(stack)
+    waiting = stepfunctions_parser_backends[ACCOUNT_ID][REGION].describe_execution(WAITING_ARN)
 
     assert SHARED_STACK.get(sam_template, aws) is stack  # the fixtures' way: the same stack, reset
     reset = observed(stack)
+    assert waiting.exec_status == "ABORTED"  # stopped before it was forgotten: its thread has ended
     token_write(stack, "after the reset")  # a new account knows no token: applied, not a mismatch
     stack.client("s3").create_bucket(Bucket="test-made")  # nor a bucket of that name
     assert (
