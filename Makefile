@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 FUNCTION_DIRS := $(wildcard src/*/)
 
-.PHONY: help install chromium lint actionlint format typecheck validate scan build test mutation dev token redrive fuzz openapi diagrams import bench lock clean sam-local-check
+.PHONY: help install chromium lint actionlint format typecheck validate scan build test test-fast mutation dev token redrive fuzz openapi diagrams import bench lock clean sam-local-check
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -91,9 +91,14 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing 
 		{ echo "chromium not installed (needs root and apt-get): the browser tests will be skipped"; exit 0; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
-test: lint validate scan chromium $(MUTATION_VENV)/.installed ## Lint, template checks and scans, the whole test suite, and least privilege both ways
-	$(BIN)/pytest -n 2 --dist loadgroup
+# Each check once: the template tier runs sam validate (both ways) and cfn-lint itself, so `validate` is
+# not a prerequisite. One pytest worker per core; the e2e tier is one group (one worker, its local stacks).
+test: lint scan chromium $(MUTATION_VENV)/.installed ## Lint, scans, the whole test suite (template checks included), and least privilege both ways
+	$(BIN)/pytest -n auto --dist loadgroup
 	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
+
+test-fast: install ## The inner loop: the unit and template tiers (make test runs everything; CI runs make test)
+	$(BIN)/pytest -n auto --dist loadgroup tests/unit tests/template
 
 mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows, --match REGEX"]
 	PYTHONPATH=tests $(BIN)/python -m mutation --mutmut-python $(MUTATION_VENV)/bin/python $(ARGS)

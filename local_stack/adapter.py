@@ -134,12 +134,17 @@ def _send_task_failure(response: StepFunctionResponse) -> EmptyResult:
     return EmptyResult()
 
 
+def stop_waiting_callbacks(env: Environment) -> None:
+    """Interrupt the execution's tasks that wait for their token (moto's stop leaves them waiting)."""
+    for endpoint in list(env.callback_pool_manager._pool.values()):
+        endpoint.interrupt_all()
+
+
 def _stop_waiting_callbacks_too(set_stop: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(set_stop)
     def stop(env: Environment, *args: Any, **kwargs: Any) -> None:
         set_stop(env, *args, **kwargs)
-        for endpoint in list(env.callback_pool_manager._pool.values()):
-            endpoint.interrupt_all()
+        stop_waiting_callbacks(env)
 
     return stop
 
@@ -218,6 +223,11 @@ class ClientRequestTokens:
                 return answer
 
         return transact_write_items
+
+    @staticmethod
+    def forget(backend: DynamoDBBackend) -> None:
+        """Forget the backend's tokens (as a new account would have none)."""
+        vars(backend).pop("_request_tokens", None)
 
 
 CLIENT_REQUEST_TOKENS = ClientRequestTokens()

@@ -32,9 +32,9 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from local_stack.adapter import definitions_validated_once, moto_runs_local_functions
+from local_stack.adapter import moto_runs_local_functions
 from local_stack.cloudwatch.publishers import ApiMetrics
-from local_stack.deploy import Stack, deploy
+from local_stack.deploy import Stack
 from local_stack.integrations import ApiIntegrations
 from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
@@ -43,6 +43,7 @@ from support.api import ApiClient, id_token_claims, route_templates
 from support.instances import warm_instance
 from support.least_privilege import RECORDER, RUN_FILE, Call
 from support.payments import served_provider
+from support.shared_stack import SHARED_STACK
 from support.workflow import Delays, FakeClock, wait_for_execution
 
 # Every client, whenever created, reports its requests to the least-privilege recorder.
@@ -88,15 +89,20 @@ def boto_session() -> boto3.session.Session:
 
 
 @pytest.fixture
-def aws(boto_session: boto3.session.Session) -> Iterator[boto3.session.Session]:
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield boto_session
+def aws(boto_session: boto3.session.Session, request: pytest.FixtureRequest) -> Iterator[boto3.session.Session]:
+    """moto in place of AWS: an empty account, unless the test uses `stack` (then moto keeps the
+    process's deployed stack between tests)."""
+    shared = "stack" in request.fixturenames
+    mocked = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+    mocked.start(reset=not shared)
+    yield boto_session
+    mocked.stop(remove_data=not shared)
 
 
 @pytest.fixture
 def stack(aws: boto3.session.Session, sam_template: SamTemplate) -> Stack:
-    with definitions_validated_once():
-        return deploy(sam_template, aws)
+    """The template deployed, as fresh: one deployment per process and template, reset before each test."""
+    return SHARED_STACK.get(sam_template, aws)
 
 
 @pytest.fixture

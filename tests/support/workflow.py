@@ -60,11 +60,14 @@ def wait_for_execution(stack: Stack, arn: str, timeout: float = 30.0) -> dict[st
         EXECUTION_ENDS.look()
         try:
             description = sfn.describe_execution(executionArn=arn)
-        except sfn.exceptions.ExecutionDoesNotExist:  # its starter has not run yet
-            description = {"status": "RUNNING"}
+        except sfn.exceptions.ExecutionDoesNotExist:  # its starter has not run yet: ask again soon
+            EXECUTION_ENDS.sleep(0.02)
+            continue
         if description["status"] != "RUNNING":
             return description
-        EXECUTION_ENDS.sleep(0.02)  # woken by any execution's end (in this process), else asks again
+        # Woken by the end of any execution of this process (the local adapter tells each one);
+        # the longest wait only bounds an end that nothing told.
+        EXECUTION_ENDS.sleep(0.1)
     raise TimeoutError(f"{arn} still running after {timeout}s")
 
 
