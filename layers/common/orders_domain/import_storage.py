@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 import time
+from functools import reduce
+from operator import and_
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr, ConditionBase
 from botocore.exceptions import ClientError
 
 from orders_domain import aws
 from orders_domain.errors import ConflictError
 from orders_domain.models import ImportStatus, StoredImport, utc_now
 from orders_domain.repositories import from_item, to_item
+from orders_domain.update_expressions import set_values
 
 UPLOADS = "uploads/"  # the only prefix whose new objects start an import
 CSV = "text/csv"
@@ -72,21 +76,14 @@ class ImportsRepository:
         """Write `values` if the status is one of `allowed` or, with `or_already_set`, if the item
         already holds every one of them (a retried write: it succeeds and changes nothing). One
         conditional write; ConflictError otherwise."""
-        names = {f"#v{index}": name for index, name in enumerate(values)} | {"#status": "status"}
-        placeholders = {f":v{index}": value for index, value in enumerate(values.values())}
-        allowed_values = {f":allowed{index}": status for index, status in enumerate(allowed)}
-        assignments = [f"{name} = :{name[1:]}" for name in names if name != "#status"]
-        condition = f"#status IN ({', '.join(allowed_values)})"
+        condition: ConditionBase = Attr("status").is_in(list(allowed))
         if or_already_set:
-            condition = f"{condition} OR ({' AND '.join(assignments)})"
+            condition |= reduce(and_, (Attr(name).eq(value) for name, value in values.items()))
         try:
             response = aws.dynamodb().update_item(
                 TableName=self.table_name,
                 Key={"import_id": {"S": import_id}},
-                UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression=f"attribute_exists(import_id) AND ({condition})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(placeholders | allowed_values),
+                **set_values(values, Attr("import_id").exists() & condition),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:

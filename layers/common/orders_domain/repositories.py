@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
+from boto3.dynamodb.conditions import Attr, ConditionBase
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -30,6 +31,7 @@ from orders_domain.models import (
     User,
     utc_now,
 )
+from orders_domain.update_expressions import set_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
@@ -399,14 +401,10 @@ class OrdersRepository:
             response = aws.dynamodb().update_item(
                 TableName=self.table_name,
                 Key={"order_id": {"S": order_id}},
-                UpdateExpression="SET #status = :processing, updated_at = :now",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":processing": {"S": OrderStatus.PROCESSING},
-                    ":pending": {"S": OrderStatus.PENDING},
-                    ":now": {"S": utc_now()},
-                },
+                **set_values(
+                    {"status": OrderStatus.PROCESSING, "updated_at": utc_now()},
+                    Attr("status").eq(OrderStatus.PENDING),
+                ),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -422,8 +420,9 @@ class OrdersRepository:
     # -- The saga's writes. Each is conditional, so that the workflow, staff, the customer and the
     # execution watcher can race on one order and exactly one of them wins each step.
 
-    _NOT_CANCELLED = "attribute_not_exists(cancel_requested_at)"
-    _IN_WORKFLOW = f"#status = :processing AND {_NOT_CANCELLED}"
+    _NOT_CANCELLED = Attr("cancel_requested_at").not_exists()
+    _IN_WORKFLOW = Attr("status").eq(OrderStatus.PROCESSING) & _NOT_CANCELLED
+    _OPEN = Attr("status").is_in([OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.AWAITING_APPROVAL])
 
     def record(self, order_id: str) -> OrderRecord | None:
         """The order with what only the saga reads (payment method, charge, approval token)."""
@@ -441,25 +440,14 @@ class OrdersRepository:
     def reservation_guard(self, order_id: str, reserved_at: str) -> TransactWriteItemTypeDef:
         """The reservation transaction's hold on the order: it reserves only for an order that is
         still the workflow's, and a cancellation after it sees `reserved_at`."""
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": {"order_id": {"S": order_id}},
-                "UpdateExpression": "SET reserved_at = :reserved_at",
-                "ConditionExpression": self._IN_WORKFLOW,
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {
-                    ":reserved_at": {"S": reserved_at},
-                    ":processing": {"S": OrderStatus.PROCESSING},
-                },
-            }
-        }
+        update: Any = {"TableName": self.table_name, "Key": {"order_id": {"S": order_id}}}
+        return {"Update": update | set_values({"reserved_at": reserved_at}, self._IN_WORKFLOW)}
 
     def await_approval(self, order_id: str, token: str) -> OrderRecord:
         """AWAITING_APPROVAL, with the token that resumes the workflow: in one write, so the order
         shows AWAITING_APPROVAL only once it can be approved."""
         values = {"status": OrderStatus.AWAITING_APPROVAL, "approval_token": token}
-        return self._in_workflow(order_id, values, f"{self._IN_WORKFLOW} AND attribute_not_exists(approval)")
+        return self._in_workflow(order_id, values, self._IN_WORKFLOW & Attr("approval").not_exists())
 
     def decide(self, order_id: str, approval: Approval) -> OrderRecord | None:
         """Record staff's decision on an order AWAITING_APPROVAL (approved: back to PROCESSING);
@@ -467,7 +455,9 @@ class OrdersRepository:
         values: dict[str, Any] = {"approval": approval.model_dump(exclude_none=True)}
         if approval.approved:
             values["status"] = OrderStatus.PROCESSING
-        condition = f"#status = :awaiting AND {self._NOT_CANCELLED} AND attribute_not_exists(approval)"
+        condition = (
+            Attr("status").eq(OrderStatus.AWAITING_APPROVAL) & self._NOT_CANCELLED & Attr("approval").not_exists()
+        )
         applied, item = self._update(order_id, values, condition)
         return OrderRecord.model_validate(item) if applied and item else None
 
@@ -475,40 +465,35 @@ class OrdersRepository:
         """Mark the owner's unpaid open order as being cancelled: (True, order), or (False, the
         order as it is, None if it is not the owner's)."""
         condition = (
-            "user_id = :owner AND #status IN (:pending, :processing, :awaiting) "
-            f"AND attribute_not_exists(charge_started_at) AND {self._NOT_CANCELLED}"
+            Attr("user_id").eq(owner) & self._OPEN & Attr("charge_started_at").not_exists() & self._NOT_CANCELLED
         )
-        applied, item = self._update(order_id, {"cancel_requested_at": utc_now()}, condition, {":owner": owner})
+        applied, item = self._update(order_id, {"cancel_requested_at": utc_now()}, condition)
         record = OrderRecord.model_validate(item) if item else None
         return applied, record if record and record.user_id == owner else None
 
     def claim_charge(self, order_id: str) -> OrderRecord:
         """Claim the order for a charge (from then on it cannot be cancelled); OrderNotProcessing
         when it was cancelled first. Repeated claims (retries) keep the first time."""
-        applied, item = self._update(
-            order_id, {}, self._IN_WORKFLOW, set_expression="charge_started_at = if_not_exists(charge_started_at, :now)"
-        )
+        applied, item = self._update(order_id, {}, self._IN_WORKFLOW, keep_first="charge_started_at")
         if not applied or item is None:
             raise OrderNotProcessing(f"order {order_id} is no longer processed by the workflow")
         return OrderRecord.model_validate(item)
 
     def charged(self, order_id: str, charge_id: str) -> None:
-        self._update(
-            order_id, {"payment_status": PaymentStatus.CHARGED, "charge_id": charge_id}, "attribute_exists(order_id)"
-        )
+        self._update(order_id, {"payment_status": PaymentStatus.CHARGED, "charge_id": charge_id})
 
     def refunded(self, order_id: str, refund_id: str) -> None:
-        condition = "payment_status = :charged"
+        condition = Attr("payment_status").eq(PaymentStatus.CHARGED)
         self._update(order_id, {"payment_status": PaymentStatus.REFUNDED, "refund_id": refund_id}, condition)
 
     def close(self, order_id: str, status: OrderStatus, reason: str | None) -> tuple[bool, OrderRecord | None]:
         """The saga's last write: a terminal status, only on an open order (a terminal status never
         changes). (True, the order) when this call ended it, (False, the order as it is) otherwise."""
         values: dict[str, Any] = {"status": status} | ({"reason": reason} if reason else {})
-        applied, item = self._update(order_id, values, "#status IN (:pending, :processing, :awaiting)")
+        applied, item = self._update(order_id, values, self._OPEN)
         return applied, OrderRecord.model_validate(item) if item else None
 
-    def _in_workflow(self, order_id: str, values: dict[str, Any], condition: str) -> OrderRecord:
+    def _in_workflow(self, order_id: str, values: dict[str, Any], condition: ConditionBase) -> OrderRecord:
         applied, item = self._update(order_id, values, condition)
         if not applied or item is None:
             raise OrderNotProcessing(f"order {order_id} is no longer processed by the workflow")
@@ -518,42 +503,25 @@ class OrdersRepository:
         self,
         order_id: str,
         values: dict[str, Any],
-        condition: str,
-        condition_values: dict[str, Any] | None = None,
-        set_expression: str | None = None,
+        condition: ConditionBase | None = None,
+        keep_first: str | None = None,
     ) -> tuple[bool, dict[str, Any] | None]:
-        """SET `values` and updated_at if `condition` holds: (True, the item after), or (False, the
-        item as it was; None if there is none)."""
-        names = {f"#v{index}": name for index, name in enumerate(values)}
-        placeholders = {f":v{index}": value for index, value in enumerate(values.values())}
-        assignments = [f"{name} = :{name[1:]}" for name in names] + ["updated_at = :now"]
-        if set_expression:
-            assignments.append(set_expression)
-        statuses = {
-            ":pending": OrderStatus.PENDING,
-            ":processing": OrderStatus.PROCESSING,
-            ":awaiting": OrderStatus.AWAITING_APPROVAL,
-            ":charged": PaymentStatus.CHARGED,
-        }
-        expression_values = (
-            {key: value for key, value in statuses.items() if key in condition}
-            | placeholders
-            | (condition_values or {})
-            | {":now": utc_now()}
-        )
-        if "#status" in condition:
-            names["#status"] = "status"
+        """SET `values` and updated_at (and `keep_first` to the same time, unless it is set) if the
+        order exists and `condition` holds: (True, the item after), or (False, the item as it was;
+        None if there is none)."""
+        now = utc_now()
+        exists = Attr("order_id").exists()
         arguments: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": {"order_id": {"S": order_id}},
-            "UpdateExpression": "SET " + ", ".join(assignments),
-            "ConditionExpression": f"attribute_exists(order_id) AND ({condition})",
-            "ExpressionAttributeValues": to_item(expression_values),
+            **set_values(
+                values | {"updated_at": now} | ({keep_first: now} if keep_first else {}),
+                exists if condition is None else exists & condition,
+                keep_first=[keep_first] if keep_first else [],
+            ),
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if names:  # DynamoDB refuses names that the expressions do not use
-            arguments["ExpressionAttributeNames"] = names
         try:
             response = aws.dynamodb().update_item(**arguments)
         except ClientError as error:
