@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from http_api import configure
 from identity import staff_of
 
+from http_bodies.problems import parse_json_body
 from orders_domain.observability import logger, metrics
-from orders_domain.problems import parse_json_body
 from orders_domain.settings import get_settings
 from routers import imports, inventory, orders, quotes, users
 

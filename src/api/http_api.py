@@ -22,10 +22,10 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from request_checks import check_before_validation
 
+from http_bodies.problems import NOT_JSON, error_body, invalid_body
 from orders_domain.errors import ConflictError, InvalidCursor, InvalidField, NotFoundError
 from orders_domain.models import Identifier
 from orders_domain.observability import logger
-from orders_domain.problems import NOT_JSON, error_body, invalid_body
 
 # Client mistakes that the domain or Powertools raise, and what the client is told.
 ERROR_STATUS: dict[type[Exception], tuple[int, str | None]] = {

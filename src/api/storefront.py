@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from http_api import configure
 from identity import caller_of
 
+from http_bodies.problems import parse_json_body
 from orders_domain.observability import logger, metrics
-from orders_domain.problems import parse_json_body
 from routers import inventory, orders, users
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)

@@ -8,11 +8,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orders_domain.adapters.payment_provider import payment_provider
 from orders_domain.models import FailureReason, OrderStatus, Outcome
 from orders_domain.observability import logger
-from orders_domain.payments import payment_provider
-from orders_domain.repositories import InventoryRepository, OrdersRepository
-from orders_domain.saga import close_order
+from orders_domain.persistence.repositories import InventoryRepository, OrdersRepository
+from orders_domain.rules.saga import close_order
 from orders_domain.settings import get_settings
 
 settings = get_settings()

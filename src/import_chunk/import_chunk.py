@@ -5,11 +5,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain.import_jobs import import_chunk
-from orders_domain.import_storage import ImportFiles
-from orders_domain.imports import Chunk
 from orders_domain.observability import logger
-from orders_domain.repositories import InventoryRepository
+from orders_domain.persistence.import_storage import ImportFiles
+from orders_domain.persistence.repositories import InventoryRepository
+from orders_domain.rules.import_jobs import import_chunk
+from orders_domain.rules.imports import Chunk
 from orders_domain.settings import get_settings
 
 settings = get_settings()

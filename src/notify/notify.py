@@ -6,16 +6,16 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
+from orders_domain.adapters.notifications import OrderNotifications
 from orders_domain.models import Order
-from orders_domain.notifications import OrderNotifications
 from orders_domain.observability import logger
 from orders_domain.settings import get_settings
 
 settings = get_settings()
 notifications = OrderNotifications(settings.require("order_received_topic_arn"))
 idempotency_store = DynamoDBPersistenceLayer(
-    table_name=settings.require("idempotency_table"), boto3_client=aws.dynamodb()
+    table_name=settings.require("idempotency_table"), boto3_client=aws_clients.dynamodb()
 )
 
 

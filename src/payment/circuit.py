@@ -5,9 +5,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain.circuit_breaker import payment_breaker
 from orders_domain.observability import logger, metrics
-from orders_domain.saga import payment_gate
+from orders_domain.rules.circuit_breaker import payment_breaker
+from orders_domain.rules.saga import payment_gate
 from orders_domain.settings import get_settings
 
 settings = get_settings()

@@ -5,9 +5,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain.import_jobs import prepare
-from orders_domain.import_storage import ImportFiles, ImportsRepository
 from orders_domain.observability import logger
+from orders_domain.persistence.import_storage import ImportFiles, ImportsRepository
+from orders_domain.rules.import_jobs import prepare
 from orders_domain.settings import get_settings
 
 settings = get_settings()

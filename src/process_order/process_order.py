@@ -7,12 +7,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orders_domain.adapters.workflows import OrderWorkflow
 from orders_domain.models import Order
 from orders_domain.observability import logger
-from orders_domain.orders import start_processing
-from orders_domain.repositories import OrdersRepository
+from orders_domain.persistence.repositories import OrdersRepository
+from orders_domain.rules.orders import start_processing
 from orders_domain.settings import get_settings
-from orders_domain.workflow import OrderWorkflow
 
 settings = get_settings()
 orders = OrdersRepository(settings.orders_table)

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain.events import OrderEvents
+from orders_domain.adapters.order_events import OrderEvents
 from orders_domain.models import Order
 from orders_domain.observability import logger
 from orders_domain.settings import get_settings

@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.models import Record
 from orders_domain.observability import logger
-from orders_domain.repositories import OrdersRepository
-from orders_domain.saga import request_approval
+from orders_domain.persistence.repositories import OrdersRepository
+from orders_domain.rules.saga import request_approval
 from orders_domain.settings import get_settings
 
 settings = get_settings()

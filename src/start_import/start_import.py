@@ -10,11 +10,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain.import_jobs import is_waiting
-from orders_domain.import_storage import ImportFiles, ImportsRepository
+from orders_domain.adapters.workflows import start_once
 from orders_domain.observability import logger
+from orders_domain.persistence.import_storage import ImportFiles, ImportsRepository
+from orders_domain.rules.import_jobs import is_waiting
 from orders_domain.settings import get_settings
-from orders_domain.workflow import start_once
 
 settings = get_settings()
 imports = ImportsRepository(settings.require("imports_table"))

@@ -8,8 +8,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.models import OrderRef
 from orders_domain.observability import logger
-from orders_domain.orders import validate_order
-from orders_domain.repositories import InventoryRepository, OrdersRepository, UsersRepository
+from orders_domain.persistence.repositories import InventoryRepository, OrdersRepository, UsersRepository
+from orders_domain.rules.orders import validate_order
 from orders_domain.settings import get_settings
 
 settings = get_settings()

@@ -18,12 +18,12 @@ from http_api import NOT_AN_ID, documented
 from identity import caller_of
 from pydantic import BaseModel
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 from orders_domain.models import ApprovalDecision, Identifier, NewOrder, Order, OrderStatus, Page
 from orders_domain.observability import metrics
-from orders_domain.orders import customer_orders, find_order, new_order_id, orders_in, place_order
-from orders_domain.repositories import InventoryRepository, OrdersRepository
-from orders_domain.saga import cancel_order, decide_approval
+from orders_domain.persistence.repositories import InventoryRepository, OrdersRepository
+from orders_domain.rules.orders import customer_orders, find_order, new_order_id, orders_in, place_order
+from orders_domain.rules.saga import cancel_order, decide_approval
 from orders_domain.settings import get_settings
 
 storefront = Router()
@@ -82,7 +82,9 @@ idempotency_config = IdempotencyConfig(
 def _accept_order_once() -> Callable[..., dict[str, str]]:
     """POST /orders with an Idempotency-Key, through Powertools idempotency (only the storefront
     has the idempotency table, so its store is made on first use)."""
-    store = DynamoDBPersistenceLayer(table_name=settings.require("idempotency_table"), boto3_client=aws.dynamodb())
+    store = DynamoDBPersistenceLayer(
+        table_name=settings.require("idempotency_table"), boto3_client=aws_clients.dynamodb()
+    )
 
     @idempotent_function(data_keyword_argument="submission", config=idempotency_config, persistence_store=store)
     def accept_once(submission: dict[str, Any]) -> dict[str, str]:

@@ -9,12 +9,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from http_api import NOT_AN_ID, documented
 from identity import caller_of
 
-from orders_domain.accounts import CustomerAccounts
+from orders_domain.adapters.customer_accounts import CustomerAccounts
 from orders_domain.models import Identifier, NewUser, User
 from orders_domain.observability import metrics
-from orders_domain.repositories import UsersRepository
+from orders_domain.persistence.repositories import UsersRepository
+from orders_domain.rules.users import find_user, invite_customer
 from orders_domain.settings import get_settings
-from orders_domain.users import find_user, invite_customer
 
 storefront = Router()
 back_office = Router()

@@ -18,11 +18,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 from orders_domain.observability import logger, metrics
-from orders_domain.repositories import from_item
+from orders_domain.persistence.repositories import from_item
+from orders_domain.persistence.update_expressions import set_values
 from orders_domain.settings import Settings
-from orders_domain.update_expressions import set_values
 
 
 class BreakerState(StrEnum):
@@ -94,14 +94,14 @@ class CircuitBreaker:
                 return
 
     def _read(self) -> tuple[BreakerState, int, dict[str, Any]]:
-        response = aws.dynamodb().get_item(TableName=self.table_name, Key=self._key(), ConsistentRead=True)
+        response = aws_clients.dynamodb().get_item(TableName=self.table_name, Key=self._key(), ConsistentRead=True)
         item = from_item(response.get("Item") or {})
         return BreakerState(item.get("state", BreakerState.CLOSED)), int(item.get("version", 0)), item
 
     def _write(self, version: int, values: dict[str, Any]) -> bool:
         """Set `values` if nobody wrote since `version` was read; False otherwise."""
         try:
-            aws.dynamodb().update_item(
+            aws_clients.dynamodb().update_item(
                 TableName=self.table_name,
                 Key=self._key(),
                 **set_values(

@@ -16,7 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 from orders_domain.errors import InvalidCursor, NotFoundError, OrderNotProcessing, OutOfStock
 from orders_domain.models import (
     Approval,
@@ -31,7 +31,7 @@ from orders_domain.models import (
     User,
     utc_now,
 )
-from orders_domain.update_expressions import set_values
+from orders_domain.persistence.update_expressions import set_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
@@ -87,7 +87,7 @@ class UsersRepository:
     def add(self, user: User) -> bool:
         """Store a new profile; False when this user has one already (a repeated trigger)."""
         try:
-            aws.dynamodb().put_item(
+            aws_clients.dynamodb().put_item(
                 TableName=self.table_name,
                 Item=to_item(user),
                 ConditionExpression="attribute_not_exists(user_id)",
@@ -99,7 +99,7 @@ class UsersRepository:
         return True
 
     def get(self, user_id: str) -> User | None:
-        item = aws.dynamodb().get_item(TableName=self.table_name, Key={"user_id": {"S": user_id}}).get("Item")
+        item = aws_clients.dynamodb().get_item(TableName=self.table_name, Key={"user_id": {"S": user_id}}).get("Item")
         return User.model_validate(from_item(item)) if item else None
 
 
@@ -112,11 +112,15 @@ class InventoryRepository:
 
     def put(self, product_id: str, stock: StockUpdate) -> StockItem:
         item = StockItem(product_id=product_id, quantity=stock.quantity, price=stock.price)
-        aws.dynamodb().put_item(TableName=self.table_name, Item=to_item(item))
+        aws_clients.dynamodb().put_item(TableName=self.table_name, Item=to_item(item))
         return item
 
     def get(self, product_id: str) -> StockItem | None:
-        item = aws.dynamodb().get_item(TableName=self.table_name, Key={"product_id": {"S": product_id}}).get("Item")
+        item = (
+            aws_clients.dynamodb()
+            .get_item(TableName=self.table_name, Key={"product_id": {"S": product_id}})
+            .get("Item")
+        )
         return self.stock_item(item) if item else None
 
     @staticmethod
@@ -129,7 +133,7 @@ class InventoryRepository:
         keys: list[Mapping[str, Any]] = [{"product_id": {"S": product_id}} for product_id in product_ids]
         found: dict[str, StockItem] = {}
         while keys:
-            response = aws.dynamodb().batch_get_item(
+            response = aws_clients.dynamodb().batch_get_item(
                 RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}}
             )
             for item in response["Responses"].get(self.table_name) or ():
@@ -151,7 +155,7 @@ class InventoryRepository:
             for attempt in range(UNPROCESSED_ATTEMPTS):
                 if attempt:
                     time.sleep(min(UNPROCESSED_PAUSE * 2**attempt, 1.0))
-                response = aws.dynamodb().batch_write_item(RequestItems={self.table_name: batch})
+                response = aws_clients.dynamodb().batch_write_item(RequestItems={self.table_name: batch})
                 batch = list((response.get("UnprocessedItems") or {}).get(self.table_name) or [])
                 if not batch:
                     break
@@ -199,7 +203,7 @@ class InventoryRepository:
             for line in lines
         ]
         try:
-            aws.dynamodb().transact_write_items(
+            aws_clients.dynamodb().transact_write_items(
                 TransactItems=[marker, *decrements, guard], ClientRequestToken=_transaction_token("reserve", order_id)
             )
         except ClientError as error:
@@ -224,7 +228,7 @@ class InventoryRepository:
         """Give back what `reserve` took for this order; False when it holds no reservation (never
         made, or already released)."""
         item = (
-            aws.dynamodb()
+            aws_clients.dynamodb()
             .get_item(TableName=self.table_name, Key=self._marker_key(order_id), ConsistentRead=True)
             .get("Item")
         )
@@ -250,7 +254,7 @@ class InventoryRepository:
             }
         }
         try:
-            aws.dynamodb().transact_write_items(
+            aws_clients.dynamodb().transact_write_items(
                 TransactItems=[unmark, *increments], ClientRequestToken=_transaction_token("release", order_id)
             )
         except ClientError as error:
@@ -269,7 +273,7 @@ class AnalyticsRepository:
     def count_order(self, order_id: str, day: str, items: int, revenue: Decimal) -> bool:
         """Add an order to its day's counters, once: False when it was counted before."""
         try:
-            aws.dynamodb().transact_write_items(
+            aws_clients.dynamodb().transact_write_items(
                 TransactItems=[
                     {
                         "Put": {
@@ -336,7 +340,7 @@ class Cursor:
 
 class OrdersRepository:
     """Orders, and three indexes for lists: by customer, by status, and all (`listing`: one shard
-    per creation day, see orders_domain.listing)."""
+    per creation day, see orders_domain.rules.listing)."""
 
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
@@ -348,7 +352,7 @@ class OrdersRepository:
 
     def created_on(self) -> date:
         """The day the table was made: no order is older (a control-plane read; cache it)."""
-        created = aws.dynamodb().describe_table(TableName=self.table_name)["Table"]["CreationDateTime"]
+        created = aws_clients.dynamodb().describe_table(TableName=self.table_name)["Table"]["CreationDateTime"]
         return created.astimezone(UTC).date()
 
     def add(self, order: Order, payment_method: str | None = None) -> Order:
@@ -358,7 +362,7 @@ class OrdersRepository:
             {"payment_method": payment_method} if payment_method else {}
         )
         try:
-            aws.dynamodb().put_item(
+            aws_clients.dynamodb().put_item(
                 TableName=self.table_name,
                 Item=to_item(order) | to_item(extra),
                 ConditionExpression="attribute_not_exists(order_id)",
@@ -371,7 +375,7 @@ class OrdersRepository:
         return order
 
     def get(self, order_id: str) -> Order | None:
-        item = aws.dynamodb().get_item(TableName=self.table_name, Key={"order_id": {"S": order_id}}).get("Item")
+        item = aws_clients.dynamodb().get_item(TableName=self.table_name, Key={"order_id": {"S": order_id}}).get("Item")
         return Order.model_validate(from_item(item)) if item else None
 
     def page(
@@ -391,14 +395,14 @@ class OrdersRepository:
         }
         if cursor is not None:
             arguments["ExclusiveStartKey"] = Cursor.decode(cursor, partition, "created_at")
-        response = aws.dynamodb().query(**arguments)
+        response = aws_clients.dynamodb().query(**arguments)
         orders = [Order.model_validate(from_item(item)) for item in response.get("Items", [])]
         return Page[Order](items=orders, next=Cursor.encode(response.get("LastEvaluatedKey")))
 
     def start_processing(self, order_id: str) -> Order:
         """Move a PENDING order to PROCESSING; an order past PENDING is returned as it is."""
         try:
-            response = aws.dynamodb().update_item(
+            response = aws_clients.dynamodb().update_item(
                 TableName=self.table_name,
                 Key={"order_id": {"S": order_id}},
                 **set_values(
@@ -427,7 +431,7 @@ class OrdersRepository:
     def record(self, order_id: str) -> OrderRecord | None:
         """The order with what only the saga reads (payment method, charge, approval token)."""
         item = (
-            aws.dynamodb()
+            aws_clients.dynamodb()
             .get_item(TableName=self.table_name, Key={"order_id": {"S": order_id}}, ConsistentRead=True)
             .get("Item")
         )
@@ -523,7 +527,7 @@ class OrdersRepository:
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         try:
-            response = aws.dynamodb().update_item(**arguments)
+            response = aws_clients.dynamodb().update_item(**arguments)
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise

@@ -17,8 +17,9 @@ import json
 import math
 from typing import Literal
 
-from orders_domain import aws
-from orders_domain.circuit_breaker import CircuitBreaker
+from orders_domain.adapters import aws_clients
+from orders_domain.adapters.payment_provider import PaymentProvider
+from orders_domain.adapters.workflows import resume
 from orders_domain.errors import (
     ConflictError,
     NotFoundError,
@@ -44,9 +45,8 @@ from orders_domain.models import (
     StepResult,
     utc_now,
 )
-from orders_domain.payments import PaymentProvider
-from orders_domain.repositories import InventoryRepository, OrdersRepository
-from orders_domain.workflow import resume
+from orders_domain.persistence.repositories import InventoryRepository, OrdersRepository
+from orders_domain.rules.circuit_breaker import CircuitBreaker
 
 
 def reserve_stock(
@@ -73,7 +73,7 @@ def request_approval(order_id: str, token: str, orders: OrdersRepository, staff_
     except OrderNotProcessing as ended:
         resume(token, StepResult(outcome=StepOutcome.ENDED, message=str(ended)))
         return None
-    aws.sns().publish(
+    aws_clients.sns().publish(
         TopicArn=staff_topic_arn,
         Subject=f"Order {order_id} needs approval",
         Message=json.dumps(

@@ -2,8 +2,8 @@
 
 from uuid import UUID, uuid4, uuid5
 
+from orders_domain.adapters.workflows import OrderWorkflow
 from orders_domain.errors import ConflictError, NotFoundError, OrderNotProcessing
-from orders_domain.listing import every_order
 from orders_domain.models import (
     Customer,
     Line,
@@ -15,10 +15,15 @@ from orders_domain.models import (
     ValidatedOrder,
     utc_now,
 )
-from orders_domain.pricing import needs_approval, priced_lines, total_of
-from orders_domain.repositories import AnalyticsRepository, InventoryRepository, OrdersRepository, UsersRepository
+from orders_domain.persistence.repositories import (
+    AnalyticsRepository,
+    InventoryRepository,
+    OrdersRepository,
+    UsersRepository,
+)
+from orders_domain.rules.listing import every_order
+from orders_domain.rules.pricing import needs_approval, priced_lines, total_of
 from orders_domain.settings import Settings
-from orders_domain.workflow import OrderWorkflow
 
 _ORDER_IDS_FROM_KEYS = UUID("6f1d3c5e-2b0a-4c8e-9a57-0e4b8f3d2a61")
 
