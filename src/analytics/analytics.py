@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.models import Order
 from orders_domain.observability import logger
-from orders_domain.persistence.repositories import AnalyticsRepository, InventoryRepository
+from orders_domain.persistence.analytics import AnalyticsRepository
+from orders_domain.persistence.inventory import InventoryRepository
 from orders_domain.rules.orders import count_order
 from orders_domain.settings import get_settings
 

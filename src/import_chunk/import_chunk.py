@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.observability import logger
 from orders_domain.persistence.import_storage import ImportFiles
-from orders_domain.persistence.repositories import InventoryRepository
+from orders_domain.persistence.inventory import InventoryRepository
 from orders_domain.rules.import_jobs import import_chunk
 from orders_domain.rules.imports import Chunk
 from orders_domain.settings import get_settings

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orders_domain.adapters.payment_provider import payment_provider
 from orders_domain.models import OrderRef
 from orders_domain.observability import logger, metrics
-from orders_domain.persistence.repositories import OrdersRepository
+from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.rules.circuit_breaker import payment_breaker
 from orders_domain.rules.saga import charge_order
 from orders_domain.settings import get_settings

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orders_domain.adapters.workflows import OrderWorkflow
 from orders_domain.models import Order
 from orders_domain.observability import logger
-from orders_domain.persistence.repositories import OrdersRepository
+from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.rules.orders import start_processing
 from orders_domain.settings import get_settings
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.models import Record
 from orders_domain.observability import logger
-from orders_domain.persistence.repositories import OrdersRepository
+from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.rules.saga import request_approval
 from orders_domain.settings import get_settings
 

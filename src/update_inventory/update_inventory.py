@@ -8,7 +8,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.models import Reservation
 from orders_domain.observability import logger
-from orders_domain.persistence.repositories import InventoryRepository, OrdersRepository
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.rules.saga import reserve_stock
 from orders_domain.settings import get_settings
 

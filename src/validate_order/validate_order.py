@@ -8,8 +8,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.models import OrderRef
 from orders_domain.observability import logger
-from orders_domain.persistence.repositories import InventoryRepository, OrdersRepository, UsersRepository
-from orders_domain.rules.orders import validate_order
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.persistence.users import UsersRepository
+from orders_domain.rules.saga import validate_order
 from orders_domain.settings import get_settings
 
 settings = get_settings()

@@ -69,7 +69,7 @@ def price_quote(lines: Iterable[QuoteLineRead], approval_threshold: Decimal) -> 
     """200 with the priced cart (see `pricing.quote`)."""
     # Imported here: the persistence module loads boto3, which only this step of the quote needs
     # (ValidateQuoteFunction's cold start would pay for it otherwise).
-    from orders_domain.persistence.repositories import InventoryRepository  # noqa: PLC0415
+    from orders_domain.persistence.inventory import InventoryRepository  # noqa: PLC0415
 
     lines = list(lines)
     stock = {

@@ -9,7 +9,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from http_api import NOT_AN_ID, documented
 from identity import caller_of
 
-from orders_domain.models import Identifier, ImportProgress, NewImport
+from orders_domain.import_progress import ImportProgress, NewImport
+from orders_domain.models import Identifier
 from orders_domain.observability import metrics
 from orders_domain.persistence.import_storage import ImportFiles, ImportsRepository
 from orders_domain.rules.import_jobs import find_import, open_import

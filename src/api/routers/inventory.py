@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from http_api import NOT_AN_ID, documented
 
 from orders_domain.models import Identifier, StockItem, StockUpdate
-from orders_domain.persistence.repositories import InventoryRepository
+from orders_domain.persistence.inventory import InventoryRepository
 from orders_domain.rules.inventory import find_stock, set_stock
 from orders_domain.settings import get_settings
 

@@ -21,7 +21,8 @@ from pydantic import BaseModel
 from orders_domain.adapters import aws_clients
 from orders_domain.models import ApprovalDecision, Identifier, NewOrder, Order, OrderStatus, Page
 from orders_domain.observability import metrics
-from orders_domain.persistence.repositories import InventoryRepository, OrdersRepository
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.rules.orders import customer_orders, find_order, new_order_id, orders_in, place_order
 from orders_domain.rules.saga import cancel_order, decide_approval
 from orders_domain.settings import get_settings

@@ -12,7 +12,7 @@ from identity import caller_of
 from orders_domain.adapters.customer_accounts import CustomerAccounts
 from orders_domain.models import Identifier, NewUser, User
 from orders_domain.observability import metrics
-from orders_domain.persistence.repositories import UsersRepository
+from orders_domain.persistence.users import UsersRepository
 from orders_domain.rules.users import find_user, invite_customer
 from orders_domain.settings import get_settings
 

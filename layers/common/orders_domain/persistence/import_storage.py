@@ -14,8 +14,9 @@ from botocore.exceptions import ClientError
 
 from orders_domain.adapters import aws_clients
 from orders_domain.errors import ConflictError
-from orders_domain.models import ImportStatus, StoredImport, utc_now
-from orders_domain.persistence.repositories import from_item, to_item
+from orders_domain.import_progress import ImportStatus, StoredImport
+from orders_domain.models import utc_now
+from orders_domain.persistence.items import from_item, to_item
 from orders_domain.persistence.update_expressions import set_values
 
 UPLOADS = "uploads/"  # the only prefix whose new objects start an import

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from orders_domain.adapters import aws_clients
 from orders_domain.observability import logger, metrics
-from orders_domain.persistence.repositories import from_item
+from orders_domain.persistence.items import from_item
 from orders_domain.persistence.update_expressions import set_values
 from orders_domain.settings import Settings
 

@@ -9,9 +9,9 @@ from typing import Any
 from uuid import uuid4
 
 from orders_domain.errors import NotFoundError
-from orders_domain.models import ImportProgress, ImportStatus, NewImport, RowError
+from orders_domain.import_progress import ImportProgress, ImportStatus, NewImport, RowError
 from orders_domain.persistence.import_storage import CSV, ImportFiles, ImportsRepository
-from orders_domain.persistence.repositories import InventoryRepository
+from orders_domain.persistence.inventory import InventoryRepository
 from orders_domain.rules.imports import (
     MAX_FILE_BYTES,
     SHOWN_ERRORS,
