@@ -10,11 +10,16 @@ from orders_domain.persistence.import_storage import ImportFiles
 from orders_domain.persistence.inventory import InventoryRepository
 from orders_domain.rules.import_jobs import import_chunk
 from orders_domain.rules.imports import Chunk
-from orders_domain.settings import get_settings
+from orders_domain.settings import ImportsBucket, InventoryTable
 
-settings = get_settings()
+
+class ImportChunkSettings(InventoryTable, ImportsBucket):
+    pass
+
+
+settings = ImportChunkSettings.from_environment()
 inventory = InventoryRepository(settings.inventory_table)
-files = ImportFiles(settings.require("imports_bucket"))
+files = ImportFiles(settings.imports_bucket)
 
 
 @logger.inject_lambda_context(correlation_id_path="import_id")

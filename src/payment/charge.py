@@ -13,9 +13,14 @@ from orders_domain.observability import logger, metrics
 from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.rules.circuit_breaker import payment_breaker
 from orders_domain.rules.saga import charge_order
-from orders_domain.settings import get_settings
+from orders_domain.settings import OrdersTable, PaymentCircuitBreaker, PaymentProviderAccess
 
-settings = get_settings()
+
+class ChargePaymentSettings(OrdersTable, PaymentProviderAccess, PaymentCircuitBreaker):
+    pass
+
+
+settings = ChargePaymentSettings.from_environment()
 orders = OrdersRepository(settings.orders_table)
 payments = payment_provider(settings)
 breaker = payment_breaker(settings)

@@ -8,9 +8,9 @@ from pydantic import TypeAdapter
 
 from http_bodies.quotes import QuoteLineRead, price_quote
 from orders_domain.observability import logger
-from orders_domain.settings import get_settings
+from orders_domain.settings import ApprovalThreshold
 
-settings = get_settings()
+settings = ApprovalThreshold.from_environment()
 lines_read = TypeAdapter(list[QuoteLineRead])
 
 

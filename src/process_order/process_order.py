@@ -12,11 +12,16 @@ from orders_domain.models import Order
 from orders_domain.observability import logger
 from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.rules.orders import start_processing
-from orders_domain.settings import get_settings
+from orders_domain.settings import OrdersTable, StateMachine
 
-settings = get_settings()
+
+class ProcessOrderSettings(OrdersTable, StateMachine):
+    pass
+
+
+settings = ProcessOrderSettings.from_environment()
 orders = OrdersRepository(settings.orders_table)
-workflow = OrderWorkflow(settings.require("state_machine_arn"))
+workflow = OrderWorkflow(settings.state_machine_arn)
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.order_id")

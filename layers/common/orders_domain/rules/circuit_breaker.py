@@ -22,7 +22,7 @@ from orders_domain.adapters import aws_clients
 from orders_domain.observability import logger, metrics
 from orders_domain.persistence.items import from_item
 from orders_domain.persistence.update_expressions import set_values
-from orders_domain.settings import Settings
+from orders_domain.settings import PaymentCircuitBreaker
 
 
 class BreakerState(StrEnum):
@@ -122,5 +122,5 @@ class CircuitBreaker:
         logger.warning(f"payment circuit breaker {before} -> {after} ({why})", breaker=self.name, state=after)
 
 
-def payment_breaker(settings: Settings) -> CircuitBreaker:
-    return CircuitBreaker(settings.require("breaker_table"), settings.breaker_wait, settings.breaker_threshold)
+def payment_breaker(settings: PaymentCircuitBreaker) -> CircuitBreaker:
+    return CircuitBreaker(settings.breaker_table, settings.breaker_wait, settings.breaker_threshold)

@@ -52,7 +52,7 @@ from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.persistence.users import UsersRepository
 from orders_domain.rules.circuit_breaker import CircuitBreaker
 from orders_domain.rules.pricing import needs_approval, priced_lines, total_of
-from orders_domain.settings import Settings
+from orders_domain.settings import ApprovalRules
 
 
 def validate_order(
@@ -60,7 +60,7 @@ def validate_order(
     orders: OrdersRepository,
     users: UsersRepository,
     inventory: InventoryRepository,
-    settings: Settings,
+    approval: ApprovalRules,
 ) -> ValidatedOrder:
     """Check that the order's user and products exist, price its lines and store the total: DONE
     with the workflow's view of the order, INVALID (unknown order, user or product), or ENDED once the
@@ -86,8 +86,8 @@ def validate_order(
         user_id=order.user_id,
         items=lines,
         total=total,
-        approval_required=needs_approval(total, settings.approval_threshold),
-        approval_timeout=settings.approval_timeout,
+        approval_required=needs_approval(total, approval.approval_threshold),
+        approval_timeout=approval.approval_timeout,
         customer=Customer(email=user.email, name=user.name),
     )
 
