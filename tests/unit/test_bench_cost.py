@@ -1,5 +1,5 @@
 """The cost model that `make bench` prints: each line of the bill from what was counted, at the
-prices of its one table (so that the README's figures can be trusted to the cent)."""
+prices of its one table (so that the figures in docs/performance.md can be trusted to the cent)."""
 
 import pytest
 from benchmarks.cost import PRICES, Usage, as_express, cost, warm_start_options

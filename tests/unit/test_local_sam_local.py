@@ -19,7 +19,7 @@ def served_routes(path):
     return {(method, route.path) for route in ApiProvider(stacks).api.routes for method in route.methods}
 
 
-# What `sam local start-api` cannot serve: it serves only Lambda integrations (README, "Quotes").
+# What `sam local start-api` cannot serve: it serves only Lambda integrations (docs/local-development.md).
 NOT_LAMBDA = {("POST", "/quotes")}
 
 

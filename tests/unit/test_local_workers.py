@@ -2,6 +2,7 @@
 concurrent instances up to the function's limit, Lambda's timeout and crash semantics."""
 
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,6 +28,10 @@ def lambda_handler(event, context):
     if event.get("sys_exit"):
         sys.exit(event["sys_exit"])
     time.sleep(event.get("sleep", 0))
+    if event.get("log"):
+        from aws_lambda_powertools import Logger
+
+        Logger(service="serverless-orders").info(event["log"], order_id="o-4")
     if event.get("emf"):
         print(json.dumps(event["emf"]))  # as Powertools Metrics prints its metrics
     if event.get("raise"):
@@ -196,3 +201,20 @@ def test_a_workers_invocations_are_metered_as_lambda_meters_them_with_the_metric
     assert values("AWS/Lambda", "Errors", by_function) == [0.0, 1.0, 1.0, 1.0]
     assert values("AWS/Lambda", "Throttles", by_function) == [0.0, 0.0, 0.0, 0.0]
     assert values("Probe", "Probed", (("service", "probe"),)) == [2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("log_format", "shown"),
+    [
+        ("", r"\[ProbeFunction\] \d\d:\d\d:\d\d\.\d{3} INFO order validated order_id=o-4"),
+        ("json", r'\[ProbeFunction\] \{"level":"INFO","location":"lambda_handler:\d+","message":"order validated".*\}'),
+    ],
+)
+def test_a_workers_function_logs_reach_the_console_in_the_stacks_log_format(
+    spec, pools, capfd, monkeypatch, log_format, shown
+):
+    monkeypatch.setenv("LOG_FORMAT", log_format)  # the stack's environment, which its workers inherit
+    pools(spec()).invoke({"log": "order validated"})
+
+    [line] = [line for line in capfd.readouterr().out.splitlines() if line.startswith("[ProbeFunction]")]
+    assert re.fullmatch(shown, line), line
