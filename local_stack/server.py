@@ -42,7 +42,6 @@ from moto.server import ThreadedMotoServer
 from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 from samcli.local.apigw.local_apigw_service import LocalApigwService
-from samcli.yamlhelper import yaml_parse
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.adapter import moto_runs_local_functions
@@ -56,7 +55,7 @@ from local_stack.listen import LOOPBACK, listen_addresses, one_interface
 from local_stack.logs import FunctionLogs, say, terminal
 from local_stack.payment_provider import PaymentProvider
 from local_stack.runtime import LocalLambda
-from local_stack.template import REGION, TEMPLATE, load
+from local_stack.template import REGION, TEMPLATE, load, read_source
 from local_stack.workers import FunctionPool
 
 
@@ -256,7 +255,7 @@ def local_stack(
         threading.Thread(target=_every, args=(0.25, reporter.report_finished, stop), daemon=True).start()
         start_alarms(stack, runtime, stop)
 
-        source = yaml_parse(template_path.read_text())
+        source = read_source(template_path)
         apis = {}
         for logical_id, port in ports.items():
             # SAM CLI keeps one route per method and path across all APIs of a template: one API each.

@@ -118,11 +118,16 @@ def cost(usage: Usage) -> dict[str, float]:
     return {item: amount * PRICES[item] for item, amount in units.items() if amount}
 
 
-def as_express(usage: Usage, seconds: float, memory_mb: int = 64) -> Usage:
-    """The same work run by an Express workflow: no transitions billed, but the execution's duration
-    (100 ms steps, at least one) and a request."""
-    billed_ms = max(1, math.ceil(seconds * 10)) * 100
-    return replace(usage, state_transitions=0, express_runs=[(memory_mb, billed_ms)])
+def express_run(seconds: float, memory_mb: int = 64) -> tuple[int, int]:
+    """What an Express execution of `seconds` is billed: (MB, ms), its duration in 100 ms steps (at
+    least one) at the smallest memory step, 64 MB (our executions' state is a few kilobytes)."""
+    return memory_mb, max(1, math.ceil(seconds * 10)) * 100
+
+
+def as_express(usage: Usage, seconds: float) -> Usage:
+    """The same work run by one Express workflow: no transitions billed, but the execution's
+    duration and a request."""
+    return replace(usage, state_transitions=0, express_runs=[express_run(seconds)])
 
 
 def per_million(bill: dict[str, float]) -> str:

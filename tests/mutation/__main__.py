@@ -50,6 +50,7 @@ STATIC = ["tests/template", "-k", "not sam_validate and not cfn_lint and not sta
 ORDER_TESTS = ["tests/workflow/test_order_workflow.py", "tests/workflow/test_order_cancellation.py"]
 WORKFLOW_TESTS = {
     f"{STATE_MACHINES}/order_workflow.asl.json": ORDER_TESTS,
+    f"{STATE_MACHINES}/order_steps_workflow.asl.json": ORDER_TESTS,
     f"{STATE_MACHINES}/import_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
     f"{STATE_MACHINES}/import_chunk_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
     f"{STATE_MACHINES}/quote_workflow.asl.json": ["tests/workflow/test_quote_workflow.py"],

@@ -29,12 +29,12 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
-from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local_stack.deploy import ACCOUNT_ID, Stack, deploy
 from local_stack.functions import running
 from local_stack.template import PROJECT_ROOT, REGION, load
+from support.workflow import running_execution
 
 RUN_FILE = PROJECT_ROOT / ".pytest_cache" / "least-privilege" / "run.json"  # written by tests/conftest.py
 UNUSED_GRANTS = PROJECT_ROOT / "tests" / "least_privilege_unused.toml"
@@ -143,17 +143,13 @@ class Recorder:
 def _calling_state_machine(stack: Stack) -> str | None:
     """The logical id of the state machine whose task makes this call: the execution's context
     object, held by the evaluation frames on this thread (a Map iteration's thread too)."""
-    frame = sys._getframe()
-    while frame is not None:
-        env = frame.f_locals.get("env")
-        if isinstance(env, Environment):
-            arn = env.states.context_object.context_object_data["StateMachine"]["Id"]
-            return next(
-                (name for name in stack.template.of_type("AWS::StepFunctions::StateMachine") if stack.ref(name) == arn),
-                None,
-            )
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
+    env = running_execution()
+    if env is None:
+        return None
+    arn = env.states.context_object.context_object_data["StateMachine"]["Id"]
+    return next(
+        (name for name in stack.template.of_type("AWS::StepFunctions::StateMachine") if stack.ref(name) == arn), None
+    )
 
 
 def _access_key(request_signer: Any) -> str | None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from local_stack.deploy import Stack
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+from local_stack.deploy import ACCOUNT_ID, Stack
 from local_stack.nested import EXECUTION_ENDS
 from local_stack.runtime import LocalLambda
+from local_stack.template import REGION
 
 
 class FakeClock:
@@ -74,13 +79,22 @@ def history(stack: Stack, arn: str) -> list[dict[str, Any]]:
             return events
 
 
-def states_entered(stack: Stack, arn: str) -> list[str]:
-    """The states the execution entered, in order (Map iterations and Parallel branches included)."""
-    return [
-        event["stateEnteredEventDetails"]["name"]
-        for event in history(stack, arn)
-        if "stateEnteredEventDetails" in event
-    ]
+def nested_history(stack: Stack, arn: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(execution ARN, event) of the execution's history, each child execution's (started by a
+    `states:startExecution` task) in place, right after the event that started it."""
+    for event in history(stack, arn):
+        yield arn, event
+        if event["type"] == "TaskSubmitted":
+            child = json.loads(event["taskSubmittedEventDetails"]["output"]).get("ExecutionArn")
+            if child:
+                yield from nested_history(stack, child)
+
+
+def states_entered(stack: Stack, arn: str, *, children: bool = False) -> list[str]:
+    """The states the execution entered, in order (Map iterations and Parallel branches included;
+    with `children`, the states of its child executions too, where the parent started them)."""
+    events = nested_history(stack, arn) if children else ((arn, event) for event in history(stack, arn))
+    return [event["stateEnteredEventDetails"]["name"] for _, event in events if "stateEnteredEventDetails" in event]
 
 
 def process(local_lambda: LocalLambda, stack: Stack, order_id: str) -> dict[str, Any]:
@@ -134,16 +148,40 @@ def logged_executions(stack: Stack, log_group_logical_id: str) -> list[list[dict
 
 
 def task_answers(stack: Stack, arn: str, state: str) -> list[dict[str, Any]]:
-    """Each attempt of the execution's task `state`, in order: the function's result (a waiting
-    task's: the token's answer), or `{"error": <name>}` for an attempt that failed. A business
-    outcome must be a result: a function error is counted in Lambda's alarmed Errors metric."""
-    answers, current = [], None
-    for event in history(stack, arn):
+    """Each attempt of the task `state` of the execution or of its children, in order: the function's
+    result (a waiting task's: the token's answer), or `{"error": <name>}` for an attempt that failed.
+    A business outcome must be a result: a function error is counted in Lambda's alarmed Errors metric."""
+    answers: list[dict[str, Any]] = []
+    current: dict[str, str] = {}  # each execution's current state
+    for execution, event in nested_history(stack, arn):
         if "stateEnteredEventDetails" in event:
-            current = event["stateEnteredEventDetails"]["name"]
-        elif current == state and event["type"] == "TaskSucceeded":
+            current[execution] = event["stateEnteredEventDetails"]["name"]
+        elif current.get(execution) == state and event["type"] == "TaskSucceeded":
             output = json.loads(event["taskSucceededEventDetails"]["output"])
             answers.append(output.get("Payload", output))
-        elif current == state and event["type"] == "TaskFailed":
+        elif current.get(execution) == state and event["type"] == "TaskFailed":
             answers.append({"error": event["taskFailedEventDetails"]["error"]})
     return answers
+
+
+def running_execution() -> Environment | None:
+    """The evaluation environment of the execution whose task runs this code (a backend call): the
+    evaluation frames on this thread hold it (a Map iteration's and a child's run on theirs)."""
+    frame = sys._getframe()
+    while frame is not None:
+        env = frame.f_locals.get("env")
+        if isinstance(env, Environment):
+            return env
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def time_out_running_execution() -> None:
+    """End the execution whose task runs this code as its TimeoutSeconds would, once that task ends.
+    The task runs in a frame of its own, which would stop only the task: the execution's own
+    environment is moto's execution worker's."""
+    env = running_execution()
+    assert env is not None, "no execution runs this code"
+    arn = env.states.context_object.context_object_data["Execution"]["Id"]
+    execution = stepfunctions_parser_backends[ACCOUNT_ID][REGION].describe_execution(arn)
+    execution.exec_worker.env.set_timed_out()

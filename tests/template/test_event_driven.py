@@ -120,7 +120,7 @@ def test_statelint_accepts_the_state_machine(path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("machine", ["OrderWorkflow", "QuoteWorkflow"])
+@pytest.mark.parametrize("machine", ["OrderWorkflow", "OrderStepsWorkflow", "QuoteWorkflow"])
 def test_every_substitution_in_the_definition_is_given_by_the_template_and_no_arn_is_hard_coded(sam_template, machine):
     properties = sam_template.properties(machine)
     definition = (PROJECT_ROOT / properties["DefinitionS3Location"]["Key"]).read_text()
@@ -134,6 +134,7 @@ def test_every_substitution_in_the_definition_is_given_by_the_template_and_no_ar
     ("machine", "kind"),
     [
         ("OrderWorkflow", "STANDARD"),
+        ("OrderStepsWorkflow", "EXPRESS"),
         ("QuoteWorkflow", "EXPRESS"),
         ("ImportWorkflow", "STANDARD"),
         ("ImportChunkWorkflow", "EXPRESS"),
@@ -142,6 +143,7 @@ def test_every_substitution_in_the_definition_is_given_by_the_template_and_no_ar
 def test_the_workflows_log_everything_to_a_log_group_with_retention_and_are_traced(sam_template, machine, kind):
     assert set(sam_template.of_type("AWS::StepFunctions::StateMachine")) == {
         "OrderWorkflow",
+        "OrderStepsWorkflow",
         "QuoteWorkflow",
         "ImportWorkflow",
         "ImportChunkWorkflow",
@@ -155,13 +157,73 @@ def test_the_workflows_log_everything_to_a_log_group_with_retention_and_are_trac
     assert sam_template.properties(log_group)["RetentionInDays"]
 
 
+def _definition(name):
+    return json.loads((PROJECT_ROOT / "statemachine" / name).read_text())
+
+
+ORDER_STEPS = "arn:aws:states:::states:startExecution.sync:2"
+
+
 def test_every_task_of_the_order_workflow_retries_and_catches():
-    definition = json.loads((PROJECT_ROOT / "statemachine" / "order_workflow.asl.json").read_text())
-    for name, state in _states(definition):
+    for name, state in _states(_definition("order_workflow.asl.json")):
         if state["Type"] == "Task":
             assert state.get("Retry"), name
-            inside_a_branch = name in {"CheckInventory", "PublishConfirmation", "ShipOrder"}
-            assert state.get("Catch") or inside_a_branch, name
+            assert any(c["ErrorEquals"] == ["States.ALL"] for c in state["Catch"]), name
+
+
+def test_every_task_of_the_order_steps_retries_and_a_fault_that_outlasts_it_fails_the_steps():
+    """No task of the child catches a fault to end the order itself: the child fails (an alarmed
+    ExecutionsFailed) and the order workflow, which catches it, closes the order. Only the breaker
+    (a provider's fault takes the order back to it) and undelivered confirmations are caught."""
+    caught = {}
+    for name, state in _states(_definition("order_steps_workflow.asl.json")):
+        if state["Type"] == "Task":
+            assert state.get("Retry"), name
+            if "Catch" in state:
+                caught[name] = [catch["Next"] for catch in state["Catch"]]
+    assert caught == {
+        "ChargePayment": ["CheckPaymentCircuit"],
+        "SendConfirmationEmail": ["EmailUndelivered"],
+        "EmailUndelivered": ["PublishConfirmation"],
+        "PublishConfirmation": ["NotificationUndelivered"],
+        "NotificationUndelivered": ["ReturnConfirmed"],
+    }
+
+
+def test_the_order_workflow_keeps_in_standard_only_what_waits_and_the_decisions_between_its_steps():
+    """Standard is billed per transition: its tasks are the steps (Express children), the approval's
+    task token and the close; the breaker's wait is its own. The child never waits (Express cannot)."""
+    parent = dict(_states(_definition("order_workflow.asl.json")))
+    tasks = {name: state["Resource"] for name, state in parent.items() if state["Type"] == "Task"}
+    assert tasks == {
+        "OrderSteps": ORDER_STEPS,
+        "PaymentSteps": ORDER_STEPS,
+        "RequestApproval": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "CloseOrder": "arn:aws:states:::lambda:invoke",
+    }
+    assert [name for name, state in parent.items() if state["Type"] == "Wait"] == ["WaitForPaymentProvider"]
+    child = dict(_states(_definition("order_steps_workflow.asl.json")))
+    assert not [name for name, state in child.items() if state["Type"] == "Wait"]
+    assert not [name for name, state in child.items() if ".sync" in state.get("Resource", "")]
+    assert not [name for name, state in child.items() if ".waitForTaskToken" in state.get("Resource", "")]
+
+
+@pytest.mark.parametrize("task", ["OrderSteps", "PaymentSteps"])
+def test_a_child_of_the_order_workflow_is_started_again_only_when_it_could_not_start(task):
+    """A child that ran may have reserved, charged or shipped: its failure is the order's (caught,
+    ProcessingError), never a reason to run it again. Each start has its own name (the order, the
+    stage, the round of waiting for the provider, the attempt): moto refuses a name again, and on
+    AWS a name says which order and stage an Express execution served."""
+    state = dict(_states(_definition("order_workflow.asl.json")))[task]
+    [retry] = state["Retry"]
+    assert retry["ErrorEquals"]
+    assert all(error.startswith("StepFunctions.") for error in retry["ErrorEquals"])
+    assert [catch["Next"] for catch in state["Catch"]] == ["ProcessingError"]
+    stage, name = {
+        "OrderSteps": ("ORDER", "States.Format('{}-order-{}', $.order_id, $$.State.RetryCount)"),
+        "PaymentSteps": ("PAYMENT", "States.Format('{}-payment-{}-{}', $.order_id, $.round, $$.State.RetryCount)"),
+    }[task]
+    assert (state["Parameters"]["Input"]["stage"], state["Parameters"]["Name.$"]) == (stage, name)
 
 
 def test_the_quote_workflow_retries_only_what_clears_and_lets_the_rest_fail_the_execution():

@@ -8,6 +8,7 @@ from mutation.declarative import applied, mutants, state_machine_mutants, templa
 from local_stack.template import PROJECT_ROOT
 
 ORDER_WORKFLOW = "statemachine/order_workflow.asl.json"
+ORDER_STEPS = "statemachine/order_steps_workflow.asl.json"
 ALL = {mutant.key: mutant for mutant in mutants(PROJECT_ROOT)}
 
 
@@ -44,7 +45,7 @@ def test_every_retry_catch_and_condition_of_every_state_machine_has_its_mutants(
 
 
 def test_an_unconditional_write_keeps_only_the_names_and_values_its_update_still_uses():
-    mutated = applied(one("MarkConfirmed.ConditionExpression", "unconditional-write"), PROJECT_ROOT)
+    mutated = applied(one("MarkConfirmed.ConditionExpression", "unconditional-write", ORDER_STEPS), PROJECT_ROOT)
     parameters = state(mutated, "MarkConfirmed")["Parameters"]
     assert "ConditionExpression" not in parameters
     assert parameters["UpdateExpression"] == "SET #status = :confirmed, updated_at = :now"
@@ -57,10 +58,10 @@ def test_a_removed_catcher_or_a_zero_retry_changes_only_its_own_handler():
     [catch_all] = [
         m
         for m in state_machine_mutants(ORDER_WORKFLOW, definition)
-        if m.operator == "catch-removed" and m.location == "ReserveStock.Catch[States.ALL]"
+        if m.operator == "catch-removed" and m.location == "RequestApproval.Catch[States.ALL]"
     ]
-    before = state(definition, "ReserveStock")
-    after = state(applied(catch_all, PROJECT_ROOT), "ReserveStock")
+    before = state(definition, "RequestApproval")
+    after = state(applied(catch_all, PROJECT_ROOT), "RequestApproval")
     assert after.get("Catch", []) == [c for c in before["Catch"] if c["ErrorEquals"] != ["States.ALL"]]
     assert after["Retry"] == before["Retry"]
     never, retried = state(definition, "RequestApproval")["Retry"]  # the first retries nothing already: no mutant
@@ -116,3 +117,17 @@ def test_an_alarm_loses_its_actions_and_a_statement_gains_an_action_it_did_not_h
     [statement] = granted["Resources"]["Fn"]["Properties"]["Policies"][0]["Statement"]
     assert statement["Action"] == ["dynamodb:GetItem", "dynamodb:DeleteItem"]
     assert found["extra-grant"].location == "Fn.Read+dynamodb:DeleteItem"
+
+
+def test_an_alarm_loop_loses_its_actions_in_its_body_every_alarm_it_makes_at_once():
+    body = {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmActions": [{"Ref": "Topic"}], "OKActions": []}}
+    loop = ["Queue", ["ADLQ", "BDLQ"], {"Fn::ForEach::Inner": ["Kind", ["X"], {"${Queue}${Kind}Alarm": body}]}]
+    template = {"Resources": {"Fn::ForEach::QueueAlarms": loop}}
+
+    [mutant] = template_mutants(template)
+
+    assert (mutant.operator, mutant.location) == ("alarm-tells-nobody", "${Queue}${Kind}Alarm.AlarmActions")
+    silenced = json.loads(json.dumps(template))
+    mutant.change(silenced)
+    inner = silenced["Resources"]["Fn::ForEach::QueueAlarms"][2]["Fn::ForEach::Inner"][2]
+    assert inner["${Queue}${Kind}Alarm"]["Properties"] == {"OKActions": []}

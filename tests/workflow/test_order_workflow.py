@@ -20,20 +20,31 @@ from support import seed
 from support.api import id_token_claims
 from support.aws import ServerFaultError, TopicCapture, drain_queue, failing_backend_call, sent_emails, table_items
 from support.workflow import (
+    described_executions,
     execution_arn,
-    history,
+    nested_history,
     process,
     settle_until,
     states_entered,
     task_answers,
+    time_out_running_execution,
     wait_for_execution,
 )
 
-RESERVED = ["ValidateOrder", "ValidationOutcome", "ReserveStock", "ReservationOutcome"]
-UNTIL_PAYMENT = [*RESERVED, "CheckPaymentCircuit", "CircuitDecision"]
+# The order workflow's states and, where it starts them, those of its steps (Express children):
+# OrderSteps and PaymentSteps each start one, which returns to StepsOutcome.
+VALIDATED = ["OrderSteps", "Stage", "ValidateOrder", "ValidationOutcome"]
+RESERVED = [*VALIDATED, "ReserveStock", "ReservationOutcome"]
+PAYMENT_STEPS = ["PaymentSteps", "Stage"]
+BREAKER = ["CheckPaymentCircuit", "CircuitDecision"]
+UNTIL_PAYMENT = [*RESERVED, *BREAKER]
 CHARGED = ["ChargePayment", "ChargeOutcome"]
-CONFIRMATION = ["ShipOrder", "MarkConfirmed", "SendConfirmationEmail", "PublishConfirmation"]
+SHIPPED = ["ShipOrder", "MarkConfirmed", "SendConfirmationEmail", "PublishConfirmation"]
+CONFIRMATION = [*SHIPPED, "ReturnConfirmed", "StepsOutcome", "OrderConfirmed"]
 HAPPY_PATH = [*UNTIL_PAYMENT, *CHARGED, *CONFIRMATION]
+AWAITING_APPROVAL = [*RESERVED, "ReturnApprovalRequired", "StepsOutcome", "RequestApproval"]
+WAITED = ["ReturnWait", "StepsOutcome", "WaitForPaymentProvider", *PAYMENT_STEPS]
+DECLINED = [*UNTIL_PAYMENT, *CHARGED, "ReturnDeclined", "StepsOutcome", "PaymentDeclined"]
 REJECTED_END = ["CloseOrder", "ClosedAs", "OrderEnded"]
 FAILED_END = ["CloseOrder", "ClosedAs", "OrderFailed"]
 LARGE = {"gadget": 30}  # 30 x 40.00 = 1200.00, above the default ApprovalThreshold (1000)
@@ -62,7 +73,7 @@ def order_of(back_office, order_id):
 
 
 def path_of(stack, order_id):
-    return states_entered(stack, execution_arn(stack, order_id))
+    return states_entered(stack, execution_arn(stack, order_id), children=True)
 
 
 def breaker_state(stack):
@@ -117,7 +128,7 @@ def test_out_of_stock_is_rejected_with_nothing_reserved_or_charged(
     assert sent_emails() == []
     markers = [item for item in table_items(stack, "InventoryTable") if item["product_id"].startswith("reservation#")]
     assert markers == []
-    assert path_of(stack, order_id) == [*RESERVED, "OutOfStock", *REJECTED_END]
+    assert path_of(stack, order_id) == [*RESERVED, "ReturnOutOfStock", "StepsOutcome", "OutOfStock", *REJECTED_END]
     # The function's result, not an error (which Lambda would count in its alarmed Errors).
     answer = {"outcome": "OUT_OF_STOCK", "message": "not enough stock for widget-1"}
     assert answers_of(stack, order_id, "ReserveStock") == [answer]
@@ -146,7 +157,7 @@ def test_unknown_product_or_user_is_rejected_as_validation_failed(
     assert (order["status"], order["reason"]) == ("REJECTED", "VALIDATION_FAILED")
     assert seed.quantity(back_office, "widget-1") == 5
     assert payments.charges == []
-    assert path_of(stack, order_id) == ["ValidateOrder", "ValidationOutcome", "InvalidOrder", *REJECTED_END]
+    assert path_of(stack, order_id) == [*VALIDATED, "ReturnInvalid", "StepsOutcome", "InvalidOrder", *REJECTED_END]
     why = "unknown products: no-such-product" if unknown == "product" else "user no-such-user not found"
     assert answers_of(stack, order_id, "ValidateOrder") == [{"outcome": "INVALID", "message": why, **NOTHING_VALIDATED}]
     assert failed_tasks(stack, order_id) == []
@@ -170,7 +181,7 @@ def test_a_customer_profile_that_no_longer_parses_fails_the_order_as_a_processin
     assert answers_of(stack, order_id, "ValidateOrder") == [{"error": "ValidationError"}] * 4
     assert len(backoff) == 3
     assert (seed.quantity(back_office, "widget-1"), payments.charges) == (5, [])
-    assert path_of(stack, order_id) == ["ValidateOrder", "ProcessingError", *FAILED_END]
+    assert path_of(stack, order_id) == [*VALIDATED[:3], "ProcessingError", *FAILED_END]
 
 
 LAMBDA_TASKS = {
@@ -196,8 +207,7 @@ def lambda_fails(monkeypatch, function_id, attempts, after=False):
 
 def assert_retried_after_lambda_failed(stack, order_id, backoff, failed_attempts):
     """Each failed attempt is in the history; retries came after 1, 2 and 4 s at most (full jitter)."""
-    events = history(stack, execution_arn(stack, order_id))
-    errors = [event["taskFailedEventDetails"]["error"] for event in events if event["type"] == "TaskFailed"]
+    errors = [failure["error"] for failure in task_failures(stack, order_id)]
     assert errors == ["Lambda.ServiceException"] * failed_attempts
     assert len(backoff) == min(failed_attempts, 3)
     assert all(0 <= delay <= limit for delay, limit in zip(backoff, [1, 2, 4], strict=False))
@@ -288,8 +298,7 @@ def test_a_confirmation_write_that_fails_once_is_retried_and_the_customer_told(
         execution = process(local_lambda, stack, order_id)
 
     assert (execution["status"], order_of(back_office, order_id)["status"]) == ("SUCCEEDED", "CONFIRMED")
-    events = history(stack, execution_arn(stack, order_id))
-    errors = [event["taskFailedEventDetails"]["error"] for event in events if event["type"] == "TaskFailed"]
+    errors = [failure["error"] for failure in task_failures(stack, order_id)]
     assert errors == ["DynamoDB.InternalServerError"]
     assert len(backoff) == 1
     assert (len(payments.charges), payments.refunds) == (1, [])
@@ -310,12 +319,11 @@ def test_a_close_that_lambda_fails_once_is_retried_and_the_order_rejected_with_i
     order = order_of(back_office, order_id)
     assert (order["status"], order["reason"]) == ("REJECTED", "PAYMENT_DECLINED")
     assert seed.quantity(back_office, "widget-1") == 5
-    events = history(stack, execution_arn(stack, order_id))
-    errors = [event["taskFailedEventDetails"]["error"] for event in events if event["type"] == "TaskFailed"]
+    errors = [failure["error"] for failure in task_failures(stack, order_id)]
     assert errors == ["Lambda.ServiceException"]  # CloseOrder's; the decline is ChargePayment's result
     assert len(backoff) == 1
     assert 0 <= backoff[0] <= 2  # CloseOrder's first retry: 2 s at most (full jitter)
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "PaymentDeclined", *REJECTED_END]
+    assert path_of(stack, order_id) == [*DECLINED, *REJECTED_END]
 
 
 def test_a_declined_payment_is_rejected_and_its_stock_released(
@@ -335,7 +343,7 @@ def test_a_declined_payment_is_rejected_and_its_stock_released(
     assert backoff == []  # a decline is never retried
     assert shipping() == []
     assert sent_emails() == []
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "PaymentDeclined", *REJECTED_END]
+    assert path_of(stack, order_id) == [*DECLINED, *REJECTED_END]
     # Why, in the provider's words, for whoever reads the execution: the function's result, not an
     # error (which Lambda would count in its alarmed Errors).
     answer = {"outcome": "DECLINED", "charge_id": None, "message": "Your card was declined."}
@@ -343,10 +351,19 @@ def test_a_declined_payment_is_rejected_and_its_stock_released(
     assert failed_tasks(stack, order_id) == []
 
 
+def task_failures(stack, order_id):
+    """Each failed attempt of a task of the order's execution or of its steps (children), in order.
+    A child's failure, which the task that started it reports again, is not counted twice."""
+    return [
+        event["taskFailedEventDetails"]
+        for _, event in nested_history(stack, execution_arn(stack, order_id))
+        if event["type"] == "TaskFailed" and event["taskFailedEventDetails"]["resourceType"] != "states"
+    ]
+
+
 def failed_tasks(stack, order_id):
     """Each failed task of the order's execution: the error type and message its function raised."""
-    events = [e for e in history(stack, execution_arn(stack, order_id)) if e["type"] == "TaskFailed"]
-    causes = [json.loads(event["taskFailedEventDetails"]["cause"]) for event in events]
+    causes = [json.loads(failure["cause"]) for failure in task_failures(stack, order_id)]
     return [(cause["errorType"], cause["errorMessage"]) for cause in causes]
 
 
@@ -394,7 +411,7 @@ def test_a_large_order_waits_for_approval_then_is_charged_and_confirmed(
     approved = {"outcome": "APPROVED", "message": "approved by staff-0001"}
     assert answers_of(stack, order_id, "RequestApproval") == [approved]
     assert path_of(stack, order_id) == [
-        *RESERVED, "RequestApproval", "ApprovalOutcome", *UNTIL_PAYMENT[4:], *CHARGED, *CONFIRMATION
+        *AWAITING_APPROVAL, "ApprovalOutcome", *PAYMENT_STEPS, *BREAKER, *CHARGED, *CONFIRMATION
     ]  # fmt: skip
     again = back_office.post(f"/orders/{order_id}/approval", {"approved": False})
     assert (again.status, again.body) == (409, {"message": f"order {order_id} is CONFIRMED, not awaiting approval"})
@@ -430,7 +447,7 @@ def test_an_approval_request_that_lambda_fails_every_attempt_fails_the_order_wit
     order = order_of(back_office, order_id)
     assert (order["status"], order["reason"]) == ("FAILED", "PROCESSING_ERROR")
     assert (seed.quantity(back_office, "gadget"), approval_requests.notifications()) == (40, [])
-    assert path_of(stack, order_id) == [*RESERVED, "RequestApproval", "ProcessingError", *FAILED_END]
+    assert path_of(stack, order_id) == [*AWAITING_APPROVAL, "ProcessingError", *FAILED_END]
     assert payments.charges == []
 
 
@@ -455,7 +472,7 @@ def test_a_large_order_that_staff_reject_is_rejected_with_its_stock_released(
     assert wait_for_execution(stack, execution_arn(stack, order_id))["status"] == "SUCCEEDED"
     assert order_of(back_office, order_id)["status"] == "REJECTED"
     assert payments.charges == []
-    assert path_of(stack, order_id) == [*RESERVED, "RequestApproval", "ApprovalOutcome", "EndedElsewhere"]
+    assert path_of(stack, order_id) == [*AWAITING_APPROVAL, "ApprovalOutcome", "EndedElsewhere"]
     # Staff ended the order themselves: the waiting task's result says so, no task failed.
     ended = {"outcome": "ENDED", "message": "not approved by staff-0001"}
     assert answers_of(stack, order_id, "RequestApproval") == [ended]
@@ -493,7 +510,7 @@ def test_an_approval_that_meets_a_wait_that_has_just_run_out_is_409_and_the_orde
     assert (order["status"], order["reason"]) == ("REJECTED", "APPROVAL_TIMEOUT")
     assert seed.quantity(back_office, "gadget") == 40
     assert payments.charges == []
-    assert path_of(stack, order_id) == [*RESERVED, "RequestApproval", "ApprovalTimedOut", *REJECTED_END]
+    assert path_of(stack, order_id) == [*AWAITING_APPROVAL, "ApprovalTimedOut", *REJECTED_END]
 
 
 def test_a_rejection_that_meets_a_wait_that_has_just_run_out_stands(
@@ -529,7 +546,7 @@ def test_no_decision_in_time_rejects_the_order_as_approval_timeout(
     assert (order["status"], order["reason"]) == ("REJECTED", "APPROVAL_TIMEOUT")
     assert seed.quantity(back_office, "gadget") == 40
     assert payments.charges == []
-    assert path_of(stack, order_id) == [*RESERVED, "RequestApproval", "ApprovalTimedOut", *REJECTED_END]
+    assert path_of(stack, order_id) == [*AWAITING_APPROVAL, "ApprovalTimedOut", *REJECTED_END]
     late = back_office.post(f"/orders/{order_id}/approval", {"approved": True})
     assert late.status == 409
 
@@ -558,10 +575,9 @@ def test_an_outage_is_retried_then_opens_the_breaker_and_the_order_waits_for_the
     assert all(0 <= delay <= cap for delay, cap in zip(backoff, [2, 4, 2, 4], strict=True))
     assert path_of(stack, order_id) == [
         *UNTIL_PAYMENT,
-        "ChargePayment", "CheckPaymentCircuit", "CircuitDecision",
-        "ChargePayment", "CheckPaymentCircuit", "CircuitDecision", "WaitForPaymentProvider",
-        "CheckPaymentCircuit", "CircuitDecision",
-        *CHARGED, *CONFIRMATION,
+        "ChargePayment", *BREAKER,
+        "ChargePayment", *BREAKER, *WAITED,
+        *BREAKER, *CHARGED, *CONFIRMATION,
     ]  # fmt: skip
     assert breaker_state(stack) == "CLOSED"
 
@@ -586,8 +602,7 @@ def test_while_the_breaker_is_open_an_order_waits_instead_of_calling_the_provide
     assert calls_when_waiting == [0]
     assert len(payments.charges) == 1
     assert path_of(stack, order_id) == [
-        *UNTIL_PAYMENT, "WaitForPaymentProvider", "CheckPaymentCircuit", "CircuitDecision", *CHARGED,
-        *CONFIRMATION,
+        *UNTIL_PAYMENT, *WAITED, *BREAKER, *CHARGED, *CONFIRMATION,
     ]  # fmt: skip
 
 
@@ -608,9 +623,11 @@ def test_an_outage_longer_than_the_maximum_wait_fails_the_order_and_releases_its
     assert seed.quantity(back_office, "widget-1") == 5
     assert payments.charges == []
     assert sum(clock.waits) == 150  # 60, 60 and the last 30 that reach PaymentMaxWait
-    assert path_of(stack, order_id)[-6:] == [
-        "CheckPaymentCircuit",
-        "CircuitDecision",
+    assert path_of(stack, order_id)[-13:] == [
+        *WAITED,
+        *BREAKER,
+        "ReturnGiveUp",
+        "StepsOutcome",
         "PaymentUnavailable",
         *FAILED_END,
     ]
@@ -660,6 +677,39 @@ def test_shipping_failing_after_the_charge_refunds_releases_and_fails_without_co
     assert shipping() == []
     assert confirmations.notifications() == []
     assert sent_emails() == []
+    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "ShipOrder", "ProcessingError", *FAILED_END]
+
+
+def test_steps_that_time_out_after_shipping_fail_the_order_refunded_and_released_and_never_run_again(
+    back_office, storefront, stack, local_lambda, payments, shipping, confirmations, monkeypatch
+):
+    """The order's steps (Express) run out of their five minutes just after handing the order to
+    shipping: the order workflow catches it as the order's fault and closes the order (refund, release,
+    FAILED), without starting the steps again (they would charge or ship twice)."""
+    seed.stock(back_office, "widget-1", 5)
+    order_id = seed.order(storefront, {"widget-1": 2})
+    shipping_queue = stack.get_att("ShippingQueue", "QueueName")
+    send_message = SQSBackend.send_message
+
+    def ship_then_time_out(backend: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        sent = send_message(backend, queue_name, *args, **kwargs)
+        if queue_name == shipping_queue:
+            time_out_running_execution()
+        return sent
+
+    monkeypatch.setattr(SQSBackend, "send_message", ship_then_time_out)
+    execution = process(local_lambda, stack, order_id)
+
+    assert execution["status"] == "FAILED"
+    steps = described_executions(stack.client("stepfunctions"), stack.ref("OrderStepsWorkflow"))
+    assert [step["status"] for step in steps] == ["TIMED_OUT"]
+    order = order_of(back_office, order_id)
+    assert (order["status"], order["reason"], order["payment_status"]) == ("FAILED", "PROCESSING_ERROR", "REFUNDED")
+    [charge] = payments.charges
+    assert [refund["charge"] for refund in payments.refunds] == [charge["id"]]
+    assert seed.quantity(back_office, "widget-1") == 5
+    assert [message["Body"]["order_id"] for message in shipping()] == [order_id]
+    assert (confirmations.notifications(), sent_emails()) == ([], [])
     assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "ShipOrder", "ProcessingError", *FAILED_END]
 
 
@@ -719,8 +769,12 @@ def test_a_repeated_order_created_starts_one_execution_and_charges_once(
 @pytest.mark.parametrize(
     ("undelivered", "addressed", "expected_path"),
     [
-        ("email", {"to": "ada@example.com"}, [*HAPPY_PATH[:-1], "EmailUndelivered", "PublishConfirmation"]),
-        ("notification", {}, [*HAPPY_PATH, "NotificationUndelivered"]),
+        (
+            "email",
+            {"to": "ada@example.com"},
+            [*UNTIL_PAYMENT, *CHARGED, *SHIPPED[:-1], "EmailUndelivered", *CONFIRMATION[3:]],
+        ),
+        ("notification", {}, [*UNTIL_PAYMENT, *CHARGED, *SHIPPED, "NotificationUndelivered", *CONFIRMATION[4:]]),
     ],
     ids=["email", "notification"],
 )
