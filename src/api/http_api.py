@@ -9,7 +9,6 @@ from typing import Any
 from api_docs import BEARER, About, openapi_json, swagger_page
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
-from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -21,11 +20,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from identity import Forbidden, Unauthorized, claims_of
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
+from request_checks import check_before_validation
 
+from http_bodies.problems import NOT_JSON, error_body, invalid_body
 from orders_domain.errors import ConflictError, InvalidCursor, InvalidField, NotFoundError
 from orders_domain.models import Identifier
 from orders_domain.observability import logger
-from orders_domain.problems import NOT_JSON, error_body, invalid_body
 
 # Client mistakes that the domain or Powertools raise, and what the client is told.
 ERROR_STATUS: dict[type[Exception], tuple[int, str | None]] = {
@@ -144,32 +144,6 @@ def invalid_request(problems: list[dict[str, Any]]) -> Response[dict[str, Any]]:
     return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body=invalid_body(problems))
 
 
-class RequestChecks(OpenAPIRequestValidationMiddleware):
-    """Powertools' request validation, preceded by the API's own checks:
-    - who may call (`authorize`, which raises Unauthorized or Forbidden) comes before any look at
-      the input, so a caller without access learns nothing from validation errors;
-    - a body is JSON or nothing: Powertools would also parse forms and multipart bodies (a form
-      could create a user; a multipart body without a boundary was a 500). A body without
-      Content-Type is read as JSON, as Powertools does."""
-
-    def __init__(self, authorize: Callable[[], None]) -> None:
-        super().__init__()
-        self.authorize = authorize
-
-    def handler(self, app: Any, next_middleware: Any) -> Any:
-        # A route documented with a bearer token needs one (`documented`): the document is the rule.
-        if app.context["_route"].security:
-            self.authorize()
-        return super().handler(app, next_middleware)
-
-    def _get_body(self, app: Any) -> Any:
-        content_type = app.current_event.headers.get("content-type", "")
-        media_type = content_type.split(";", 1)[0].strip().lower()
-        if content_type and media_type != content_types.APPLICATION_JSON:
-            raise RequestUnsupportedContentType("Unsupported content type", errors=[])
-        return self._parse_json_data(app)
-
-
 _IDENTIFIER = TypeAdapter(Identifier)
 
 
@@ -196,8 +170,7 @@ def configure(
     token, `authorize()` (raising Unauthorized or Forbidden) runs before the request is validated.
     `served_by_gateway` documents routes that API Gateway serves without this function: they are
     in the OpenAPI document, never among the routes the function resolves."""
-    # Powertools keeps its request validation here and runs it first (3.37, pinned; tested).
-    app._request_validation_middleware = RequestChecks(authorize)
+    check_before_validation(app, authorize)
 
     # Powertools' enable_swagger would import its OpenAPI models at every cold start, and its page would
     # show its own document (no routes of API Gateway's, its default 422 bodies) instead of this one.

@@ -4,16 +4,18 @@ routers/, grouped by resource; the back office shares them where the logic is th
 from typing import Any
 
 from api_docs import About
+from api_settings import storefront_settings
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from http_api import configure
 from identity import caller_of
 
+from http_bodies.problems import parse_json_body
 from orders_domain.observability import logger, metrics
-from orders_domain.problems import parse_json_body
 from routers import inventory, orders, users
 
+settings = storefront_settings()
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 
 

@@ -8,11 +8,12 @@ from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.observability import logger
-from orders_domain.repositories import UsersRepository
-from orders_domain.settings import get_settings
-from orders_domain.users import create_profile
+from orders_domain.persistence.users import UsersRepository
+from orders_domain.rules.users import create_profile
+from orders_domain.settings import UsersTable
 
-users = UsersRepository(get_settings().users_table)
+settings = UsersTable.from_environment()
+users = UsersRepository(settings.users_table)
 
 
 @logger.inject_lambda_context

@@ -8,14 +8,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orders_domain.adapters.payment_provider import payment_provider
 from orders_domain.models import FailureReason, OrderStatus, Outcome
 from orders_domain.observability import logger
-from orders_domain.payments import payment_provider
-from orders_domain.repositories import InventoryRepository, OrdersRepository
-from orders_domain.saga import close_order
-from orders_domain.settings import get_settings
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.rules.saga import close_order
+from orders_domain.settings import InventoryTable, OrdersTable, PaymentProviderAccess
 
-settings = get_settings()
+
+class ExecutionWatcherSettings(OrdersTable, InventoryTable, PaymentProviderAccess):
+    pass
+
+
+settings = ExecutionWatcherSettings.from_environment()
 orders = OrdersRepository(settings.orders_table)
 inventory = InventoryRepository(settings.inventory_table)
 payments = payment_provider(settings)

@@ -6,15 +6,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
-from orders_domain.import_jobs import finish
-from orders_domain.import_storage import ImportFiles, ImportsRepository
-from orders_domain.imports import ChunkOutcome
 from orders_domain.observability import logger
-from orders_domain.settings import get_settings
+from orders_domain.persistence.import_storage import ImportFiles, ImportsRepository
+from orders_domain.rules.import_jobs import finish
+from orders_domain.rules.imports import ChunkOutcome
+from orders_domain.settings import ImportsBucket, ImportsTable
 
-settings = get_settings()
-imports = ImportsRepository(settings.require("imports_table"))
-files = ImportFiles(settings.require("imports_bucket"))
+
+class FinishImportSettings(ImportsTable, ImportsBucket):
+    pass
+
+
+settings = FinishImportSettings.from_environment()
+imports = ImportsRepository(settings.imports_table)
+files = ImportFiles(settings.imports_bucket)
 outcomes = TypeAdapter(list[ChunkOutcome])
 
 

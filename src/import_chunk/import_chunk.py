@@ -5,16 +5,21 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain.import_jobs import import_chunk
-from orders_domain.import_storage import ImportFiles
-from orders_domain.imports import Chunk
 from orders_domain.observability import logger
-from orders_domain.repositories import InventoryRepository
-from orders_domain.settings import get_settings
+from orders_domain.persistence.import_storage import ImportFiles
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.rules.import_jobs import import_chunk
+from orders_domain.rules.imports import Chunk
+from orders_domain.settings import ImportsBucket, InventoryTable
 
-settings = get_settings()
+
+class ImportChunkSettings(InventoryTable, ImportsBucket):
+    pass
+
+
+settings = ImportChunkSettings.from_environment()
 inventory = InventoryRepository(settings.inventory_table)
-files = ImportFiles(settings.require("imports_bucket"))
+files = ImportFiles(settings.imports_bucket)
 
 
 @logger.inject_lambda_context(correlation_id_path="import_id")

@@ -5,18 +5,22 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
+from orders_domain.adapters.notifications import OrderNotifications
 from orders_domain.models import Order
-from orders_domain.notifications import OrderNotifications
 from orders_domain.observability import logger
-from orders_domain.settings import get_settings
+from orders_domain.settings import Arn, IdempotencyTable
 
-settings = get_settings()
-notifications = OrderNotifications(settings.require("order_received_topic_arn"))
-idempotency_store = DynamoDBPersistenceLayer(
-    table_name=settings.require("idempotency_table"), boto3_client=aws.dynamodb()
-)
+
+class NotifySettings(IdempotencyTable):
+    order_received_topic_arn: Arn = Field(alias="ORDER_RECEIVED_TOPIC_ARN")
+
+
+settings = NotifySettings.from_environment()
+notifications = OrderNotifications(settings.order_received_topic_arn)
+idempotency_store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws_clients.dynamodb())
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.order_id")

@@ -7,15 +7,20 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain.circuit_breaker import payment_breaker
+from orders_domain.adapters.payment_provider import payment_provider
 from orders_domain.models import OrderRef
 from orders_domain.observability import logger, metrics
-from orders_domain.payments import payment_provider
-from orders_domain.repositories import OrdersRepository
-from orders_domain.saga import charge_order
-from orders_domain.settings import get_settings
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.rules.circuit_breaker import payment_breaker
+from orders_domain.rules.saga import charge_order
+from orders_domain.settings import OrdersTable, PaymentCircuitBreaker, PaymentProviderAccess
 
-settings = get_settings()
+
+class ChargePaymentSettings(OrdersTable, PaymentProviderAccess, PaymentCircuitBreaker):
+    pass
+
+
+settings = ChargePaymentSettings.from_environment()
 orders = OrdersRepository(settings.orders_table)
 payments = payment_provider(settings)
 breaker = payment_breaker(settings)

@@ -4,13 +4,19 @@ WAIT (the shared circuit breaker is open) or GIVE_UP (it has waited PaymentMaxWa
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
-from orders_domain.circuit_breaker import payment_breaker
 from orders_domain.observability import logger, metrics
-from orders_domain.saga import payment_gate
-from orders_domain.settings import get_settings
+from orders_domain.rules.circuit_breaker import payment_breaker
+from orders_domain.rules.saga import payment_gate
+from orders_domain.settings import PaymentCircuitBreaker, Seconds
 
-settings = get_settings()
+
+class CheckPaymentCircuitSettings(PaymentCircuitBreaker):
+    payment_max_wait: Seconds = Field(alias="PAYMENT_MAX_WAIT")
+
+
+settings = CheckPaymentCircuitSettings.from_environment()
 breaker = payment_breaker(settings)
 
 

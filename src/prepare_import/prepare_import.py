@@ -5,14 +5,19 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain.import_jobs import prepare
-from orders_domain.import_storage import ImportFiles, ImportsRepository
 from orders_domain.observability import logger
-from orders_domain.settings import get_settings
+from orders_domain.persistence.import_storage import ImportFiles, ImportsRepository
+from orders_domain.rules.import_jobs import prepare
+from orders_domain.settings import ImportsBucket, ImportsTable
 
-settings = get_settings()
-imports = ImportsRepository(settings.require("imports_table"))
-files = ImportFiles(settings.require("imports_bucket"))
+
+class PrepareImportSettings(ImportsTable, ImportsBucket):
+    pass
+
+
+settings = PrepareImportSettings.from_environment()
+imports = ImportsRepository(settings.imports_table)
+files = ImportFiles(settings.imports_bucket)
 
 
 @logger.inject_lambda_context(correlation_id_path="import_id")

@@ -6,11 +6,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
+from http_bodies.quotes import QuoteLineRead, price_quote
 from orders_domain.observability import logger
-from orders_domain.quotes import QuoteLineRead, price_quote
-from orders_domain.settings import get_settings
+from orders_domain.settings import ApprovalThreshold
 
-settings = get_settings()
+settings = ApprovalThreshold.from_environment()
 lines_read = TypeAdapter(list[QuoteLineRead])
 
 

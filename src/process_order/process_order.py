@@ -7,16 +7,21 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orders_domain.adapters.workflows import OrderWorkflow
 from orders_domain.models import Order
 from orders_domain.observability import logger
-from orders_domain.orders import start_processing
-from orders_domain.repositories import OrdersRepository
-from orders_domain.settings import get_settings
-from orders_domain.workflow import OrderWorkflow
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.rules.orders import start_processing
+from orders_domain.settings import OrdersTable, StateMachine
 
-settings = get_settings()
+
+class ProcessOrderSettings(OrdersTable, StateMachine):
+    pass
+
+
+settings = ProcessOrderSettings.from_environment()
 orders = OrdersRepository(settings.orders_table)
-workflow = OrderWorkflow(settings.require("state_machine_arn"))
+workflow = OrderWorkflow(settings.state_machine_arn)
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.order_id")

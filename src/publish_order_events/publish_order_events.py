@@ -13,14 +13,22 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecordEventName,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
-from orders_domain.events import OrderEvents
+from orders_domain.adapters.order_events import OrderEvents
 from orders_domain.models import Order
 from orders_domain.observability import logger
-from orders_domain.settings import get_settings
+from orders_domain.settings import FunctionSettings
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-order_events = OrderEvents(get_settings().require("event_bus_name"))
+
+
+class PublishOrderEventsSettings(FunctionSettings):
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+
+
+settings = PublishOrderEventsSettings.from_environment()
+order_events = OrderEvents(settings.event_bus_name)
 
 
 def publish(record: DynamoDBRecord) -> None:

@@ -8,16 +8,21 @@ invokes it by hand). An order that is no longer the workflow's is answered throu
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from orders_domain.models import Record
 from orders_domain.observability import logger
-from orders_domain.repositories import OrdersRepository
-from orders_domain.saga import request_approval
-from orders_domain.settings import get_settings
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.rules.saga import request_approval
+from orders_domain.settings import Arn, OrdersTable
 
-settings = get_settings()
+
+class RequestApprovalSettings(OrdersTable):
+    approval_topic_arn: Arn = Field(alias="APPROVAL_TOPIC_ARN")
+
+
+settings = RequestApprovalSettings.from_environment()
 orders = OrdersRepository(settings.orders_table)
-staff_topic_arn = settings.require("approval_topic_arn")
 
 
 class ApprovalRequest(Record):
@@ -28,7 +33,7 @@ class ApprovalRequest(Record):
 @logger.inject_lambda_context(correlation_id_path="order_id")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ApprovalRequest.model_validate(event)
-    order = request_approval(request.order_id, request.token, orders, staff_topic_arn)
+    order = request_approval(request.order_id, request.token, orders, settings.approval_topic_arn)
     if order is None:
         logger.info("no longer the workflow's order: its wait is answered ENDED")
     else:

@@ -10,15 +10,19 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_domain.import_jobs import is_waiting
-from orders_domain.import_storage import ImportFiles, ImportsRepository
+from orders_domain.adapters.workflows import start_once
 from orders_domain.observability import logger
-from orders_domain.settings import get_settings
-from orders_domain.workflow import start_once
+from orders_domain.persistence.import_storage import ImportFiles, ImportsRepository
+from orders_domain.rules.import_jobs import is_waiting
+from orders_domain.settings import ImportsTable, StateMachine
 
-settings = get_settings()
-imports = ImportsRepository(settings.require("imports_table"))
-state_machine_arn = settings.require("state_machine_arn")
+
+class StartImportSettings(ImportsTable, StateMachine):
+    pass
+
+
+settings = StartImportSettings.from_environment()
+imports = ImportsRepository(settings.imports_table)
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.object.key")
@@ -29,6 +33,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if import_id is None or not is_waiting(imports, import_id):
         logger.warning("not the upload of an import waiting for its file: nothing started", key=key)
         return {"import_id": import_id, "started": False}
-    started = start_once(state_machine_arn, import_id, {"import_id": import_id, "key": key})
+    started = start_once(settings.state_machine_arn, import_id, {"import_id": import_id, "key": key})
     logger.info("import running" if started else "import already started: nothing started", import_id=import_id)
     return {"import_id": import_id, "started": started}

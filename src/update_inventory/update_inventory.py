@@ -8,11 +8,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.models import Reservation
 from orders_domain.observability import logger
-from orders_domain.repositories import InventoryRepository, OrdersRepository
-from orders_domain.saga import reserve_stock
-from orders_domain.settings import get_settings
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.rules.saga import reserve_stock
+from orders_domain.settings import InventoryTable, OrdersTable
 
-settings = get_settings()
+
+class UpdateInventorySettings(InventoryTable, OrdersTable):
+    pass
+
+
+settings = UpdateInventorySettings.from_environment()
 inventory = InventoryRepository(settings.inventory_table)
 orders = OrdersRepository(settings.orders_table)
 

@@ -8,11 +8,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.models import OrderRef
 from orders_domain.observability import logger
-from orders_domain.orders import validate_order
-from orders_domain.repositories import InventoryRepository, OrdersRepository, UsersRepository
-from orders_domain.settings import get_settings
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.persistence.users import UsersRepository
+from orders_domain.rules.saga import validate_order
+from orders_domain.settings import ApprovalRules, InventoryTable, OrdersTable, UsersTable
 
-settings = get_settings()
+
+class ValidateOrderSettings(OrdersTable, UsersTable, InventoryTable, ApprovalRules):
+    pass
+
+
+settings = ValidateOrderSettings.from_environment()
 orders = OrdersRepository(settings.orders_table)
 users = UsersRepository(settings.users_table)
 inventory = InventoryRepository(settings.inventory_table)

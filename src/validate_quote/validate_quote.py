@@ -5,8 +5,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from http_bodies.quotes import read_quote_request
 from orders_domain.observability import logger
-from orders_domain.quotes import read_quote_request
 
 
 @logger.inject_lambda_context(correlation_id_path="requestId")

@@ -27,11 +27,11 @@ def clocks(storefront, back_office, monkeypatch):
     """Set when the storefront stores an order, and which day the back office's list takes for today."""
 
     def placed_at(created_at: str) -> None:
-        monkeypatch.setattr(storefront.function.module("orders_domain.orders"), "utc_now", lambda: created_at)
+        monkeypatch.setattr(storefront.function.module("orders_domain.rules.orders"), "utc_now", lambda: created_at)
 
     def today_is(offset: int) -> None:
         monkeypatch.setattr(
-            back_office.function.module("orders_domain.listing"), "utc_now", lambda: at(offset, "12:00:00.000")
+            back_office.function.module("orders_domain.rules.listing"), "utc_now", lambda: at(offset, "12:00:00.000")
         )
 
     return placed_at, today_is
@@ -68,11 +68,15 @@ def back_office_requests(back_office):
         sent.append(model.name)
 
     def start() -> list[str]:
-        back_office.function.module("orders_domain.aws").dynamodb().meta.events.register("before-call.dynamodb", record)
+        back_office.function.module("orders_domain.adapters.aws_clients").dynamodb().meta.events.register(
+            "before-call.dynamodb", record
+        )
         return sent
 
     yield start
-    back_office.function.module("orders_domain.aws").dynamodb().meta.events.unregister("before-call.dynamodb", record)
+    back_office.function.module("orders_domain.adapters.aws_clients").dynamodb().meta.events.unregister(
+        "before-call.dynamodb", record
+    )
 
 
 def test_every_order_is_listed_once_oldest_first_across_days_gaps_and_midnight(back_office, orders_over_two_weeks):

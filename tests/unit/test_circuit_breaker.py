@@ -20,7 +20,7 @@ def clock():
 @pytest.fixture
 def breakers(function, stack, clock):
     """Two executions' breakers on the one item, as the payment functions build them."""
-    module = function("CheckPaymentCircuitFunction").module("orders_domain.circuit_breaker")
+    module = function("CheckPaymentCircuitFunction").module("orders_domain.rules.circuit_breaker")
     table = stack.ref("CircuitBreakerTable")
     return [module.CircuitBreaker(table, wait=60, threshold=5, clock=lambda: clock[0]) for _ in range(2)]
 

@@ -21,12 +21,12 @@ def domain(function):
 
 @pytest.fixture
 def imports(domain, stack):
-    return domain("import_storage").ImportsRepository(stack.ref("ImportsTable"))
+    return domain("persistence.import_storage").ImportsRepository(stack.ref("ImportsTable"))
 
 
 @pytest.fixture
 def files(domain, stack):
-    return domain("import_storage").ImportFiles(stack.ref("ImportsBucket"))
+    return domain("persistence.import_storage").ImportFiles(stack.ref("ImportsBucket"))
 
 
 def stored_item(stack, import_id):
@@ -61,7 +61,7 @@ def test_a_failed_import_is_not_failed_again_with_another_reason(imports, domain
 def test_an_import_that_ended_otherwise_or_does_not_exist_is_not_failed(imports, domain, stack):
     imports.create("import-1", "staff-0001")
     imports.start("import-1", rows_total=0, chunks_total=0)
-    imports.finish(domain("imports").final_progress("import-1", [], [], None))
+    imports.finish(domain("rules.imports").final_progress("import-1", [], [], None))
     stored = stored_item(stack, "import-1")
     conflict = domain("errors").ConflictError
 
@@ -78,7 +78,7 @@ def test_an_import_that_ended_otherwise_or_does_not_exist_is_not_failed(imports,
 def test_a_retried_prepare_of_a_rejected_file_answers_as_its_first_attempt(imports, files, domain, stack):
     imports.create("import-1", "staff-0001")
     files.write(files.upload_key("import-1"), b"sku,qty,price\n", "text/csv")
-    prepare = domain("import_jobs").prepare
+    prepare = domain("rules.import_jobs").prepare
 
     first = prepare(imports, files, "import-1", files.upload_key("import-1"))
     again = prepare(imports, files, "import-1", files.upload_key("import-1"))
@@ -89,7 +89,7 @@ def test_a_retried_prepare_of_a_rejected_file_answers_as_its_first_attempt(impor
 
 
 def test_a_file_too_large_is_rejected_with_one_reason_read_or_left_unread(domain):
-    imports = domain("imports")
+    imports = domain("rules.imports")
 
     for data in (None, b"x" * (imports.MAX_FILE_BYTES + 1)):
         with pytest.raises(imports.FileRejected) as rejected:
@@ -101,10 +101,10 @@ def test_a_file_too_large_is_rejected_with_one_reason_read_or_left_unread(domain
 
 def test_an_upload_too_large_to_read_fails_the_import_with_that_reason(imports, files, domain, stack):
     imports.create("import-1", "staff-0001")
-    limit = domain("imports").MAX_FILE_BYTES
+    limit = domain("rules.imports").MAX_FILE_BYTES
     files.write(files.upload_key("import-1"), b"product_id,quantity,price\n".ljust(limit + 1, b"\n"), "text/csv")
 
-    answer = domain("import_jobs").prepare(imports, files, "import-1", files.upload_key("import-1"))
+    answer = domain("rules.import_jobs").prepare(imports, files, "import-1", files.upload_key("import-1"))
 
     assert answer == {
         "readable": False,

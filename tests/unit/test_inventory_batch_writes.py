@@ -19,13 +19,13 @@ def domain(function):
 
 @pytest.fixture
 def inventory(domain, stack):
-    return domain("repositories").InventoryRepository(stack.ref("InventoryTable"))
+    return domain("persistence.inventory").InventoryRepository(stack.ref("InventoryTable"))
 
 
 @pytest.fixture
 def pauses(domain, monkeypatch):
     recorded: list[float] = []
-    monkeypatch.setattr(domain("repositories").time, "sleep", recorded.append)
+    monkeypatch.setattr(domain("persistence.inventory").time, "sleep", recorded.append)
     return recorded
 
 
@@ -97,7 +97,7 @@ def test_items_still_unprocessed_after_eight_tries_fail_the_call_for_the_caller_
     leave.update(dict.fromkeys(range(8), 1))
 
     with pytest.raises(
-        domain("repositories").UnprocessedWrites, match="1 stock writes still unprocessed after 8 tries"
+        domain("persistence.inventory").UnprocessedWrites, match="1 stock writes still unprocessed after 8 tries"
     ):
         inventory.put_many(stock(3))
 

@@ -191,7 +191,12 @@ def test_the_documents_are_built_only_when_asked_for():
         env={
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(api), str(PROJECT_ROOT / "layers" / "common")]),
-            **{name: "cold" for name in ("USERS_TABLE", "INVENTORY_TABLE", "ORDERS_TABLE")},
+            # What the two functions' settings require at import (api_settings.py).
+            **{
+                name: "cold"
+                for name in ("USERS_TABLE", "INVENTORY_TABLE", "ORDERS_TABLE", "IDEMPOTENCY_TABLE", "IMPORTS_TABLE")
+            },
+            **{"IMPORTS_BUCKET": "cold", "USER_POOL_ID": "cold", "CORS_ALLOW_ORIGIN": "*"},
             "AWS_DEFAULT_REGION": "us-east-1",
         },
         capture_output=True,

@@ -32,7 +32,7 @@ def test_snapstart_is_on_the_functions_a_person_waits_on_in_prod_only(sam_templa
 
 
 def test_after_restore_clients_are_made_again_and_random_is_reseeded(function):
-    clients = function("StorefrontFunction").module("orders_domain.aws")
+    clients = function("StorefrontFunction").module("orders_domain.adapters.aws_clients")
     assert (clients.forget_what_the_snapshot_holds, (), {}) in get_after_restore()
     before = [clients.dynamodb(), clients.s3(), clients.stepfunctions()]
     random.seed(20261129)  # the state every environment restored from one snapshot would share

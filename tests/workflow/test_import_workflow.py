@@ -127,7 +127,7 @@ def test_a_file_of_10000_rows_imports_the_good_rows_and_reports_the_bad_ones(bac
     progress = back_office.get(f"/imports/{import_id}")
     assert progress.status == 200
     report_url = progress.body.pop("report_url")
-    assert parse_qs(urlparse(report_url).query)["X-Amz-Expires"] == ["900"]  # IMPORT_URL_EXPIRY's default
+    assert parse_qs(urlparse(report_url).query)["X-Amz-Expires"] == ["900"]  # routers/imports.py's LINK_EXPIRY_SECONDS
     assert progress.body == {
         "import_id": import_id,
         "status": "COMPLETED_WITH_ERRORS",
@@ -538,7 +538,7 @@ def test_the_upload_url_takes_only_a_csv_and_points_at_the_imports_bucket(back_o
     assert stack.ref("ImportsBucket") in created["upload_url"]
     query = parse_qs(urlparse(created["upload_url"]).query)
     assert "content-type" in query["X-Amz-SignedHeaders"][0].split(";")
-    assert query["X-Amz-Expires"] == ["900"]  # IMPORT_URL_EXPIRY's default, as expires_at says
+    assert query["X-Amz-Expires"] == ["900"]  # routers/imports.py's LINK_EXPIRY_SECONDS, as expires_at says
     # Who opened it, kept with the import (never shown: staff see every import).
     [stored] = table_items(stack, "ImportsTable")
     assert stored["created_by"] == back_office.claims["sub"]

@@ -3,6 +3,13 @@ business outcomes among them (out of stock, declined, no longer the workflow's) 
 faults leave a task as errors, whose class names Step Functions matches in Retry/Catch: no name here
 may be a library's (Pydantic's ValidationError is a malformed payload, a fault)."""
 
+MAX_TEXT = 200
+
+
+def bounded(text: str) -> str:
+    """A message that may quote what a client sent, cut to MAX_TEXT characters."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
 
 class DomainError(Exception):
     """Base of every error the domain raises on purpose."""

@@ -1,57 +1,82 @@
-"""Settings read from environment variables once per process and validated as a typed model."""
+"""What functions read from their environment, as typed models. A function's settings model lists
+only the variables it reads (composed from the groups below), each required and typed, and is
+validated once, when the function's module is imported: a missing or malformed variable fails the
+init, a misspelt setting fails mypy. The template is the source of every value: a test checks that
+each function reads exactly the variables the template gives it."""
 
 import os
 from decimal import Decimal
-from functools import cache
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orders_domain.errors import ConfigurationError
+# DynamoDB table names are 3-255 characters.
+TableName = Annotated[str, Field(min_length=3)]
+Arn = Annotated[str, Field(pattern=r"^arn:")]
+Seconds = Annotated[int, Field(gt=0)]
 
 
-class Settings(BaseModel):
-    """What the template passes to a function. Shared names come from Globals and are required;
-    the rest are set only on the functions that need them (a state machine ARN in Globals would
-    make a dependency cycle), so they are optional here and fetched with `require`."""
+class FunctionSettings(BaseModel):
+    """A settings model: each field's alias is its environment variable. Validators are built on
+    first use (defer_build), so a function pays only for the models it reads."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
-    users_table: str = Field(alias="USERS_TABLE", min_length=3)
-    inventory_table: str = Field(alias="INVENTORY_TABLE", min_length=3)
-    orders_table: str = Field(alias="ORDERS_TABLE", min_length=3)
-    idempotency_table: str | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
-    analytics_table: str | None = Field(default=None, alias="ANALYTICS_TABLE")
-    event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
-    state_machine_arn: str | None = Field(default=None, alias="STATE_MACHINE_ARN")
-    order_received_topic_arn: str | None = Field(default=None, alias="ORDER_RECEIVED_TOPIC_ARN")
-    user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
-    cors_allow_origin: str = Field(default="*", alias="CORS_ALLOW_ORIGIN")
-    approval_threshold: Decimal = Field(default=Decimal(1000), alias="APPROVAL_THRESHOLD", ge=0)
-    approval_timeout: int = Field(default=86400, alias="APPROVAL_TIMEOUT", gt=0)
-    approval_topic_arn: str | None = Field(default=None, alias="APPROVAL_TOPIC_ARN")
-    payment_api_url: str | None = Field(default=None, alias="PAYMENT_API_URL")
-    payment_api_key_secret: str | None = Field(default=None, alias="PAYMENT_API_KEY_SECRET")
-    payment_timeout_seconds: float = Field(default=5, alias="PAYMENT_TIMEOUT_SECONDS", gt=0)
-    payment_max_wait: int = Field(default=1800, alias="PAYMENT_MAX_WAIT", gt=0)
-    breaker_table: str | None = Field(default=None, alias="CIRCUIT_BREAKER_TABLE")
-    breaker_wait: int = Field(default=60, alias="PAYMENT_BREAKER_WAIT", gt=0)
-    breaker_threshold: int = Field(default=5, alias="PAYMENT_BREAKER_THRESHOLD", gt=0)
-    imports_table: str | None = Field(default=None, alias="IMPORTS_TABLE")
-    imports_bucket: str | None = Field(default=None, alias="IMPORTS_BUCKET")
-    import_url_expiry: int = Field(default=900, alias="IMPORT_URL_EXPIRY", gt=0, le=3600)
-    idempotency_ttl_seconds: int = Field(default=3600, alias="IDEMPOTENCY_TTL_SECONDS", gt=0)
-
-    def require(self, name: str) -> str:
-        """The value of an optional setting that this function cannot work without."""
-        value = getattr(self, name)
-        if not value:
-            alias = type(self).model_fields[name].alias
-            raise ConfigurationError(f"environment variable {alias} is not set")
-        return str(value)
+    @classmethod
+    def from_environment(cls) -> Self:
+        variables = {field.alias for field in cls.model_fields.values()}
+        return cls.model_validate({name: value for name, value in os.environ.items() if name in variables})
 
 
-@cache
-def get_settings() -> Settings:
-    """The process's settings; validated on first use, then reused (a Lambda environment never changes)."""
-    fields = {field.alias for field in Settings.model_fields.values()}
-    return Settings.model_validate({name: value for name, value in os.environ.items() if name in fields})
+# -- Groups that several functions read (the three tables come from the template's Globals).
+
+
+class UsersTable(FunctionSettings):
+    users_table: TableName = Field(alias="USERS_TABLE")
+
+
+class InventoryTable(FunctionSettings):
+    inventory_table: TableName = Field(alias="INVENTORY_TABLE")
+
+
+class OrdersTable(FunctionSettings):
+    orders_table: TableName = Field(alias="ORDERS_TABLE")
+
+
+class IdempotencyTable(FunctionSettings):
+    idempotency_table: TableName = Field(alias="IDEMPOTENCY_TABLE")
+
+
+class ImportsTable(FunctionSettings):
+    imports_table: TableName = Field(alias="IMPORTS_TABLE")
+
+
+class ImportsBucket(FunctionSettings):
+    imports_bucket: str = Field(alias="IMPORTS_BUCKET", min_length=3)
+
+
+class StateMachine(FunctionSettings):
+    """The workflow that the function starts."""
+
+    state_machine_arn: Arn = Field(alias="STATE_MACHINE_ARN")
+
+
+class ApprovalThreshold(FunctionSettings):
+    approval_threshold: Decimal = Field(alias="APPROVAL_THRESHOLD", ge=0)
+
+
+class PaymentProviderAccess(FunctionSettings):
+    payment_api_url: str = Field(alias="PAYMENT_API_URL", pattern=r"^https?://")
+    payment_api_key_secret: str = Field(alias="PAYMENT_API_KEY_SECRET", min_length=1)
+
+
+class PaymentCircuitBreaker(FunctionSettings):
+    breaker_table: TableName = Field(alias="CIRCUIT_BREAKER_TABLE")
+    breaker_wait: Seconds = Field(alias="PAYMENT_BREAKER_WAIT")
+    breaker_threshold: int = Field(alias="PAYMENT_BREAKER_THRESHOLD", gt=0)
+
+
+class ApprovalRules(ApprovalThreshold):
+    """When an order waits for staff (its total above the threshold), and for how long at most."""
+
+    approval_timeout: Seconds = Field(alias="APPROVAL_TIMEOUT")

@@ -4,25 +4,27 @@ and follow its progress while the import workflow runs."""
 from functools import cache
 from typing import Any
 
+from api_settings import back_office_settings
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 from http_api import NOT_AN_ID, documented
 from identity import caller_of
 
-from orders_domain.import_jobs import find_import, open_import
-from orders_domain.import_storage import ImportFiles, ImportsRepository
-from orders_domain.models import Identifier, ImportProgress, NewImport
+from orders_domain.import_progress import ImportProgress, NewImport
+from orders_domain.models import Identifier
 from orders_domain.observability import metrics
-from orders_domain.settings import get_settings
+from orders_domain.persistence.import_storage import ImportFiles, ImportsRepository
+from orders_domain.rules.import_jobs import find_import, open_import
 
 back_office = Router()
-settings = get_settings()
+# How long the upload URL, and the link to a report of rejected rows, may be used.
+LINK_EXPIRY_SECONDS = 900
 
 
 @cache
 def storage() -> tuple[ImportsRepository, ImportFiles]:
-    """Settings that only these routes need, required when first used (the other routes work without)."""
-    return ImportsRepository(settings.require("imports_table")), ImportFiles(settings.require("imports_bucket"))
+    settings = back_office_settings()
+    return ImportsRepository(settings.imports_table), ImportFiles(settings.imports_bucket)
 
 
 @back_office.post(
@@ -43,7 +45,7 @@ def storage() -> tuple[ImportsRepository, ImportFiles]:
 )
 def create_import() -> tuple[dict[str, Any], int]:
     imports, files = storage()
-    created = open_import(imports, files, caller_of(back_office.current_event).user_id, settings.import_url_expiry)
+    created = open_import(imports, files, caller_of(back_office.current_event).user_id, LINK_EXPIRY_SECONDS)
     metrics.add_metric(name="ImportOpened", unit=MetricUnit.Count, value=1)
     return created.model_dump(mode="json"), 201
 
@@ -66,5 +68,5 @@ def create_import() -> tuple[dict[str, Any], int]:
 )
 def get_import(import_id: Identifier) -> dict[str, Any]:
     imports, files = storage()
-    progress = find_import(imports, files, import_id, settings.import_url_expiry)
+    progress = find_import(imports, files, import_id, LINK_EXPIRY_SECONDS)
     return progress.model_dump(exclude_none=True)  # JSON types only

@@ -3,18 +3,18 @@
 from typing import Annotated, Any
 
 from api_docs import request_example
+from api_settings import api_tables
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from http_api import NOT_AN_ID, documented
 
-from orders_domain.inventory import find_stock, set_stock
 from orders_domain.models import Identifier, StockItem, StockUpdate
-from orders_domain.repositories import InventoryRepository
-from orders_domain.settings import get_settings
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.rules.inventory import find_stock, set_stock
 
 storefront = Router()
 back_office = Router()
-inventory = InventoryRepository(get_settings().inventory_table)
+inventory = InventoryRepository(api_tables().inventory_table)
 
 
 @storefront.get(

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Annotated, Any
 
 from api_docs import CART, request_example
+from api_settings import api_tables, storefront_settings
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,19 +19,19 @@ from http_api import NOT_AN_ID, documented
 from identity import caller_of
 from pydantic import BaseModel
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 from orders_domain.models import ApprovalDecision, Identifier, NewOrder, Order, OrderStatus, Page
 from orders_domain.observability import metrics
-from orders_domain.orders import customer_orders, find_order, new_order_id, orders_in, place_order
-from orders_domain.repositories import InventoryRepository, OrdersRepository
-from orders_domain.saga import cancel_order, decide_approval
-from orders_domain.settings import get_settings
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.rules.orders import customer_orders, find_order, new_order_id, orders_in, place_order
+from orders_domain.rules.saga import cancel_order, decide_approval
 
 storefront = Router()
 back_office = Router()
-settings = get_settings()
-orders = OrdersRepository(settings.orders_table)
-inventory = InventoryRepository(settings.inventory_table)
+orders = OrdersRepository(api_tables().orders_table)
+inventory = InventoryRepository(api_tables().inventory_table)
+IDEMPOTENCY_HOURS = 1  # how long a retry with the same Idempotency-Key is answered as the first request
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Orders per page")]
 Cursor = Annotated[
@@ -74,7 +75,7 @@ def _page(page: Page[Order]) -> dict[str, Any]:
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="[user_id, idempotency_key]",
     payload_validation_jmespath="order",
-    expires_after_seconds=settings.idempotency_ttl_seconds,
+    expires_after_seconds=IDEMPOTENCY_HOURS * 3600,
 )
 
 
@@ -82,7 +83,9 @@ idempotency_config = IdempotencyConfig(
 def _accept_order_once() -> Callable[..., dict[str, str]]:
     """POST /orders with an Idempotency-Key, through Powertools idempotency (only the storefront
     has the idempotency table, so its store is made on first use)."""
-    store = DynamoDBPersistenceLayer(table_name=settings.require("idempotency_table"), boto3_client=aws.dynamodb())
+    store = DynamoDBPersistenceLayer(
+        table_name=storefront_settings().idempotency_table, boto3_client=aws_clients.dynamodb()
+    )
 
     @idempotent_function(data_keyword_argument="submission", config=idempotency_config, persistence_store=store)
     def accept_once(submission: dict[str, Any]) -> dict[str, str]:

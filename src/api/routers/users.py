@@ -3,23 +3,22 @@
 from typing import Annotated, Any
 
 from api_docs import request_example
+from api_settings import api_tables, back_office_settings
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 from http_api import NOT_AN_ID, documented
 from identity import caller_of
 
-from orders_domain.accounts import CustomerAccounts
+from orders_domain.adapters.customer_accounts import CustomerAccounts
 from orders_domain.models import Identifier, NewUser, User
 from orders_domain.observability import metrics
-from orders_domain.repositories import UsersRepository
-from orders_domain.settings import get_settings
-from orders_domain.users import find_user, invite_customer
+from orders_domain.persistence.users import UsersRepository
+from orders_domain.rules.users import find_user, invite_customer
 
 storefront = Router()
 back_office = Router()
-settings = get_settings()
-users = UsersRepository(settings.users_table)
+users = UsersRepository(api_tables().users_table)
 NEW_CUSTOMER = {"name": "Mary Jackson", "email": "mary.jackson@example.com"}
 
 
@@ -63,7 +62,7 @@ def get_profile() -> dict[str, Any]:
 def create_user(
     new_user: Annotated[NewUser, Body(openapi_examples=request_example("A new customer", NEW_CUSTOMER))],
 ) -> tuple[dict[str, Any], int]:
-    user = invite_customer(CustomerAccounts(settings.require("user_pool_id")), users, new_user)
+    user = invite_customer(CustomerAccounts(back_office_settings().user_pool_id), users, new_user)
     metrics.add_metric(name="UserCreated", unit=MetricUnit.Count, value=1)
     return user.model_dump(mode="json"), 201
 

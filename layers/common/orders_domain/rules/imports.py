@@ -16,8 +16,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from orders_domain.models import Identifier, ImportStatus, RowError, StockUpdate, StoredImport
-from orders_domain.problems import bounded
+from orders_domain.errors import bounded
+from orders_domain.import_progress import ImportStatus, RowError, StoredImport
+from orders_domain.models import Identifier, StockUpdate
 
 HEADER = ("product_id", "quantity", "price")
 MAX_ROWS = 100_000

@@ -2,7 +2,7 @@
 
 from orders_domain.errors import NotFoundError
 from orders_domain.models import StockItem, StockUpdate
-from orders_domain.repositories import InventoryRepository
+from orders_domain.persistence.inventory import InventoryRepository
 
 
 def set_stock(inventory: InventoryRepository, product_id: str, stock: StockUpdate) -> StockItem:

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 
 # What Step Functions answers for a token whose task no longer waits (decided, timed out, ended).
 _GONE = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
@@ -17,8 +17,10 @@ def start_once(state_machine_arn: str, name: str, payload: dict[str, Any]) -> bo
     """Start the execution called `name`; False when it exists already (a repeated event), which is
     not an error: a standard workflow's execution names are unique for 90 days."""
     try:
-        aws.stepfunctions().start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
-    except aws.stepfunctions().exceptions.ExecutionAlreadyExists:
+        aws_clients.stepfunctions().start_execution(
+            stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload)
+        )
+    except aws_clients.stepfunctions().exceptions.ExecutionAlreadyExists:
         return False
     return True
 
@@ -36,7 +38,7 @@ def resume(token: str, output: BaseModel) -> bool:
     """Complete the waiting task with `output` (its result, on which the workflow decides); False
     when it no longer waits."""
     try:
-        aws.stepfunctions().send_task_success(taskToken=token, output=output.model_dump_json(exclude_none=True))
+        aws_clients.stepfunctions().send_task_success(taskToken=token, output=output.model_dump_json(exclude_none=True))
     except ClientError as error:
         if error.response["Error"]["Code"] in _GONE:
             return False

@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from orders_domain.errors import PaymentDeclined, PaymentProviderError, PaymentTimeout
-from orders_domain.settings import Settings
+from orders_domain.settings import PaymentProviderAccess
 
 API_KEY_CACHE_SECONDS = 300  # a rotated key is picked up within five minutes
+TIMEOUT_SECONDS = 5.0  # for an answer; the workflow retries a timeout, the breaker counts it
 
 
 class PaymentProvider:
@@ -66,12 +67,8 @@ class PaymentProvider:
         return str(parameters.get_secret(self.api_key_secret, max_age=API_KEY_CACHE_SECONDS))
 
 
-def payment_provider(settings: Settings) -> PaymentProvider:
-    return PaymentProvider(
-        settings.require("payment_api_url"),
-        settings.require("payment_api_key_secret"),
-        settings.payment_timeout_seconds,
-    )
+def payment_provider(settings: PaymentProviderAccess) -> PaymentProvider:
+    return PaymentProvider(settings.payment_api_url, settings.payment_api_key_secret, TIMEOUT_SECONDS)
 
 
 def _message(error: urllib.error.HTTPError) -> str:

@@ -3,7 +3,7 @@
 import json
 from typing import TYPE_CHECKING
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 from orders_domain.models import Order
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class OrderEvents:
             "DetailType": ORDER_CREATED_DETAIL_TYPE,
             "Detail": json.dumps(order.model_dump(mode="json", exclude_none=True)),
         }
-        response = aws.events().put_events(Entries=[entry])
+        response = aws_clients.events().put_events(Entries=[entry])
         if response.get("FailedEntryCount"):
             failure = response["Entries"][0]
             raise EventPublishError(f"{failure.get('ErrorCode')}: {failure.get('ErrorMessage')}")

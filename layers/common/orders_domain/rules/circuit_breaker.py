@@ -15,12 +15,14 @@ from enum import StrEnum
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 from orders_domain.observability import logger, metrics
-from orders_domain.repositories import from_item
-from orders_domain.settings import Settings
+from orders_domain.persistence.items import from_item
+from orders_domain.persistence.update_expressions import set_values
+from orders_domain.settings import PaymentCircuitBreaker
 
 
 class BreakerState(StrEnum):
@@ -92,26 +94,20 @@ class CircuitBreaker:
                 return
 
     def _read(self) -> tuple[BreakerState, int, dict[str, Any]]:
-        response = aws.dynamodb().get_item(TableName=self.table_name, Key=self._key(), ConsistentRead=True)
+        response = aws_clients.dynamodb().get_item(TableName=self.table_name, Key=self._key(), ConsistentRead=True)
         item = from_item(response.get("Item") or {})
         return BreakerState(item.get("state", BreakerState.CLOSED)), int(item.get("version", 0)), item
 
     def _write(self, version: int, values: dict[str, Any]) -> bool:
         """Set `values` if nobody wrote since `version` was read; False otherwise."""
-        names = {f"#{index}": name for index, name in enumerate(values)}
-        updates = {f":{index}": value for index, value in enumerate(values.values())}
         try:
-            aws.dynamodb().update_item(
+            aws_clients.dynamodb().update_item(
                 TableName=self.table_name,
                 Key=self._key(),
-                UpdateExpression="SET version = :next, " + ", ".join(f"{n} = :{n[1:]}" for n in names),
-                ConditionExpression="attribute_not_exists(version) OR version = :read",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={
-                    ":read": {"N": str(version)},
-                    ":next": {"N": str(version + 1)},
-                    **{key: _attribute(value) for key, value in updates.items()},
-                },
+                **set_values(
+                    {"version": version + 1, **values},
+                    Attr("version").not_exists() | Attr("version").eq(version),
+                ),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -126,11 +122,5 @@ class CircuitBreaker:
         logger.warning(f"payment circuit breaker {before} -> {after} ({why})", breaker=self.name, state=after)
 
 
-def payment_breaker(settings: Settings) -> CircuitBreaker:
-    return CircuitBreaker(settings.require("breaker_table"), settings.breaker_wait, settings.breaker_threshold)
-
-
-def _attribute(value: Any) -> dict[str, str]:
-    if isinstance(value, str):
-        return {"S": value}
-    return {"N": str(value)}
+def payment_breaker(settings: PaymentCircuitBreaker) -> CircuitBreaker:
+    return CircuitBreaker(settings.breaker_table, settings.breaker_wait, settings.breaker_threshold)

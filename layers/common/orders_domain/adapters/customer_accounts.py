@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 from orders_domain.errors import ConflictError, InvalidField
 
 
@@ -12,7 +12,7 @@ class CustomerAccounts:
 
     def invite(self, email: str, name: str) -> str:
         """Create the account (Cognito emails the invitation with a temporary password); its sub."""
-        client = aws.cognito()
+        client = aws_clients.cognito()
         try:
             response = client.admin_create_user(
                 UserPoolId=self.user_pool_id,
@@ -32,4 +32,4 @@ class CustomerAccounts:
         return attributes["sub"]
 
     def remove(self, email: str) -> None:
-        aws.cognito().admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
+        aws_clients.cognito().admin_delete_user(UserPoolId=self.user_pool_id, Username=email)

@@ -1,9 +1,9 @@
 """Customer profiles: created when a customer confirms a sign-up, or invited by staff."""
 
-from orders_domain.accounts import CustomerAccounts
+from orders_domain.adapters.customer_accounts import CustomerAccounts
 from orders_domain.errors import NotFoundError
 from orders_domain.models import NewUser, User, utc_now
-from orders_domain.repositories import UsersRepository
+from orders_domain.persistence.users import UsersRepository
 
 
 def create_profile(users: UsersRepository, user_id: str, email: str, name: str) -> User:

@@ -2,7 +2,7 @@
 
 import json
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 from orders_domain.models import Order
 
 
@@ -11,7 +11,7 @@ class OrderNotifications:
         self.topic_arn = topic_arn
 
     def order_received(self, order: Order) -> None:
-        aws.sns().publish(
+        aws_clients.sns().publish(
             TopicArn=self.topic_arn,
             Subject="Order received",
             Message=json.dumps(

@@ -13,7 +13,7 @@ from functools import cache
 
 from orders_domain.errors import InvalidCursor
 from orders_domain.models import Order, Page, utc_now
-from orders_domain.repositories import Cursor, OrdersRepository
+from orders_domain.persistence.orders import Cursor, OrdersRepository
 
 # Shards one page may query: a page that meets more empty days than this ends short, with a
 # cursor, so that a long gap between orders costs several cheap pages and never one unbounded one.

@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from http_bodies.problems import NOT_JSON, error_body, invalid_body, parse_json_body
 from orders_domain.models import Line, QuoteRequest, Record
-from orders_domain.pricing import quote
-from orders_domain.problems import NOT_JSON, error_body, invalid_body, parse_json_body
+from orders_domain.rules.pricing import quote
 
 
 class HttpResponse(Record):
@@ -69,7 +69,7 @@ def price_quote(lines: Iterable[QuoteLineRead], approval_threshold: Decimal) -> 
     """200 with the priced cart (see `pricing.quote`)."""
     # Imported here: the persistence module loads boto3, which only this step of the quote needs
     # (ValidateQuoteFunction's cold start would pay for it otherwise).
-    from orders_domain.repositories import InventoryRepository  # noqa: PLC0415
+    from orders_domain.persistence.inventory import InventoryRepository  # noqa: PLC0415
 
     lines = list(lines)
     stock = {

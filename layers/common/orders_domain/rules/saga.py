@@ -17,8 +17,9 @@ import json
 import math
 from typing import Literal
 
-from orders_domain import aws
-from orders_domain.circuit_breaker import CircuitBreaker
+from orders_domain.adapters import aws_clients
+from orders_domain.adapters.payment_provider import PaymentProvider
+from orders_domain.adapters.workflows import resume
 from orders_domain.errors import (
     ConflictError,
     NotFoundError,
@@ -32,6 +33,7 @@ from orders_domain.models import (
     Approval,
     ApprovalDecision,
     ChargeResult,
+    Customer,
     Line,
     Order,
     OrderRecord,
@@ -42,11 +44,56 @@ from orders_domain.models import (
     RejectionReason,
     StepOutcome,
     StepResult,
+    ValidatedOrder,
     utc_now,
 )
-from orders_domain.payments import PaymentProvider
-from orders_domain.repositories import InventoryRepository, OrdersRepository
-from orders_domain.workflow import resume
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.persistence.users import UsersRepository
+from orders_domain.rules.circuit_breaker import CircuitBreaker
+from orders_domain.rules.pricing import needs_approval, priced_lines, total_of
+from orders_domain.settings import ApprovalRules
+
+
+def validate_order(
+    order_id: str,
+    orders: OrdersRepository,
+    users: UsersRepository,
+    inventory: InventoryRepository,
+    approval: ApprovalRules,
+) -> ValidatedOrder:
+    """Check that the order's user and products exist, price its lines and store the total: DONE
+    with the workflow's view of the order, INVALID (unknown order, user or product), or ENDED once the
+    order is no longer the workflow's."""
+    order = orders.get(order_id)
+    if order is None:
+        return _invalid(f"order {order_id} not found")
+    user = users.get(order.user_id)
+    if user is None:
+        return _invalid(f"user {order.user_id} not found")
+    stock = inventory.get_many(line.product_id for line in order.items)
+    unknown = [line.product_id for line in order.items if line.product_id not in stock]
+    if unknown:
+        return _invalid(f"unknown products: {', '.join(unknown)}")
+    lines = priced_lines(order.items, stock)
+    total = total_of(lines)
+    try:
+        orders.price(order_id, total)
+    except OrderNotProcessing as ended:
+        return ValidatedOrder(outcome=StepOutcome.ENDED, message=str(ended))
+    return ValidatedOrder(
+        outcome=StepOutcome.DONE,
+        user_id=order.user_id,
+        items=lines,
+        total=total,
+        approval_required=needs_approval(total, approval.approval_threshold),
+        approval_timeout=approval.approval_timeout,
+        customer=Customer(email=user.email, name=user.name),
+    )
+
+
+def _invalid(message: str) -> ValidatedOrder:
+    return ValidatedOrder(outcome=StepOutcome.INVALID, message=message)
 
 
 def reserve_stock(
@@ -73,7 +120,7 @@ def request_approval(order_id: str, token: str, orders: OrdersRepository, staff_
     except OrderNotProcessing as ended:
         resume(token, StepResult(outcome=StepOutcome.ENDED, message=str(ended)))
         return None
-    aws.sns().publish(
+    aws_clients.sns().publish(
         TopicArn=staff_topic_arn,
         Subject=f"Order {order_id} needs approval",
         Message=json.dumps(

@@ -9,8 +9,10 @@ from typing import Any
 from uuid import uuid4
 
 from orders_domain.errors import NotFoundError
-from orders_domain.import_storage import CSV, ImportFiles, ImportsRepository
-from orders_domain.imports import (
+from orders_domain.import_progress import ImportProgress, ImportStatus, NewImport, RowError
+from orders_domain.persistence.import_storage import CSV, ImportFiles, ImportsRepository
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.rules.imports import (
     MAX_FILE_BYTES,
     SHOWN_ERRORS,
     Chunk,
@@ -23,8 +25,6 @@ from orders_domain.imports import (
     report,
     split,
 )
-from orders_domain.models import ImportProgress, ImportStatus, NewImport, RowError
-from orders_domain.repositories import InventoryRepository
 
 FAILED_CHUNK = "not imported: its chunk failed every attempt (importing the row again is safe)"
 

@@ -1,24 +1,22 @@
-"""Order rules: placing an order, and what the workflow checks and reserves."""
+"""Order rules: placing an order, finding and listing orders, starting its workflow, counting it."""
 
 from uuid import UUID, uuid4, uuid5
 
-from orders_domain.errors import ConflictError, NotFoundError, OrderNotProcessing
-from orders_domain.listing import every_order
+from orders_domain.adapters.workflows import OrderWorkflow
+from orders_domain.errors import ConflictError, NotFoundError
 from orders_domain.models import (
-    Customer,
     Line,
     NewOrder,
     Order,
     OrderStatus,
     Page,
-    StepOutcome,
-    ValidatedOrder,
     utc_now,
 )
-from orders_domain.pricing import needs_approval, priced_lines, total_of
-from orders_domain.repositories import AnalyticsRepository, InventoryRepository, OrdersRepository, UsersRepository
-from orders_domain.settings import Settings
-from orders_domain.workflow import OrderWorkflow
+from orders_domain.persistence.analytics import AnalyticsRepository
+from orders_domain.persistence.inventory import InventoryRepository
+from orders_domain.persistence.orders import OrdersRepository
+from orders_domain.rules.listing import every_order
+from orders_domain.rules.pricing import priced_lines, total_of
 
 _ORDER_IDS_FROM_KEYS = UUID("6f1d3c5e-2b0a-4c8e-9a57-0e4b8f3d2a61")
 
@@ -68,47 +66,6 @@ def orders_in(orders: OrdersRepository, status: OrderStatus | None, limit: int, 
     if status is None:
         return every_order(orders, limit, cursor)
     return orders.page("by-status", ("status", str(status)), limit, cursor, newest_first=False)
-
-
-def validate_order(
-    order_id: str,
-    orders: OrdersRepository,
-    users: UsersRepository,
-    inventory: InventoryRepository,
-    settings: Settings,
-) -> ValidatedOrder:
-    """Check that the order's user and products exist, price its lines and store the total: DONE
-    with the workflow's view of the order, INVALID (unknown order, user or product), or ENDED once the
-    order is no longer the workflow's."""
-    order = orders.get(order_id)
-    if order is None:
-        return _invalid(f"order {order_id} not found")
-    user = users.get(order.user_id)
-    if user is None:
-        return _invalid(f"user {order.user_id} not found")
-    stock = inventory.get_many(line.product_id for line in order.items)
-    unknown = [line.product_id for line in order.items if line.product_id not in stock]
-    if unknown:
-        return _invalid(f"unknown products: {', '.join(unknown)}")
-    lines = priced_lines(order.items, stock)
-    total = total_of(lines)
-    try:
-        orders.price(order_id, total)
-    except OrderNotProcessing as ended:
-        return ValidatedOrder(outcome=StepOutcome.ENDED, message=str(ended))
-    return ValidatedOrder(
-        outcome=StepOutcome.DONE,
-        user_id=order.user_id,
-        items=lines,
-        total=total,
-        approval_required=needs_approval(total, settings.approval_threshold),
-        approval_timeout=settings.approval_timeout,
-        customer=Customer(email=user.email, name=user.name),
-    )
-
-
-def _invalid(message: str) -> ValidatedOrder:
-    return ValidatedOrder(outcome=StepOutcome.INVALID, message=message)
 
 
 def start_processing(orders: OrdersRepository, workflow: OrderWorkflow, order_id: str) -> bool:

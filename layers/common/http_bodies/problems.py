@@ -5,15 +5,12 @@ echo the input."""
 import json
 from typing import Any
 
-# An error body stays a few KB whatever the input: so many problems, each so long.
+from orders_domain.errors import bounded
+
+# An error body stays a few KB whatever the input: so many problems, each so long (`bounded`).
 MAX_DETAILS = 10
-MAX_TEXT = 200
 
 NOT_JSON = "request body is not valid JSON"
-
-
-def bounded(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 def error_body(message: str, **extra: Any) -> dict[str, Any]:

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import time
+from functools import reduce
+from operator import and_
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr, ConditionBase
 from botocore.exceptions import ClientError
 
-from orders_domain import aws
+from orders_domain.adapters import aws_clients
 from orders_domain.errors import ConflictError
-from orders_domain.models import ImportStatus, StoredImport, utc_now
-from orders_domain.repositories import from_item, to_item
+from orders_domain.import_progress import ImportStatus, StoredImport
+from orders_domain.models import utc_now
+from orders_domain.persistence.items import from_item, to_item
+from orders_domain.persistence.update_expressions import set_values
 
 UPLOADS = "uploads/"  # the only prefix whose new objects start an import
 CSV = "text/csv"
@@ -29,7 +34,7 @@ class ImportsRepository:
     def create(self, import_id: str, created_by: str) -> StoredImport:
         progress = StoredImport(import_id=import_id, status=ImportStatus.WAITING_FOR_FILE)
         stored = {"created_by": created_by, "created_at": utc_now(), "expires": self._expiry()}
-        aws.dynamodb().put_item(
+        aws_clients.dynamodb().put_item(
             TableName=self.table_name,
             Item=to_item(progress) | to_item(stored),
             ConditionExpression="attribute_not_exists(import_id)",
@@ -37,7 +42,9 @@ class ImportsRepository:
         return progress
 
     def get(self, import_id: str) -> StoredImport | None:
-        item = aws.dynamodb().get_item(TableName=self.table_name, Key={"import_id": {"S": import_id}}).get("Item")
+        item = (
+            aws_clients.dynamodb().get_item(TableName=self.table_name, Key={"import_id": {"S": import_id}}).get("Item")
+        )
         return StoredImport.model_validate(from_item(item)) if item else None
 
     def start(self, import_id: str, rows_total: int, chunks_total: int) -> None:
@@ -72,21 +79,14 @@ class ImportsRepository:
         """Write `values` if the status is one of `allowed` or, with `or_already_set`, if the item
         already holds every one of them (a retried write: it succeeds and changes nothing). One
         conditional write; ConflictError otherwise."""
-        names = {f"#v{index}": name for index, name in enumerate(values)} | {"#status": "status"}
-        placeholders = {f":v{index}": value for index, value in enumerate(values.values())}
-        allowed_values = {f":allowed{index}": status for index, status in enumerate(allowed)}
-        assignments = [f"{name} = :{name[1:]}" for name in names if name != "#status"]
-        condition = f"#status IN ({', '.join(allowed_values)})"
+        condition: ConditionBase = Attr("status").is_in(list(allowed))
         if or_already_set:
-            condition = f"{condition} OR ({' AND '.join(assignments)})"
+            condition |= reduce(and_, (Attr(name).eq(value) for name, value in values.items()))
         try:
-            response = aws.dynamodb().update_item(
+            response = aws_clients.dynamodb().update_item(
                 TableName=self.table_name,
                 Key={"import_id": {"S": import_id}},
-                UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression=f"attribute_exists(import_id) AND ({condition})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(placeholders | allowed_values),
+                **set_values(values, Attr("import_id").exists() & condition),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
@@ -130,20 +130,20 @@ class ImportFiles:
 
     def upload_url(self, import_id: str, expires_in: int) -> str:
         """A URL that accepts one `PUT` of the file with `Content-Type: text/csv` (signed)."""
-        return aws.s3().generate_presigned_url(
+        return aws_clients.s3().generate_presigned_url(
             "put_object",
             Params={"Bucket": self.bucket, "Key": self.upload_key(import_id), "ContentType": CSV},
             ExpiresIn=expires_in,
         )
 
     def download_url(self, key: str, expires_in: int) -> str:
-        return aws.s3().generate_presigned_url(
+        return aws_clients.s3().generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
         )
 
     def read(self, key: str, limit: int) -> bytes | None:
         """The object's bytes; None when it is larger than `limit` (then it is not downloaded)."""
-        response = aws.s3().get_object(Bucket=self.bucket, Key=key)
+        response = aws_clients.s3().get_object(Bucket=self.bucket, Key=key)
         if response["ContentLength"] > limit:
             response["Body"].close()
             return None
@@ -151,10 +151,10 @@ class ImportFiles:
         return data
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
-        aws.s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        aws_clients.s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def read_json(self, key: str) -> Any:
-        return json.loads(aws.s3().get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        return json.loads(aws_clients.s3().get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def write_json(self, key: str, value: Any) -> None:
         self.write(key, json.dumps(value, separators=(",", ":")).encode(), "application/json")
