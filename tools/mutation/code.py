@@ -1,6 +1,6 @@
 """make mutation, Python part: mutmut's mutants of every function body of the domain package and of
 each function's code, and our own of the declarations that mutmut leaves alone
-(mutation.code_operators), judged by the same suites.
+(tools.mutation.code_operators), judged by the same suites.
 
 mutmut knows a mutant by its module, as the tests import it: `orders_domain.pricing.x_quote__mutmut_3`
 while the file is layers/common/orders_domain/pricing.py, `notify.x_lambda_handler__mutmut_1` while it
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local_stack.template import PROJECT_ROOT
-from mutation import mutmut_wrapping
-from mutation.code_operators import DeclarationMutant, changes, declaration_mutants, key
-from mutation.judging import Judge, Outcome, matches, tracked_files, workspace, write
-from mutation.mutmut_wrapping import wraps
+from tools.mutation import mutmut_wrapping
+from tools.mutation.code_operators import DeclarationMutant, changes, declaration_mutants, key
+from tools.mutation.judging import Judge, Outcome, matches, tracked_files, workspace, write
+from tools.mutation.mutmut_wrapping import wraps
 
 DOMAIN = "layers/common/orders_domain"
 FUNCTIONS = "src"
@@ -127,7 +127,7 @@ def changed_lines(root: Path, revision: str, file: str) -> set[int]:
 
 def definitions(source: str) -> dict[str, range]:
     """The lines of what mutmut mutates, by qualified name: top-level functions and methods of
-    top-level classes, undecorated or with decorators that only wrap them (mutation.mutmut_wrapping),
+    top-level classes, undecorated or with decorators that only wrap them (tools.mutation.mutmut_wrapping),
     @staticmethod and @classmethod."""
     spans: dict[str, range] = {}
     for node in ast.parse(source).body:
@@ -274,7 +274,7 @@ def prepare(copy: Path, target: Target) -> None:
 
 
 def run_mutmut(copy: Path, target: Target, selected: list[str], python: Path, children: int) -> list[Outcome]:
-    """mutmut, run by `python` (its environment's) through mutation.mutmut_wrapping, in the copy, judging
+    """mutmut, run by `python` (its environment's) through tools.mutation.mutmut_wrapping, in the copy, judging
     `children` mutants at once."""
     prepare(copy, target)
     log = copy / "mutmut.log"

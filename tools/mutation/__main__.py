@@ -1,10 +1,10 @@
 """make mutation: every mutant of the template and the state machines (the declarative part,
-tests/mutation/declarative.py) and of the Python code (the Python part, tests/mutation/code.py:
+tools/mutation/declarative.py) and of the Python code (the Python part, tools/mutation/code.py:
 mutmut's and our own), each in a copy of the project, killed or not by the tests.
 
-    PYTHONPATH=tests python -m mutation [--all | --changed-since REV] [--workflows] [--match REGEX] [--jobs N]
+    PYTHONPATH=tests python -m tools.mutation [--all | --changed-since REV] [--workflows] [--match REGEX] [--jobs N]
         [--part declarative|python] [--mutmut-python PATH] [--save FILE]
-    PYTHONPATH=tests python -m mutation --score FILE...
+    PYTHONPATH=tests python -m tools.mutation --score FILE...
 
 Declarative part: static first, the template tests (values asserted in milliseconds, no linters)
 judge every mutant, then least privilege both ways on the requests recorded by the last whole
@@ -13,7 +13,7 @@ judge every mutant, then least privilege both ways on the requests recorded by t
 workflow tests. Python part: the unit and workflow suites judge each mutant, mutmut running only
 the tests that reach the mutated function (which it learns once per copy of the project, kept
 under .mutation/; a whole run starts afresh). A survivor fails the run unless
-tests/mutation/survivors.toml lists its key with a reason.
+tools/mutation/survivors.toml lists its key with a reason.
 
 By default only the mutants of resources, states and functions changed since the baseline (the
 revision of the declarative part's last whole run, and of each Python target's, `baseline_revision`
@@ -40,12 +40,12 @@ from pathlib import Path
 from queue import Queue
 
 from local_stack.template import PROJECT_ROOT
-from mutation import code
-from mutation.declarative import STATE_MACHINES, TEMPLATE, Mutant, load, mutants, parse
-from mutation.judging import Judge, Outcome, matches, workspace
 from support.least_privilege import RUN_FILE
+from tools.mutation import code
+from tools.mutation.declarative import STATE_MACHINES, TEMPLATE, Mutant, load, mutants, parse
+from tools.mutation.judging import Judge, Outcome, matches, workspace
 
-SURVIVORS = PROJECT_ROOT / "tests" / "mutation" / "survivors.toml"
+SURVIVORS = Path(__file__).with_name("survivors.toml")
 STATIC = ["tests/template", "-k", "not sam_validate and not cfn_lint and not statelint and not actionlint"]
 ORDER_TESTS = ["tests/workflow/test_order_workflow.py", "tests/workflow/test_order_cancellation.py"]
 WORKFLOW_TESTS = {
@@ -157,7 +157,7 @@ def report(outcomes: list[Outcome], baseline: dict[str, str], seconds: float | N
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.mutation", description=__doc__.split("\n\n")[0])
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument("--all", action="store_true", help="every mutant (default: changed since the baseline)")
     scope.add_argument("--changed-since", metavar="REV", help="resources, states and functions changed since REV")
