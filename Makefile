@@ -95,7 +95,7 @@ test: lint validate scan chromium $(MUTATION_VENV)/.installed ## Lint, template 
 	$(BIN)/pytest -n 2 --dist loadgroup
 	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
 
-mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows, --match REGEX"]
+mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--sample N --seed S | --all | --changed-since REV, --workflows, --match REGEX"]
 	PYTHONPATH=tests $(BIN)/python -m tools.mutation --mutmut-python $(MUTATION_VENV)/bin/python $(ARGS)
 
 openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)

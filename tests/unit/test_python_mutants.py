@@ -17,6 +17,7 @@ from tools.mutation.code import (
     changed_lines,
     kept_copy,
     module_files,
+    mutmut_functions,
     mutmut_pattern,
     mutmut_sources,
     prepare,
@@ -115,7 +116,7 @@ def mutmut_file(number, other_line="taxed = 0"):
 def test_a_mutant_keeps_its_key_when_mutmut_renumbers_it_or_another_line_changes():
     def key_of(number, other_line="taxed = 0"):
         name = f"orders_domain.pricing.x_quote__mutmut_{number}"
-        before, after = mutmut_sources(mutmut_file(number, other_line), name)
+        before, after = mutmut_sources(mutmut_functions(mutmut_file(number, other_line)), name)
         return key("layers/common/orders_domain/pricing.py", qualified_name(name), before, after)
 
     first = key_of(3)
@@ -375,7 +376,7 @@ def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
     listed = tomllib.loads((PROJECT_ROOT / "tools/mutation/survivors.toml").read_text())["survivor"][0]["key"]
 
     def outcome(key, verdict):
-        return {"key": key, "area": "domain package", "operator": "mutmut", "verdict": verdict, "seconds": 1.0}
+        return {"key": key, "area": "domain", "operator": "mutmut", "verdict": verdict, "seconds": 1.0}
 
     first, second = tmp_path / "mutation-a.json", tmp_path / "mutation-b.json"
     first.write_text(json.dumps([outcome("a.py:f:1", "killed (mutmut)"), outcome(listed, "survived")]))
@@ -392,8 +393,8 @@ def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
         )
 
     def row(output):
-        [line] = [line for line in output.splitlines() if line.startswith("domain package")]
-        return line.split()[2:]  # mutants, killed, justified, score
+        [line] = [line for line in output.splitlines() if line.startswith("domain ")]
+        return line.split()[1:]  # mutants, killed, justified, score
 
     scored = score(first, second)
     assert scored.returncode == 0, scored.stdout + scored.stderr

@@ -4,6 +4,7 @@ mutmut's and our own), each in a copy of the project, killed or not by the tests
 
     PYTHONPATH=tests python -m tools.mutation [--all | --changed-since REV] [--workflows] [--match REGEX] [--jobs N]
         [--part declarative|python] [--mutmut-python PATH] [--save FILE]
+    PYTHONPATH=tests python -m tools.mutation --sample N [--seed S] [--part ...] [--match REGEX]
     PYTHONPATH=tests python -m tools.mutation --score FILE...
 
 Declarative part: static first, the template tests (values asserted in milliseconds, no linters)
@@ -19,6 +20,8 @@ By default only the mutants of resources, states and functions changed since the
 revision of the declarative part's last whole run, and of each Python target's, `baseline_revision`
 in survivors.toml) run: the incremental run.
 --all runs every mutant (the scheduled job); --changed-since REV picks another revision.
+--sample N judges N mutants drawn at random from each area's (functions, domain, local stack,
+declarative) and prints each area's score with its 95 % interval (tools/mutation/sampling.py).
 --save writes the outcomes to a file; --score reports those of several runs as one (the scheduled
 job's shards, each a share of a whole run).
 """
@@ -41,7 +44,8 @@ from queue import Queue
 
 from local_stack.template import PROJECT_ROOT
 from support.least_privilege import RUN_FILE
-from tools.mutation import code
+from tools.mutation import code, sampling
+from tools.mutation.code_operators import DeclarationMutant
 from tools.mutation.declarative import STATE_MACHINES, TEMPLATE, Mutant, load, mutants, parse
 from tools.mutation.judging import Judge, Outcome, matches, workspace
 
@@ -156,6 +160,52 @@ def report(outcomes: list[Outcome], baseline: dict[str, str], seconds: float | N
     return 1 if new else 0
 
 
+def survivors_listed() -> dict[str, str]:
+    """survivors.toml's keys, each with its reason."""
+    return {entry["key"]: entry["reason"] for entry in tomllib.loads(SURVIVORS.read_text())["survivor"]}
+
+
+def sample(options: argparse.Namespace, listed: dict[str, str], declarative: bool) -> int:
+    """--sample N --seed S: every mutant of each area enumerated, N drawn and judged, the scores
+    reported with their intervals; survivors.toml's keys that no mutant of the parts enumerated has
+    any longer are pruned from it."""
+    population: list[sampling.Candidate] = []
+    if declarative:
+        population += sampling.declarative_population()
+    if options.part in (None, "python"):
+        population += sampling.python_population(options.mutmut_python.absolute())
+
+    def enumerated(key: str) -> bool:
+        file = key.split(":", 1)[0]
+        return (
+            declarative if file == TEMPLATE or file.startswith(f"{STATE_MACHINES}/") else options.part != "declarative"
+        )
+
+    sampling.prune(SURVIVORS, sampling.stale(listed, population, enumerated))
+    selected = sampling.select(population, options.match)
+    drawn = sampling.draw(selected, options.sample, options.seed)
+    sizes = Counter(candidate.area for candidate in selected)
+    for area, chosen in drawn.items():
+        print(f"{area}: {len(chosen)} of {sizes[area]} mutants drawn (seed {options.seed})", flush=True)
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
+        if ours := [c.mutant for c in drawn.pop("declarative", []) if isinstance(c.mutant, Mutant)]:
+            outcomes += run(ours, options.jobs, options.workflows, Path(scratch) / "declarative")
+        python = [candidate for found in drawn.values() for candidate in found]
+        names: dict[str, list[str]] = {}
+        for candidate in python:
+            if isinstance(candidate.mutant, str):
+                names.setdefault(candidate.target, []).append(candidate.mutant)
+        declarations = [c.mutant for c in python if isinstance(c.mutant, DeclarationMutant)]
+        mutmut_python = options.mutmut_python.absolute()
+        outcomes += code.judge(names, declarations, mutmut_python, Path(scratch) / "python", options.jobs)
+    if options.save:
+        options.save.write_text(json.dumps([asdict(outcome) for outcome in outcomes], indent=1))
+    print(f"{len(outcomes)} mutants judged in {(time.monotonic() - started) / 60:.1f} min")
+    return sampling.report(dict(sizes), outcomes, survivors_listed(), options.seed)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.mutation", description=__doc__.split("\n\n")[0])
     scope = parser.add_mutually_exclusive_group()
@@ -168,11 +218,13 @@ def main() -> int:
     parser.add_argument(
         "--mutmut-python", type=Path, default=PROJECT_ROOT / ".venv-mutation" / "bin" / "python", help="mutmut's"
     )
+    scope.add_argument("--sample", type=int, metavar="N", help="N mutants of each area drawn at random (all if fewer)")
+    parser.add_argument("--seed", type=int, default=0, help="of the --sample draw (default 0)")
     parser.add_argument("--save", type=Path, metavar="FILE", help="write the outcomes to FILE (JSON)")
     parser.add_argument("--score", type=Path, nargs="+", metavar="FILE", help="report the outcomes saved in FILEs")
     options = parser.parse_args()
     survivors = tomllib.loads(SURVIVORS.read_text())
-    baseline = {entry["key"]: entry["reason"] for entry in survivors["survivor"]}
+    baseline = survivors_listed()
     if options.score:
         saved = [Outcome(**outcome) for file in options.score for outcome in json.loads(file.read_text())]
         return report(saved, baseline, None)
@@ -180,6 +232,9 @@ def main() -> int:
     if declarative and (not RUN_FILE.is_file() or not json.loads(RUN_FILE.read_text())["whole_suite_passed"]):
         print("make mutation needs the requests recorded by a whole, passing make test: run it first")
         return 2
+
+    if options.sample is not None:
+        return sample(options, survivors_listed(), declarative)
 
     def since(part: str) -> str | None:
         return None if options.all else options.changed_since or survivors["baseline_revision"][part]
