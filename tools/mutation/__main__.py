@@ -60,7 +60,7 @@ WORKFLOW_TESTS = {
 }  # fmt: skip
 
 
-def verdict_on(mutant: Mutant, judge: Judge, workflows: bool) -> str:
+def verdict_on(mutant: Mutant, judge: Judge, workflows: bool, least_privilege: bool) -> str:
     original = (judge.root / mutant.file).read_text()
     try:
         mutant.apply(judge.root)
@@ -69,11 +69,11 @@ def verdict_on(mutant: Mutant, judge: Judge, workflows: bool) -> str:
             return "killed (static)"
         if static != 0:
             return "invalid"
-        if judge.least_privilege() == 1:
+        if least_privilege and judge.least_privilege() == 1:
             return "killed (static)"
-        if workflows and mutant.file in WORKFLOW_TESTS:
-            return "killed (workflow)" if judge.pytest(WORKFLOW_TESTS[mutant.file]) == 1 else "survived"
-        return "survived"
+        if workflows and mutant.file in WORKFLOW_TESTS and judge.pytest(WORKFLOW_TESTS[mutant.file]) == 1:
+            return "killed (workflow)"
+        return "survived" if least_privilege else "survived (least privilege not judged)"
     finally:
         (judge.root / mutant.file).write_text(original)
 
@@ -112,18 +112,21 @@ def _state(definition: object, name: str) -> object:
     return None
 
 
-def run(selected: list[Mutant], jobs: int, workflows: bool, scratch: Path) -> list[Outcome]:
+def run(
+    selected: list[Mutant], jobs: int, workflows: bool, scratch: Path, least_privilege: bool = True
+) -> list[Outcome]:
     judges: Queue[Judge] = Queue()
     for index in range(jobs):
         root = workspace(scratch / str(index))
-        shutil.copy2(RUN_FILE, root.parent / RUN_FILE.name)
+        if least_privilege:
+            shutil.copy2(RUN_FILE, root.parent / RUN_FILE.name)
         judges.put(Judge(root))
 
     def one(mutant: Mutant) -> Outcome:
         judge = judges.get()
         started = time.monotonic()
         try:
-            verdict = verdict_on(mutant, judge, workflows)
+            verdict = verdict_on(mutant, judge, workflows, least_privilege)
         finally:
             judges.put(judge)
         outcome = Outcome(mutant.key, mutant.area, mutant.operator, verdict, time.monotonic() - started)
@@ -191,7 +194,8 @@ def sample(options: argparse.Namespace, listed: dict[str, str], declarative: boo
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
         if ours := [c.mutant for c in drawn.pop("declarative", []) if isinstance(c.mutant, Mutant)]:
-            outcomes += run(ours, options.jobs, options.workflows, Path(scratch) / "declarative")
+            least_privilege = not options.no_least_privilege
+            outcomes += run(ours, options.jobs, options.workflows, Path(scratch) / "declarative", least_privilege)
         python = [candidate for found in drawn.values() for candidate in found]
         names: dict[str, list[str]] = {}
         for candidate in python:
@@ -220,6 +224,11 @@ def main() -> int:
     )
     scope.add_argument("--sample", type=int, metavar="N", help="N mutants of each area drawn at random (all if fewer)")
     parser.add_argument("--seed", type=int, default=0, help="of the --sample draw (default 0)")
+    parser.add_argument(
+        "--no-least-privilege",
+        action="store_true",
+        help="--sample without a whole make test: declarative mutants that only least privilege kills survive",
+    )
     parser.add_argument("--save", type=Path, metavar="FILE", help="write the outcomes to FILE (JSON)")
     parser.add_argument("--score", type=Path, nargs="+", metavar="FILE", help="report the outcomes saved in FILEs")
     options = parser.parse_args()
@@ -229,7 +238,11 @@ def main() -> int:
         saved = [Outcome(**outcome) for file in options.score for outcome in json.loads(file.read_text())]
         return report(saved, baseline, None)
     declarative = options.part in (None, "declarative")
-    if declarative and (not RUN_FILE.is_file() or not json.loads(RUN_FILE.read_text())["whole_suite_passed"]):
+    if (
+        declarative
+        and not options.no_least_privilege
+        and (not RUN_FILE.is_file() or not json.loads(RUN_FILE.read_text())["whole_suite_passed"])
+    ):
         print("make mutation needs the requests recorded by a whole, passing make test: run it first")
         return 2
 
