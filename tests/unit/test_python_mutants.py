@@ -8,12 +8,16 @@ import time
 import tomllib
 
 import pytest
-from mutation import code
-from mutation.code import (
+
+from local_stack.template import PROJECT_ROOT
+from support.instances import warm_instance
+from tools.mutation import code
+from tools.mutation.code import (
     also_copy,
     changed_lines,
     kept_copy,
     module_files,
+    mutmut_functions,
     mutmut_pattern,
     mutmut_sources,
     prepare,
@@ -21,11 +25,8 @@ from mutation.code import (
     targets,
     touched,
 )
-from mutation.code_operators import declaration_mutants, key
-from mutation.judging import workspace
-
-from local_stack.template import PROJECT_ROOT
-from support.instances import warm_instance
+from tools.mutation.code_operators import declaration_mutants, key
+from tools.mutation.judging import workspace
 
 ORDERS = textwrap.dedent("""\
     import functools
@@ -115,7 +116,7 @@ def mutmut_file(number, other_line="taxed = 0"):
 def test_a_mutant_keeps_its_key_when_mutmut_renumbers_it_or_another_line_changes():
     def key_of(number, other_line="taxed = 0"):
         name = f"orders_domain.pricing.x_quote__mutmut_{number}"
-        before, after = mutmut_sources(mutmut_file(number, other_line), name)
+        before, after = mutmut_sources(mutmut_functions(mutmut_file(number, other_line)), name)
         return key("layers/common/orders_domain/pricing.py", qualified_name(name), before, after)
 
     first = key_of(3)
@@ -318,13 +319,13 @@ print(json.dumps([len(routes.app._static_routes) + len(routes.app._dynamic_route
 
 
 def test_mutmut_mutates_a_route_and_registers_it_once_but_leaves_a_cached_function_alone(tmp_path):
-    """mutation.mutmut_wrapping in mutmut's own environment (make test installs it): the route's
+    """tools.mutation.mutmut_wrapping in mutmut's own environment (make test installs it): the route's
     body is mutated; its copies carry no decorator, so the route is registered once, and calls
     reach the original or the active mutant through the trampoline."""
     python = PROJECT_ROOT / ".venv-mutation" / "bin" / "python"
     assert python.exists(), "mutmut's environment is missing: make test installs it"
     output = subprocess.run(
-        [python, "-P", "-c", MUTATE, PROJECT_ROOT / "tests" / "mutation" / "mutmut_wrapping.py"],
+        [python, "-P", "-c", MUTATE, PROJECT_ROOT / "tools" / "mutation" / "mutmut_wrapping.py"],
         input=ROUTES,
         capture_output=True,
         text=True,
@@ -349,7 +350,7 @@ def test_mutmut_mutates_a_route_and_registers_it_once_but_leaves_a_cached_functi
 def test_each_python_target_is_counted_from_its_own_last_whole_run():
     """An incremental run of a target selects what changed since that target's whole run: every
     target needs one (a revision, in full), and a target without one would fail the run."""
-    revisions = tomllib.loads((PROJECT_ROOT / "tests/mutation/survivors.toml").read_text())["baseline_revision"]
+    revisions = tomllib.loads((PROJECT_ROOT / "tools/mutation/survivors.toml").read_text())["baseline_revision"]
     assert set(revisions) == {"declarative"} | {target.name for target in targets(PROJECT_ROOT)}
     assert all(len(revision) == 40 and int(revision, 16) >= 0 for revision in revisions.values())
     selection = code.Selection({"functions": None, "orders_domain": revisions["orders_domain"]}, match="")
@@ -372,10 +373,10 @@ def test_a_match_is_a_regular_expression_that_selects_a_share_of_a_target():
 def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
     """--score: the outcomes that each shard saved (--save), reported per area as one run's, and a
     survivor of any shard not in survivors.toml fails it."""
-    listed = tomllib.loads((PROJECT_ROOT / "tests/mutation/survivors.toml").read_text())["survivor"][0]["key"]
+    listed = tomllib.loads((PROJECT_ROOT / "tools/mutation/survivors.toml").read_text())["survivor"][0]["key"]
 
     def outcome(key, verdict):
-        return {"key": key, "area": "domain package", "operator": "mutmut", "verdict": verdict, "seconds": 1.0}
+        return {"key": key, "area": "domain", "operator": "mutmut", "verdict": verdict, "seconds": 1.0}
 
     first, second = tmp_path / "mutation-a.json", tmp_path / "mutation-b.json"
     first.write_text(json.dumps([outcome("a.py:f:1", "killed (mutmut)"), outcome(listed, "survived")]))
@@ -383,7 +384,7 @@ def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
 
     def score(*files):
         return subprocess.run(
-            [".venv/bin/python", "-m", "mutation", "--score", *map(str, files)],
+            [".venv/bin/python", "-m", "tools.mutation", "--score", *map(str, files)],
             cwd=PROJECT_ROOT,
             env={"PYTHONPATH": "tests", "PATH": "/usr/bin:/bin"},
             capture_output=True,
@@ -392,8 +393,8 @@ def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
         )
 
     def row(output):
-        [line] = [line for line in output.splitlines() if line.startswith("domain package")]
-        return line.split()[2:]  # mutants, killed, justified, score
+        [line] = [line for line in output.splitlines() if line.startswith("domain ")]
+        return line.split()[1:]  # mutants, killed, justified, score
 
     scored = score(first, second)
     assert scored.returncode == 0, scored.stdout + scored.stderr

@@ -74,13 +74,13 @@ def write(path: Path, text: str) -> None:
 
 
 class Judge:
-    """A workspace and its worker (mutation.worker): the test stack imported once, each check in a
+    """A workspace and its worker (tools.mutation.worker): the test stack imported once, each check in a
     fresh fork of it."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.worker = subprocess.Popen(
-            [sys.executable, "-m", "mutation.worker"],
+            [sys.executable, "-m", "tools.mutation.worker"],
             cwd=root,
             env={**os.environ, "PYTHONPATH": "tests"},
             stdin=subprocess.PIPE,

@@ -2,7 +2,7 @@
 or the least-privilege check) in a fork of itself, so that every mutant starts from the same clean
 state without paying for an interpreter and its imports again (about 10 s of the 20 s a mutant took).
 
-    cd WORKSPACE && PYTHONPATH=tests python -m mutation.worker
+    cd WORKSPACE && PYTHONPATH=tests python -m tools.mutation.worker
 
 Reads one JSON request per line on stdin ({"pytest": [arguments]} or {"least_privilege": run file}),
 answers each with the exit status on stdout. What the tests need and no mutant changes is imported

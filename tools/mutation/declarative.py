@@ -60,7 +60,7 @@ class Mutant:
 
     @property
     def area(self) -> str:
-        return self.file if self.file != TEMPLATE else f"{TEMPLATE} ({self.operator})"
+        return "declarative"
 
     def apply(self, root: Path) -> None:
         path = root / self.file

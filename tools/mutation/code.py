@@ -1,6 +1,6 @@
 """make mutation, Python part: mutmut's mutants of every function body of the domain package and of
 each function's code, and our own of the declarations that mutmut leaves alone
-(mutation.code_operators), judged by the same suites.
+(tools.mutation.code_operators), judged by the same suites.
 
 mutmut knows a mutant by its module, as the tests import it: `orders_domain.pricing.x_quote__mutmut_3`
 while the file is layers/common/orders_domain/pricing.py, `notify.x_lambda_handler__mutmut_1` while it
@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local_stack.template import PROJECT_ROOT
-from mutation import mutmut_wrapping
-from mutation.code_operators import DeclarationMutant, changes, declaration_mutants, key
-from mutation.judging import Judge, Outcome, matches, tracked_files, workspace, write
-from mutation.mutmut_wrapping import wraps
+from tools.mutation import mutmut_wrapping
+from tools.mutation.code_operators import DeclarationMutant, changes, declaration_mutants, key
+from tools.mutation.judging import Judge, Outcome, matches, tracked_files, workspace, write
+from tools.mutation.mutmut_wrapping import wraps
 
 DOMAIN = "layers/common/orders_domain"
+HTTP_BODIES = "layers/common/http_bodies"  # in the common layer beside the domain, scored with it
 FUNCTIONS = "src"
 # The local stack's pure modules, which unit tests check directly: CloudFormation intrinsics, API
 # Gateway's mapping templates, DynamoDB stream records as an event source mapping delivers them.
@@ -95,18 +96,18 @@ def targets(root: Path) -> list[Target]:
     if clashes := sorted(name for name, count in names.items() if count > 1):
         raise ValueError(f"two functions have a module named {', '.join(clashes)}: mutmut would confuse them")
     return [
-        Target("orders_domain", (DOMAIN,)),
+        Target("orders_domain", (DOMAIN, HTTP_BODIES)),
         Target("functions", tuple(modules)),
         Target("local_stack", ("local_stack",), LOCAL_STACK),
     ]
 
 
 def area(file: str) -> str:
-    if file.startswith(DOMAIN):
-        return "domain package"
-    if file in LOCAL_STACK:
-        return "local stack"
-    return "API" if file.startswith(f"{FUNCTIONS}/api/") else "workflow functions"
+    """What a score is given for (besides the declarative part): the functions (src/), the domain
+    package, the local stack."""
+    if file.startswith((DOMAIN, HTTP_BODIES)):
+        return "domain"
+    return "local stack" if file in LOCAL_STACK else "functions"
 
 
 # --- which functions a change touched ------------------------------------------------------------
@@ -127,7 +128,7 @@ def changed_lines(root: Path, revision: str, file: str) -> set[int]:
 
 def definitions(source: str) -> dict[str, range]:
     """The lines of what mutmut mutates, by qualified name: top-level functions and methods of
-    top-level classes, undecorated or with decorators that only wrap them (mutation.mutmut_wrapping),
+    top-level classes, undecorated or with decorators that only wrap them (tools.mutation.mutmut_wrapping),
     @staticmethod and @classmethod."""
     spans: dict[str, range] = {}
     for node in ast.parse(source).body:
@@ -168,17 +169,27 @@ def qualified_name(mutmut_name: str) -> str:
     return mangled.removeprefix("x_").removeprefix(f"x{CLASS}").replace(CLASS, ".")
 
 
-def mutmut_sources(mutated_file: str, mutmut_name: str) -> tuple[str, str]:
-    """The function as it was and as one of mutmut's mutants, from the file mutmut wrote (which
-    holds both, renamed), both under the original's name."""
-    mangled = mutmut_name.rsplit(".", 1)[1]
-    original_name = f"{mangled.rsplit('__mutmut_', 1)[0]}__mutmut_orig"
-    functions = {
+def mutmut_functions(mutated_file: str) -> dict[str, str]:
+    """Every function of a file mutmut wrote (the originals and their mutants, renamed), by its name
+    there: parsed once for all the file's mutants."""
+    return {
         node.name: ast.get_source_segment(mutated_file, node) or ""
         for node in ast.walk(ast.parse(mutated_file))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in (mangled, original_name)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     }
+
+
+def mutmut_sources(functions: dict[str, str], mutmut_name: str) -> tuple[str, str]:
+    """The function as it was and as one of mutmut's mutants (from mutmut_functions), both under the
+    original's name."""
+    mangled = mutmut_name.rsplit(".", 1)[1]
+    original_name = f"{mangled.rsplit('__mutmut_', 1)[0]}__mutmut_orig"
     return functions[original_name], functions[mangled].replace(mangled, original_name, 1)
+
+
+def mutmut_key(file: str, functions: dict[str, str], mutmut_name: str) -> str:
+    """The key (file:name:hash) of one of mutmut's mutants, the one survivors.toml lists."""
+    return key(file, qualified_name(mutmut_name), *mutmut_sources(functions, mutmut_name))
 
 
 # --- running ---------------------------------------------------------------------------------------
@@ -273,18 +284,23 @@ def prepare(copy: Path, target: Target) -> None:
     )
 
 
-def run_mutmut(copy: Path, target: Target, selected: list[str], python: Path, children: int) -> list[Outcome]:
-    """mutmut, run by `python` (its environment's) through mutation.mutmut_wrapping, in the copy, judging
-    `children` mutants at once."""
-    prepare(copy, target)
-    log = copy / "mutmut.log"
-    with log.open("w") as output:
-        command = [str(python), "-P", mutmut_wrapping.__file__, "run", "--max-children", str(children), *selected]
-        environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # the copy's own
+def mutmut(python: Path, copy: Path, *arguments: str) -> int:
+    """mutmut's command, run by `python` (its environment's) through tools.mutation.mutmut_wrapping in a
+    prepared copy, its output in mutmut.log."""
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # the copy's own
+    with (copy / "mutmut.log").open("w") as output:
+        command = [str(python), "-P", mutmut_wrapping.__file__, *arguments]
         finished = subprocess.run(
             command, cwd=copy, env=environment, stdout=output, stderr=subprocess.STDOUT, check=False
         )
-    if finished.returncode != 0:
+    return finished.returncode
+
+
+def run_mutmut(copy: Path, target: Target, selected: list[str], python: Path, children: int) -> list[Outcome]:
+    """mutmut judging the selected mutants (names or patterns of them) in the copy, `children` at once."""
+    prepare(copy, target)
+    log = copy / "mutmut.log"
+    if mutmut(python, copy, "run", "--max-children", str(children), *selected) != 0:
         if "nothing matches" in log.read_text():  # the changed functions have nothing mutmut mutates
             return []
         raise RuntimeError(f"mutmut failed in {copy}:\n{log.read_text()[-3000:]}")
@@ -294,11 +310,11 @@ def run_mutmut(copy: Path, target: Target, selected: list[str], python: Path, ch
         if not meta.is_file():
             continue
         results = json.loads(meta.read_text())
-        mutated_file = (copy / "mutants" / linked).read_text()
+        functions = mutmut_functions((copy / "mutants" / linked).read_text())
         for name, exit_code in results["exit_code_by_key"].items():
             if exit_code is None or not any(fnmatch.fnmatchcase(name, pattern) for pattern in selected):
                 continue  # not selected (a kept copy holds the verdicts of earlier runs)
-            before, after = mutmut_sources(mutated_file, name)
+            before, after = mutmut_sources(functions, name)
             verdict = "killed (timeout)" if exit_code in TIMEOUTS else STATUS.get(exit_code, "invalid")
             seconds = results["durations_by_key"].get(name, 0.0)
             change = "\n".join(changes(before, after))
@@ -366,21 +382,30 @@ def run(selection: Selection, python: Path, scratch: Path, jobs: int) -> list[Ou
     them afresh), then the class-level mutants in one more copy."""
     if not selection.match and not any(selection.revisions.values()):
         shutil.rmtree(KEPT, ignore_errors=True)
+    chosen = {target.name: patterns(target, selection) for target in targets(PROJECT_ROOT)}
+    return judge(chosen, declaration_selection(selection), python, scratch, jobs)
+
+
+def judge(
+    chosen: dict[str, list[str]], declarations: list[DeclarationMutant], python: Path, scratch: Path, jobs: int
+) -> list[Outcome]:
+    """mutmut's mutants chosen in each target (its names, or patterns of them), in the target's kept
+    copy, then our declaration mutants in one more copy."""
     outcomes: list[Outcome] = []
     for target in targets(PROJECT_ROOT):
-        if selected := patterns(target, selection):
-            print(f"mutmut: {target.name}, {len(selected)} functions", flush=True)
+        if selected := chosen.get(target.name):
+            print(f"mutmut: {target.name}, {len(selected)} functions or mutants", flush=True)
             started = time.monotonic()
             found = run_mutmut(kept_copy(target), target, selected, python, jobs)
             print(f"  {len(found)} mutants in {(time.monotonic() - started) / 60:.1f} min, clean run included")
             summarize(found)
             outcomes.extend(found)
-    if declarations := declaration_selection(selection):
-        judge = Judge(workspace(scratch / "declarations"))
+    if declarations:
+        declaration_judge = Judge(workspace(scratch / "declarations"))
         try:
-            found = run_declarations(judge, declarations)
+            found = run_declarations(declaration_judge, declarations)
         finally:
-            judge.close()
+            declaration_judge.close()
         summarize(found)
         outcomes.extend(found)
     return outcomes

@@ -11,12 +11,13 @@ excludes the function.
 
 Run by mutmut's own interpreter in place of the `mutmut` command, as
 `python -P mutmut_wrapping.py run ...` (-P: this folder is not put on sys.path, where `code.py`
-would hide the standard library's `code`). code.py imports `wraps` from here to select the same
-functions.
+would hide the standard library's `code`), or `... generate` to make the mutants and run none.
+code.py imports `wraps` from here to select the same functions.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from typing import Any
@@ -82,9 +83,28 @@ def patch_mutmut() -> None:
     file_mutation.function_trampoline_arrangement = arrange_copies_unwrapped
 
 
+def generate_mutants() -> None:
+    """`mutmut run`'s first step alone: every mutant written under mutants/, each file's names in its
+    .meta file, and no test run (make mutation --sample draws from every mutant, then judges those
+    drawn with `run NAME...`, which finds the files' mutants made)."""
+    from mutmut.__main__ import create_mutants
+    from mutmut.mutation.trampoline import set_mutant_under_test
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths
+
+    set_mutant_under_test("mutant_generation")
+    os.makedirs("mutants", exist_ok=True)
+    copy_src_dir()
+    copy_also_copy_files()
+    setup_source_paths()
+    create_mutants(os.cpu_count() or 1)
+
+
 if __name__ == "__main__":
     patch_mutmut()
-    from mutmut.__main__ import cli
+    if sys.argv[1:] == ["generate"]:
+        generate_mutants()
+    else:
+        from mutmut.__main__ import cli
 
-    sys.argv[0] = "mutmut"
-    cli()
+        sys.argv[0] = "mutmut"
+        cli()
