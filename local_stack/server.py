@@ -45,19 +45,19 @@ from samcli.local.apigw.local_apigw_service import LocalApigwService
 from samcli.yamlhelper import yaml_parse
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local_stack.adapter import moto_runs_local_functions
+from local_stack.apigateway.authorizers import UNAUTHORIZED, ApiAuthorizers, UnauthorizedRequest, integration_failure
+from local_stack.apigateway.integrations import ApiIntegrations
+from local_stack.cloudformation.deploy import Stack, deploy
+from local_stack.cloudformation.template import REGION, TEMPLATE, load
 from local_stack.cloudwatch.alarms import AlarmEvaluator, StateChange, states_summary
 from local_stack.cloudwatch.publishers import ApiMetrics
-from local_stack.deploy import Stack, deploy
-from local_stack.functions import FunctionError
-from local_stack.gateway import UNAUTHORIZED, ApiAuthorizers, UnauthorizedRequest, integration_failure
-from local_stack.integrations import ApiIntegrations
+from local_stack.fakes.payment_provider import PaymentProvider
+from local_stack.lambda_runtime.functions import FunctionError
+from local_stack.lambda_runtime.runtime import LocalLambda
+from local_stack.lambda_runtime.workers import FunctionPool
 from local_stack.listen import LOOPBACK, listen_addresses, one_interface
 from local_stack.logs import FunctionLogs, say, terminal
-from local_stack.payment_provider import PaymentProvider
-from local_stack.runtime import LocalLambda
-from local_stack.template import REGION, TEMPLATE, load
-from local_stack.workers import FunctionPool
+from local_stack.moto_patches.adapter import moto_runs_local_functions
 
 
 class ApiLambdaRunner:
@@ -418,7 +418,7 @@ def sam_local_env_vars(stack: Stack, endpoint: str) -> dict[str, Any]:
     payment provider) at the address a container reaches the host by."""
     container_host = endpoint.split("//", 1)[1].rsplit(":", 1)[0]
     return {
-        # The pool and app client: for the sam-local authorizer layer (local_stack/sam_local.py).
+        # The pool and app client: for the sam-local authorizer layer (local_stack/sam_local_templates.py).
         "Parameters": {
             "AWS_ENDPOINT_URL": endpoint,
             "USER_POOL_ID": stack.ref("UserPool"),

@@ -32,13 +32,13 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from local_stack.adapter import definitions_validated_once, moto_runs_local_functions
+from local_stack.apigateway.integrations import ApiIntegrations
+from local_stack.cloudformation.deploy import Stack, deploy
+from local_stack.cloudformation.template import SamTemplate, load
 from local_stack.cloudwatch.publishers import ApiMetrics
-from local_stack.deploy import Stack, deploy
-from local_stack.integrations import ApiIntegrations
-from local_stack.payment_provider import PaymentProvider
-from local_stack.runtime import LocalLambda
-from local_stack.template import SamTemplate, load
+from local_stack.fakes.payment_provider import PaymentProvider
+from local_stack.lambda_runtime.runtime import LocalLambda
+from local_stack.moto_patches.adapter import definitions_validated_once, moto_runs_local_functions
 from support.api import ApiClient, id_token_claims, route_templates
 from support.instances import warm_instance
 from support.least_privilege import RECORDER, RUN_FILE, Call

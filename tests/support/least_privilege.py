@@ -32,9 +32,9 @@ from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionRes
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from local_stack.deploy import ACCOUNT_ID, Stack, deploy
-from local_stack.functions import running
-from local_stack.template import PROJECT_ROOT, REGION, load
+from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack, deploy
+from local_stack.cloudformation.template import PROJECT_ROOT, REGION, load
+from local_stack.lambda_runtime.functions import running
 
 RUN_FILE = PROJECT_ROOT / ".pytest_cache" / "least-privilege" / "run.json"  # written by tests/conftest.py
 UNUSED_GRANTS = PROJECT_ROOT / "tests" / "least_privilege_unused.toml"

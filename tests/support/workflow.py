@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from local_stack.deploy import Stack
-from local_stack.nested import EXECUTION_ENDS
-from local_stack.runtime import LocalLambda
+from local_stack.cloudformation.deploy import Stack
+from local_stack.lambda_runtime.runtime import LocalLambda
+from local_stack.moto_patches.nested import EXECUTION_ENDS
 
 
 class FakeClock:

@@ -12,7 +12,7 @@ from mutation.code import definitions, module_files, targets
 from mutation.code_operators import declaration_mutants
 from mutation.judging import matches
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 

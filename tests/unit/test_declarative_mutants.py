@@ -5,7 +5,7 @@ import json
 
 from mutation.declarative import applied, mutants, state_machine_mutants, template_mutants
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 
 ORDER_WORKFLOW = "statemachine/order_workflow.asl.json"
 ALL = {mutant.key: mutant for mutant in mutants(PROJECT_ROOT)}

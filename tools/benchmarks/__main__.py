@@ -29,14 +29,12 @@ import boto3
 import requests
 from moto import mock_aws
 
-from benchmarks.cold_start import TARGET, kind_of, measure
-from benchmarks.cost import Usage, as_express, cost, per_million, warm_start_options
-from local_stack.adapter import moto_runs_local_functions
-from local_stack.deploy import Stack, deploy
-from local_stack.functions import FunctionInstance, FunctionSpec
-from local_stack.integrations import ApiIntegrations
-from local_stack.runtime import LocalLambda
-from local_stack.template import load
+from local_stack.apigateway.integrations import ApiIntegrations
+from local_stack.cloudformation.deploy import Stack, deploy
+from local_stack.cloudformation.template import load
+from local_stack.lambda_runtime.functions import FunctionInstance, FunctionSpec
+from local_stack.lambda_runtime.runtime import LocalLambda
+from local_stack.moto_patches.adapter import moto_runs_local_functions
 from support import seed
 from support.api import ApiClient, ApiResponse, id_token_claims, route_templates
 from support.local_process import LocalStackProcess
@@ -51,6 +49,8 @@ from support.workflow import (
     states_entered,
     wait_for_execution,
 )
+from tools.benchmarks.cold_start import TARGET, kind_of, measure
+from tools.benchmarks.cost import Usage, as_express, cost, per_million, warm_start_options
 
 KEY = {"Idempotency-Key": "bench"}
 STAFF = id_token_claims("bench-staff", "staff@example.com", "Bench Staff", groups=("staff",))

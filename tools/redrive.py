@@ -1,7 +1,7 @@
 """make redrive: every dead-letter queue and on-failure destination of the template, how many
 messages wait in each and since when, and their replay to where they came from.
 
-    python -m local_stack.redrive [--stack NAME] [list | show QUEUE | replay QUEUE [--dry-run]]
+    python -m tools.redrive [--stack NAME] [list | show QUEUE | replay QUEUE [--dry-run]]
 
 Without `--stack`, the running `make dev` (its .aws-sam/local-outputs.json); with it, that deployed
 stack (CloudFormation names each resource). QUEUE is the queue's logical id in template.yaml.
@@ -35,9 +35,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local_stack.deploy import LOCAL_STACK_NAME, physical_name
-from local_stack.streams import records_between
-from local_stack.template import OUTPUTS_FILE, REGION, SamTemplate, load
+from local_stack.cloudformation.deploy import LOCAL_STACK_NAME, physical_name
+from local_stack.cloudformation.template import OUTPUTS_FILE, REGION, SamTemplate, load
+from local_stack.lambda_runtime.streams import records_between
 
 VISIBILITY = 60  # seconds a message being replayed stays hidden; it reappears if the replay stops
 
@@ -94,7 +94,7 @@ def _fed_by_rules(template: SamTemplate) -> Iterator[DeadLetters]:
 
 
 class Stack:
-    """Where the template's resources are: make dev's (named by `local_stack/deploy.py`), or a
+    """Where the template's resources are: make dev's (named by `local_stack/cloudformation/deploy.py`), or a
     deployed stack's (named by CloudFormation, `physical`)."""
 
     def __init__(
