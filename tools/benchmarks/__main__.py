@@ -68,6 +68,7 @@ def in_process_stack(calls: Calls) -> Iterator[tuple[Stack, LocalLambda, ApiClie
     with served_provider() as (_, payment_url), mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         # The functions' clients come from boto3's default session (moto resets it when it starts).
         boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register(
             "before-parameter-build", lambda model, params, **_: calls.append((model.name, dict(params)))
         )
@@ -196,7 +197,7 @@ def timed_invocations(runs: list[tuple[int, float]]) -> Iterator[None]:
         finally:
             runs.append((instance.spec.memory_size, (time.perf_counter() - started) * 1000))
 
-    FunctionInstance.invoke = timed  # type: ignore[method-assign]
+    FunctionInstance.invoke = timed  # type: ignore[method-assign, assignment]
     try:
         yield
     finally:
@@ -377,7 +378,7 @@ def report(functions: dict[str, FunctionSpec], local: LocalStackProcess) -> None
     print(f"  states entered {len(quote_states)}: " + " → ".join(quote_states))
     requests = ", ".join(f"{name} {count}" for name, count in sorted(quote_calls.items()))
     print(f"  AWS requests: StartSyncExecution 1 (API Gateway), then {requests}")
-    print("Cost at list price (benchmarks/cost.py; Lambda durations measured here, warm)")
+    print("Cost at list price (tools/benchmarks/cost.py; Lambda durations measured here, warm)")
     print(f"  a quote: {per_million(cost(quote))}")
     for outcome, order in runs.items():
         print(f"  {outcome}: {per_million(cost(order.usage))}")
@@ -388,12 +389,12 @@ def report(functions: dict[str, FunctionSpec], local: LocalStackProcess) -> None
             express = sum(cost(as_express(order.usage, order.seconds)).values()) * 1e6
             print(f"    as an Express workflow ({order.seconds:.2f} s here): ${express:,.2f} per million")
     print(
-        "Fast starts in prod, per 512 MB function (benchmarks/cost.py): "
+        "Fast starts in prod, per 512 MB function (tools/benchmarks/cost.py): "
         + ", ".join(f"{what} ${dollars:,.2f}" for what, dollars in warm_start_options(512).items())
     )
-    figures, quotes, imported = local_throughput(local)
+    throughput, quotes, imported = local_throughput(local)
     print(f"Local stack (make dev): POST /orders → CONFIRMED, {ORDERS_PER_CLIENT} orders per client, warm")
-    for clients, (rate, latencies) in figures.items():
+    for clients, (rate, latencies) in throughput.items():
         p50, p95 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
         print(f"  {clients:>2} clients: {rate:5.1f} orders/s confirmed, p50 {p50:5.0f} ms, p95 {p95:5.0f} ms")
     p50, p95 = percentile(quotes, 0.5) * 1000, percentile(quotes, 0.95) * 1000
