@@ -93,7 +93,7 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing 
 
 test: lint validate scan chromium $(MUTATION_VENV)/.installed ## Lint, template checks and scans, the whole test suite, and least privilege both ways
 	$(BIN)/pytest -n 2 --dist loadgroup
-	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
+	PYTHONPATH=tests $(BIN)/python -m tools.least_privilege
 
 mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--all | --changed-since REV, --workflows, --match REGEX"]
 	PYTHONPATH=tests $(BIN)/python -m mutation --mutmut-python $(MUTATION_VENV)/bin/python $(ARGS)

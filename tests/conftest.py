@@ -203,7 +203,7 @@ def _whole_suite(config: pytest.Config) -> bool:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """The calls of the run, for `python -m support.least_privilege` (make test), and what it says."""
+    """The calls of the run, for `python -m tools.least_privilege` (make test), and what it says."""
     if hasattr(config, "workerinput") or config.option.collectonly:
         return
     calls = {
@@ -221,8 +221,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"{len(calls)} distinct requests by {principals} principals, each allowed by its own role."
     )
     if whole_suite_passed:
-        terminalreporter.write_line(
-            "Unexercised grants: make test judges them next (python -m support.least_privilege)."
-        )
+        terminalreporter.write_line("Unexercised grants: make test judges them next (python -m tools.least_privilege).")
     else:
         terminalreporter.write_line("Not the whole suite, all passed: unexercised grants are not checked.")
