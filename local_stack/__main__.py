@@ -16,10 +16,11 @@ import signal
 from pathlib import Path
 
 from local_stack import demo
+from local_stack.apigateway.sam_cli import APIS
 from local_stack.cloudformation.template import OUTPUTS_FILE, PROJECT_ROOT, TEMPLATE
 from local_stack.listen import LOOPBACK, interface_address
 from local_stack.logs import say
-from local_stack.server import APIS, describe, local_stack, outputs, sam_local_env_vars
+from local_stack.server import describe, local_stack, outputs, sam_local_env_vars
 
 ENV_VARS_FILE = PROJECT_ROOT / ".aws-sam" / "local-env-vars.json"  # beside the outputs file
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from samcli.yamlhelper import yaml_dump, yaml_parse
 
+from local_stack.apigateway.sam_cli import APIS, api_of, only_api
 from local_stack.cloudformation.template import PROJECT_ROOT
-from local_stack.server import APIS, api_of, only_api
 
 ARCHITECTURE = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"  # run natively
 AUTHORIZER_LAYER = "SamLocalAuthorizerLayer"
