@@ -125,7 +125,7 @@ fuzz: install ## schemathesis against a fresh local stack: both APIs, all checks
 	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),300) $(BIN)/pytest -p no:randomly tests/e2e/test_fuzz.py -v -s
 
 sam-local-check: install ## sam local (Docker, offline image) against make dev: every sample invoked, the quick start via start-api
-	PYTHONPATH=tests:. $(BIN)/python tests/sam_local/check.py
+	PYTHONPATH=tests:. $(BIN)/python tools/sam_local/check.py
 
 lock: install ## Re-pin requirements/dev.txt, checkov's and mutmut's, the dependencies layer and the sam-local layer after editing requirements/*.in
 	$(BIN)/uv pip compile --quiet --python $(PYTHON) requirements/dev.in -o requirements/dev.txt

@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from samcli.yamlhelper import yaml_dump, yaml_parse
+from samcli.yamlhelper import yaml_dump
 
 from local_stack.apigateway.sam_cli import APIS, api_of, only_api
-from local_stack.cloudformation.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT, read_source
 
 ARCHITECTURE = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"  # run natively
 AUTHORIZER_LAYER = "SamLocalAuthorizerLayer"
@@ -68,7 +68,7 @@ def with_local_authorizer(template: dict[str, Any], api: str, layer: Path) -> di
 
 
 def write_api_templates(build_dir: Path, layer: Path) -> list[Path]:
-    source = yaml_parse((build_dir / "template.yaml").read_text())
+    source = read_source(build_dir / "template.yaml")  # `sam build` keeps the loops
     written = []
     for logical_id, _, _ in APIS:
         path = build_dir / f"{logical_id}.yaml"

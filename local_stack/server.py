@@ -30,12 +30,11 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
-from samcli.yamlhelper import yaml_parse
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_stack.apigateway.sam_cli import APIS, ServedApi, served_api
 from local_stack.cloudformation.deploy import Stack, deploy
-from local_stack.cloudformation.template import REGION, TEMPLATE, load
+from local_stack.cloudformation.template import REGION, TEMPLATE, load, read_source
 from local_stack.cloudwatch.alarms import AlarmEvaluator, StateChange, states_summary
 from local_stack.fakes.payment_provider import PaymentProvider
 from local_stack.lambda_runtime.runtime import LocalLambda
@@ -167,7 +166,7 @@ def local_stack(
         threading.Thread(target=_every, args=(0.25, reporter.report_finished, stop), daemon=True).start()
         start_alarms(stack, runtime, stop)
 
-        source = yaml_parse(template_path.read_text())
+        source = read_source(template_path)
         apis: dict[str, ServedApi] = {}
         for logical_id, port in ports.items():
             apis[logical_id] = api = served_api(source, logical_id, host, port, runtime)

@@ -1,4 +1,10 @@
-"""template.yaml, transformed offline by samtranslator into the CloudFormation that AWS would deploy."""
+"""template.yaml, transformed offline by samtranslator into the CloudFormation that AWS would deploy.
+
+CloudFormation applies the template's transforms in order: AWS::LanguageExtensions first (its
+Fn::ForEach loops, which the template's alarm families use), then the SAM transform. `read_source`
+does the first with SAM CLI's own ForEach processor (what `sam build --language-extensions` runs);
+the template uses no other language extension, so nothing else is resolved before samtranslator.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from samcli.lib.cfn_language_extensions.models import TemplateProcessingContext
+from samcli.lib.cfn_language_extensions.processors.foreach import ForEachProcessor
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
@@ -17,6 +25,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 OUTPUTS_FILE = PROJECT_ROOT / ".aws-sam" / "local-outputs.json"  # written by a running `make dev`
 REGION = "us-east-1"
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 
 # Without a feature toggle configuration (AWS's own), samtranslator warns once per function with a
 # DeploymentPreference that its `deployment_preference_condition_fix` is off: noise, on every load.
@@ -68,8 +77,30 @@ class SamTemplate:
         return self.path.parent / key
 
 
+def read_source(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The SAM template as the SAM transform receives it: Fn::ForEach loops expanded, the
+    AWS::LanguageExtensions transform done (a `sam build` output keeps the loops: read it with this too)."""
+    return expand_loops(yaml_parse(path.read_text()))
+
+
+def expand_loops(template: dict[str, Any]) -> dict[str, Any]:
+    if LANGUAGE_EXTENSIONS not in _transforms(template):
+        return template
+    context = TemplateProcessingContext(fragment=template)
+    ForEachProcessor().process_template(context)
+    expanded: dict[str, Any] = context.fragment
+    remaining = [name for name in _transforms(expanded) if name != LANGUAGE_EXTENSIONS]
+    expanded["Transform"] = remaining[0] if len(remaining) == 1 else remaining
+    return expanded
+
+
+def _transforms(template: dict[str, Any]) -> list[str]:
+    transform = template.get("Transform", [])
+    return [transform] if isinstance(transform, str) else list(transform)
+
+
 def load(path: Path = TEMPLATE, parameter_overrides: dict[str, str] | None = None) -> SamTemplate:
-    source = yaml_parse(path.read_text())
+    source = read_source(path)
     parameters = {
         name: str(spec["Default"]) for name, spec in source.get("Parameters", {}).items() if "Default" in spec
     }

@@ -3,6 +3,8 @@
 - AWS/Lambda per function (FunctionName): Invocations, Errors (every invocation that ends in an
   unhandled exception, a timeout or a crash), Throttles, Duration; and the function's own EMF
   metrics. `MeteredFunction` wraps a function's instance (in process) or pool (worker processes).
+  Each is also published without a dimension: Lambda's aggregate across every function of the
+  account and region, which the account-level throttles alarm watches.
 - AWS/States per state machine (StateMachineArn): ExecutionsStarted and, when an execution ends,
   ExecutionsSucceeded/Failed/TimedOut/Aborted.
 - AWS/ApiGateway per API: a REST API's 4XXError/5XXError/Count/Latency by ApiName (and ApiName,
@@ -21,6 +23,7 @@ from local_stack.lambda_runtime.functions import FunctionError, FunctionSpec, In
 if TYPE_CHECKING:
     from local_stack.cloudformation.deploy import Stack
 
+ACROSS_ALL_FUNCTIONS: dict[str, str] = {}  # Lambda's account-level metrics have no dimension
 EXECUTION_OUTCOMES = {
     "SUCCEEDED": "ExecutionsSucceeded",
     "FAILED": "ExecutionsFailed",
@@ -65,7 +68,8 @@ class MeteredFunction:
         self._put("Duration", (self.sink.clock() - started) * 1000, "Milliseconds")
 
     def _put(self, name: str, value: float, unit: str = "Count") -> None:
-        self.sink.put("AWS/Lambda", name, {"FunctionName": self.spec.name}, value, unit)
+        for dimensions in ({"FunctionName": self.spec.name}, ACROSS_ALL_FUNCTIONS):
+            self.sink.put("AWS/Lambda", name, dimensions, value, unit)
 
 
 def execution_started(sink: MetricSink, state_machine_arn: str) -> None:

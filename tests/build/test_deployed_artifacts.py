@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from samcli.yamlhelper import yaml_parse
 
+from local_stack.cloudformation.template import read_source
 from local_stack.sam_local_templates import AUTHORIZER_LAYER, authorizer_layer_build, write_api_templates
 from support.sam_build import HOST_ARCHITECTURE, run_sam
 
@@ -53,7 +54,7 @@ def test_no_function_or_layer_of_the_deployed_build_holds_sam_local_code_or_libr
     assert (build / "DependenciesLayer/python/pydantic").is_dir()  # the layer holds what it should
 
     assert {artifact.name: sam_local_only(artifact) for artifact in artifacts} == {p.name: [] for p in artifacts}
-    built = yaml_parse((build / "template.yaml").read_text())["Resources"]
+    built = read_source(build / "template.yaml")["Resources"]
     assert AUTHORIZER_LAYER not in built
     assert not [name for name, resource in built.items() if "sam_local" in str(resource.get("Properties"))]
 

@@ -104,14 +104,24 @@ def _at(*keys: Any) -> Callable[[Any], Any]:
 
 
 def template_mutants(template: dict[str, Any]) -> Iterator[Mutant]:
-    for logical_id, resource in template["Resources"].items():
-        path = ("Resources", logical_id)
+    for path, resource in _resources(template["Resources"], ("Resources",)):
+        logical_id = path[-1]
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::CloudWatch::Alarm" and "AlarmActions" in properties:
             yield _delete((*path, "Properties"), "AlarmActions", f"{logical_id}.AlarmActions", "alarm-tells-nobody")
         yield from _failure_destinations((*path, "Properties"), properties, logical_id)
         yield from _retry_policies((*path, "Properties"), properties, logical_id)
         yield from _policy_statements((*path, "Properties"), properties, logical_id)
+
+
+def _resources(section: dict[str, Any], path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Each resource and where it is; a Fn::ForEach loop's resource once (`${Queue}Alarm`), in its body:
+    a mutant of it changes every resource the loop makes."""
+    for key, value in section.items():
+        if key.startswith("Fn::ForEach::"):
+            yield from _resources(value[2], (*path, key, 2))
+        else:
+            yield (*path, key), value
 
 
 def _delete(parent: tuple[Any, ...], key: Any, location: str, operator: str, file: str = TEMPLATE) -> Mutant:

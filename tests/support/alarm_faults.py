@@ -54,26 +54,24 @@ DEAD_LETTER_QUEUES = (
     "StartImportDLQ",
     "ImportEventsDeliveryDLQ",
 )
-WORKFLOWS = {  # state machine: (its ExecutionsFailed alarm, its ExecutionsTimedOut alarm)
-    "OrderWorkflow": ("WorkflowFailedAlarm", "WorkflowTimedOutAlarm"),
-    "QuoteWorkflow": ("QuoteWorkflowFailedAlarm", "QuoteWorkflowTimedOutAlarm"),
-    "ImportWorkflow": ("ImportWorkflowFailedAlarm", "ImportWorkflowTimedOutAlarm"),
-    "ImportChunkWorkflow": ("ImportChunkWorkflowFailedAlarm", "ImportChunkWorkflowTimedOutAlarm"),
-}
+WORKFLOWS = ("OrderWorkflow", "QuoteWorkflow", "ImportWorkflow", "ImportChunkWorkflow")
 # A payment provider outage that ends before PaymentMaxWait: the charges that met it failed (a
 # fault: the provider is down) and orders waited while the breaker was open. Nothing else.
 PROVIDER_OUTAGE_ALARMS = frozenset({"ChargePaymentErrorsAlarm", "PaymentCircuitOpenAlarm"})
 
 
-def _function_alarm(function: str, metric: str) -> str:
-    return f"{function.removesuffix('Function')}{metric}Alarm"
+def _errors_alarm(function: str) -> str:
+    return f"{function.removesuffix('Function')}ErrorsAlarm"
 
 
 FAULTS = (
     # An unhandled exception: the function's Errors, whoever invoked it.
-    *(Fault("crash", function, frozenset({_function_alarm(function, "Errors")})) for function in FUNCTIONS),
-    # No concurrency left (reserved concurrency 0): Lambda throttles, the function never runs.
-    *(Fault("throttle", function, frozenset({_function_alarm(function, "Throttles")})) for function in FUNCTIONS),
+    *(Fault("crash", function, frozenset({_errors_alarm(function)})) for function in FUNCTIONS),
+    # Lambda refuses an invocation: the function never runs. Lambda's account-level Throttles
+    # counts every function's, so one throttle anywhere fires the one alarm. On AWS the account's
+    # concurrency runs out (no function reserves any); the local runtime has no account limit (its
+    # excess invocations wait), so the fault is a reserved concurrency of 0, which AWS counts alike.
+    Fault("throttle", "ProcessOrderFunction", frozenset({"LambdaThrottlesAlarm"})),
     *(Fault("dead letter", queue, frozenset({f"{queue}Alarm"})) for queue in DEAD_LETTER_QUEUES),
     # An asynchronous invocation that fails every attempt: its errors, then the event in the
     # function's DLQ and the invocation record in the on-failure destination.
@@ -82,8 +80,8 @@ FAULTS = (
         "NotifyFunction",
         frozenset({"NotifyErrorsAlarm", "NotifyDLQAlarm", "AsyncFailuresQueueAlarm"}),
     ),
-    *(Fault("failed execution", machine, frozenset({failed})) for machine, (failed, _) in WORKFLOWS.items()),
-    *(Fault("timed-out execution", machine, frozenset({timed_out})) for machine, (_, timed_out) in WORKFLOWS.items()),
+    *(Fault("failed execution", machine, frozenset({f"{machine}FailedAlarm"})) for machine in WORKFLOWS),
+    *(Fault("timed-out execution", machine, frozenset({f"{machine}TimedOutAlarm"})) for machine in WORKFLOWS),
     # A storefront request whose DynamoDB call hangs runs past the function's timeout: an Errors
     # datapoint and the gateway's 500.
     Fault("timeout", "StorefrontApi", frozenset({"StorefrontErrorsAlarm", "Storefront5xxRateAlarm"})),

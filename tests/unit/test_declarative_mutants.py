@@ -116,3 +116,17 @@ def test_an_alarm_loses_its_actions_and_a_statement_gains_an_action_it_did_not_h
     [statement] = granted["Resources"]["Fn"]["Properties"]["Policies"][0]["Statement"]
     assert statement["Action"] == ["dynamodb:GetItem", "dynamodb:DeleteItem"]
     assert found["extra-grant"].location == "Fn.Read+dynamodb:DeleteItem"
+
+
+def test_an_alarm_loop_loses_its_actions_in_its_body_every_alarm_it_makes_at_once():
+    body = {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmActions": [{"Ref": "Topic"}], "OKActions": []}}
+    loop = ["Queue", ["ADLQ", "BDLQ"], {"Fn::ForEach::Inner": ["Kind", ["X"], {"${Queue}${Kind}Alarm": body}]}]
+    template = {"Resources": {"Fn::ForEach::QueueAlarms": loop}}
+
+    [mutant] = template_mutants(template)
+
+    assert (mutant.operator, mutant.location) == ("alarm-tells-nobody", "${Queue}${Kind}Alarm.AlarmActions")
+    silenced = json.loads(json.dumps(template))
+    mutant.change(silenced)
+    inner = silenced["Resources"]["Fn::ForEach::QueueAlarms"][2]["Fn::ForEach::Inner"][2]
+    assert inner["${Queue}${Kind}Alarm"]["Properties"] == {"OKActions": []}

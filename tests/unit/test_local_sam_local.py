@@ -9,7 +9,7 @@ from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 from samcli.yamlhelper import yaml_parse
 
-from local_stack.cloudformation.template import TEMPLATE
+from local_stack.cloudformation.template import TEMPLATE, read_source
 from local_stack.sam_local_templates import AUTHORIZER_LAYER, AUTHORIZER_SOURCE, write_api_templates
 from support.api import route_templates
 
@@ -36,7 +36,7 @@ def test_each_api_template_serves_all_of_its_own_routes_and_no_other(tmp_path, s
 
 def test_only_the_apis_functions_run_behind_the_sam_local_authorizer_layer(tmp_path):
     shutil.copy(TEMPLATE, tmp_path / "template.yaml")
-    source = yaml_parse(TEMPLATE.read_text())["Resources"]
+    source = read_source()["Resources"]
 
     for path, function in zip(
         write_api_templates(tmp_path, AUTHORIZER_SOURCE), ("StorefrontFunction", "BackOfficeFunction"), strict=True

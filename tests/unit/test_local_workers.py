@@ -200,6 +200,8 @@ def test_a_workers_invocations_are_metered_as_lambda_meters_them_with_the_metric
     assert values("AWS/Lambda", "Invocations", by_function) == [1.0, 1.0, 1.0, 1.0]
     assert values("AWS/Lambda", "Errors", by_function) == [0.0, 1.0, 1.0, 1.0]
     assert values("AWS/Lambda", "Throttles", by_function) == [0.0, 0.0, 0.0, 0.0]
+    for metric in ("Invocations", "Errors", "Throttles", "Duration"):  # and Lambda's account-wide series
+        assert values("AWS/Lambda", metric, ()) == values("AWS/Lambda", metric, by_function), metric
     assert values("Probe", "Probed", (("service", "probe"),)) == [2.0, 3.0]
 
 

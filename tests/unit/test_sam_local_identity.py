@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
-from samcli.yamlhelper import yaml_parse
 
 from local_stack.apigateway.sam_cli import only_api
-from local_stack.cloudformation.template import TEMPLATE
+from local_stack.cloudformation.template import read_source
 from local_stack.lambda_runtime.functions import FunctionInstance
 from local_stack.sam_local_templates import AUTHORIZER_LAYER, AUTHORIZER_SOURCE, with_local_authorizer
 from local_stack.server import free_port, sam_local_env_vars
@@ -67,7 +66,7 @@ def api_under(stack, sam_template, moto_endpoint: str | None, api: str, sam_loca
     if moto_endpoint is not None:  # SAM CLI against an account has no local pool to check a token with
         environment |= sam_local_env_vars(stack, moto_endpoint)["Parameters"]
     if sam_local:
-        template = with_local_authorizer(only_api(yaml_parse(TEMPLATE.read_text()), api), api, AUTHORIZER_SOURCE)
+        template = with_local_authorizer(only_api(read_source(), api), api, AUTHORIZER_SOURCE)
         properties = template["Resources"][function]["Properties"]
         assert properties["Layers"] == [{"Ref": AUTHORIZER_LAYER}]
         assert template["Resources"][AUTHORIZER_LAYER]["Properties"]["ContentUri"] == str(AUTHORIZER_SOURCE)

@@ -17,7 +17,7 @@
 #
 # Cached: the image carries a label with the sha256 of this file (which holds every pin) and the
 # architecture; when an image with that label exists, nothing is built. FORCE=1 rebuilds.
-# Needs root (debootstrap), a Docker engine (tests/sam_local/docker.sh starts one) and a pip.
+# Needs root (debootstrap), a Docker engine (tools/sam_local/docker.sh starts one) and a pip.
 # Work files live in $WORK_DIR (default /var/cache/sam-local-image), never in the repository.
 set -euo pipefail
 
@@ -58,7 +58,7 @@ esac
 IMAGE=public.ecr.aws/lambda/python:${PYVER}-${SAM_ARCH}
 RECIPE_HASH=$( { cat "${BASH_SOURCE[0]}"; echo "$SAM_ARCH"; } | sha256sum | cut -c1-32)
 
-"$SCRIPT_DIR/docker.sh" >/dev/null || die "no Docker engine (tests/sam_local/docker.sh failed)"
+"$SCRIPT_DIR/docker.sh" >/dev/null || die "no Docker engine (tools/sam_local/docker.sh failed)"
 
 # The tag itself is checked, not "any image with the label": SAM CLI's per-function images are
 # built FROM this one and inherit its labels.

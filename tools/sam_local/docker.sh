@@ -4,7 +4,7 @@
 # and wait until `docker info` works. Idempotent: with a daemon already up it only checks it.
 # On failure it prints one line saying why and exits non-zero.
 #
-#   tests/sam_local/docker.sh            # install + start + wait (needs root the first time)
+#   tools/sam_local/docker.sh            # install + start + wait (needs root the first time)
 #   DOCKERD_LOG=/tmp/dockerd.log         # where the daemon's output goes (default shown)
 #   DOCKER_WAIT_SECONDS=60               # how long to wait for the daemon
 set -uo pipefail
