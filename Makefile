@@ -73,7 +73,7 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt $(VENV)/.installed
 
 scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: .checkov.yaml, resource Metadata)
 	mkdir -p .aws-sam
-	$(BIN)/python -m local_stack.template .aws-sam/transformed-template.json
+	$(BIN)/python -m local_stack.cloudformation.template .aws-sam/transformed-template.json
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f .aws-sam/transformed-template.json
 
 # mutmut needs a newer click than SAM CLI's: its own virtual environment, with the whole test stack
@@ -95,7 +95,7 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing 
 # not a prerequisite. One pytest worker per core; the e2e tier is one group (one worker, its local stacks).
 test: lint scan chromium $(MUTATION_VENV)/.installed ## Lint, scans, the whole test suite (template checks included), and least privilege both ways
 	$(BIN)/pytest -n auto --dist loadgroup
-	PYTHONPATH=tests $(BIN)/python -m support.least_privilege
+	PYTHONPATH=tests $(BIN)/python -m tools.least_privilege
 
 test-fast: install ## The inner loop: the unit and template tiers (make test runs everything; CI runs make test)
 	$(BIN)/pytest -n auto --dist loadgroup tests/unit tests/template
@@ -114,13 +114,13 @@ import: install ## Import stock and prices from a CSV: make import FILE=stock.cs
 	@$(BIN)/python -m tools.import_stock "$(FILE)" $(if $(STACK),--stack "$(STACK)" --email "$(EMAIL)")
 
 bench: install ## Cold start, AWS requests per call, workflow states, local latency and throughput
-	PYTHONPATH=tests $(BIN)/python -m benchmarks
+	PYTHONPATH=tests $(BIN)/python -m tools.benchmarks
 
 dev: install ## Run the whole application locally: storefront :3000 (PORT), back office :3001 (ADMIN_PORT), AWS (MOTO_PORT), payments (PAYMENT_PORT)
 	$(BIN)/python -m local_stack
 
 redrive: install ## Dead letters: make redrive [ARGS="show|replay QUEUE [--dry-run]"] [STACK=deployed-stack] (default: make dev)
-	@$(BIN)/python -m local_stack.redrive $(if $(STACK),--stack $(STACK)) $(or $(ARGS),list)
+	@$(BIN)/python -m tools.redrive $(if $(STACK),--stack $(STACK)) $(or $(ARGS),list)
 
 token: install ## Print an ID token of the running `make dev`: make token EMAIL=you@example.com [STAFF=1] [NAME=...]
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=you@example.com [STAFF=1]"; exit 2; }

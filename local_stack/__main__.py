@@ -2,7 +2,7 @@
 
 The storefront API on HOST:PORT (default 127.0.0.1:3000), the back office on HOST:ADMIN_PORT (3001),
 the AWS endpoint (moto) on 127.0.0.1:MOTO_PORT (a free port), the fake payment provider on
-127.0.0.1:PAYMENT_PORT (a free port; local_stack/payment_provider.py); with MOTO_HOST (an address or an
+127.0.0.1:PAYMENT_PORT (a free port; local_stack/fakes/payment_provider.py); with MOTO_HOST (an address or an
 interface: docker0 for `sam local` containers) those two also listen there; never on every interface.
 Once all of them accept requests and the demo data is made (local_stack/demo.py), it writes the resolved outputs
 (.aws-sam/local-outputs.json; removed on exit) and .aws-sam/local-env-vars.json for
@@ -16,10 +16,11 @@ import signal
 from pathlib import Path
 
 from local_stack import demo
+from local_stack.apigateway.sam_cli import APIS
+from local_stack.cloudformation.template import OUTPUTS_FILE, PROJECT_ROOT, TEMPLATE
 from local_stack.listen import LOOPBACK, interface_address
 from local_stack.logs import say
-from local_stack.server import APIS, describe, local_stack, outputs, sam_local_env_vars
-from local_stack.template import OUTPUTS_FILE, PROJECT_ROOT, TEMPLATE
+from local_stack.server import describe, local_stack, outputs, sam_local_env_vars
 
 ENV_VARS_FILE = PROJECT_ROOT / ".aws-sam" / "local-env-vars.json"  # beside the outputs file
 

@@ -18,8 +18,8 @@ from typing import Any
 import requests
 from moto.cognitoidp.models import cognitoidp_backends
 
-from local_stack.deploy import ACCOUNT_ID
-from local_stack.template import REGION
+from local_stack.cloudformation.deploy import ACCOUNT_ID
+from local_stack.cloudformation.template import REGION
 from local_stack.token import id_token, local_password
 
 

@@ -18,7 +18,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from local_stack.functions import running
+from local_stack.lambda_runtime.functions import running
 
 _print_lock = threading.Lock()
 

@@ -45,9 +45,9 @@ from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from local_stack.adapter import CLIENT_REQUEST_TOKENS, stop_waiting_callbacks
-from local_stack.deploy import ACCOUNT_ID, Stack
-from local_stack.template import REGION
+from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack
+from local_stack.cloudformation.template import REGION
+from local_stack.moto_patches.adapter import CLIENT_REQUEST_TOKENS, stop_waiting_callbacks
 
 STOP_TIMEOUT = 10.0  # how long a stopped execution may take to end
 

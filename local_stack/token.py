@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import boto3
 
-from local_stack.template import OUTPUTS_FILE
+from local_stack.cloudformation.template import OUTPUTS_FILE
 
 
 def local_password(email: str) -> str:

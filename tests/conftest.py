@@ -32,13 +32,13 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from local_stack.adapter import moto_runs_local_functions
+from local_stack.apigateway.integrations import ApiIntegrations
+from local_stack.cloudformation.deploy import Stack
+from local_stack.cloudformation.template import SamTemplate, load
 from local_stack.cloudwatch.publishers import ApiMetrics
-from local_stack.deploy import Stack
-from local_stack.integrations import ApiIntegrations
-from local_stack.payment_provider import PaymentProvider
-from local_stack.runtime import LocalLambda
-from local_stack.template import SamTemplate, load
+from local_stack.fakes.payment_provider import PaymentProvider
+from local_stack.lambda_runtime.runtime import LocalLambda
+from local_stack.moto_patches.adapter import moto_runs_local_functions
 from support.api import ApiClient, id_token_claims, route_templates
 from support.instances import warm_instance
 from support.least_privilege import RECORDER, RUN_FILE, Call
@@ -209,7 +209,7 @@ def _whole_suite(config: pytest.Config) -> bool:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """The calls of the run, for `python -m support.least_privilege` (make test), and what it says."""
+    """The calls of the run, for `python -m tools.least_privilege` (make test), and what it says."""
     if hasattr(config, "workerinput") or config.option.collectonly:
         return
     calls = {
@@ -227,8 +227,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"{len(calls)} distinct requests by {principals} principals, each allowed by its own role."
     )
     if whole_suite_passed:
-        terminalreporter.write_line(
-            "Unexercised grants: make test judges them next (python -m support.least_privilege)."
-        )
+        terminalreporter.write_line("Unexercised grants: make test judges them next (python -m tools.least_privilege).")
     else:
         terminalreporter.write_line("Not the whole suite, all passed: unexercised grants are not checked.")

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         password = os.environ.get("IMPORT_PASSWORD") or getpass.getpass(f"Password of {arguments.email}: ")
         sign_in = lambda: deployed_back_office(arguments.stack, arguments.email, password)  # noqa: E731
     else:
-        from local_stack.template import OUTPUTS_FILE  # noqa: PLC0415 - the local stack's, not needed on AWS
+        from local_stack.cloudformation.template import OUTPUTS_FILE  # noqa: PLC0415 - the local stack's, not needed on AWS
 
         sign_in = lambda: local_back_office(arguments.outputs_file or OUTPUTS_FILE)  # noqa: E731
     try:

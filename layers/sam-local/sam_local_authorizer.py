@@ -1,5 +1,5 @@
 """API Gateway's authorizers under `sam local start-api`, which runs no Cognito or JWT authorizer (a
-SAM CLI limitation). This layer is only in the per-API templates that `python -m local_stack.sam_local`
+SAM CLI limitation). This layer is only in the per-API templates that `python -m local_stack.sam_local_templates`
 writes for `start-api`, never in what `sam deploy` ships; there it wraps the API function's handler
 (SAM_LOCAL_HANDLER) and does what the authorizer does on AWS: it checks the bearer ID token — its RS256
 signature against the JWKS of the local user pool (make dev's, at AWS_ENDPOINT_URL), its expiry, the

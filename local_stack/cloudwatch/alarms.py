@@ -23,7 +23,7 @@ from local_stack.cloudwatch.metrics import MetricSink, dimensions
 from local_stack.cloudwatch.notifications import AlarmDefinition, message, subject
 
 if TYPE_CHECKING:
-    from local_stack.deploy import Stack
+    from local_stack.cloudformation.deploy import Stack
 
 TICK_SECONDS = 60.0  # CloudWatch evaluates alarms every minute
 MAX_TICKS = 24 * 60  # catching up on more than a day evaluates its last day only

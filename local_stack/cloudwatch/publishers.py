@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from local_stack.cloudwatch import emf
 from local_stack.cloudwatch.metrics import MetricSink
-from local_stack.functions import FunctionError, FunctionSpec, Invocable, Throttled
+from local_stack.lambda_runtime.functions import FunctionError, FunctionSpec, Invocable, Throttled
 
 if TYPE_CHECKING:
-    from local_stack.deploy import Stack
+    from local_stack.cloudformation.deploy import Stack
 
 ACROSS_ALL_FUNCTIONS: dict[str, str] = {}  # Lambda's account-level metrics have no dimension
 EXECUTION_OUTCOMES = {

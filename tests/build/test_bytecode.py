@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack.template import REGION
+from local_stack.cloudformation.template import REGION
 from support.sam_build import OTHER_ARCHITECTURE, sam_build
 
 UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, check_source off

@@ -1,7 +1,7 @@
 """What `sam deploy` ships holds nothing that only `sam local` needs: no sam-local authorizer (the
 token check that stands in for API Gateway's authorizers under `start-api`) and none of its libraries
 (PyJWT, cryptography and what they bring), in any function or layer of the build. The sam-local
-templates still get them, from a layer built apart (local_stack/sam_local.py)."""
+templates still get them, from a layer built apart (local_stack/sam_local_templates.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from samcli.yamlhelper import yaml_parse
 
-from local_stack.sam_local import AUTHORIZER_LAYER, authorizer_layer_build, write_api_templates
-from local_stack.template import read_source
+from local_stack.cloudformation.template import read_source
+from local_stack.sam_local_templates import AUTHORIZER_LAYER, authorizer_layer_build, write_api_templates
 from support.sam_build import HOST_ARCHITECTURE, run_sam
 
 # Top-level names (modules, packages, their .dist-info) that only the sam-local authorizer needs.

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from support.local_process import LocalStackProcess
 
 

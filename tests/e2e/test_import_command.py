@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 
 
 def run_import(local, file):

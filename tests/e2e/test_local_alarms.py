@@ -5,7 +5,7 @@ import re
 
 from e2e.conftest import eventually
 
-from local_stack.template import load
+from local_stack.cloudformation.template import load
 
 
 def test_the_alarms_are_listed_evaluated_and_each_change_is_printed(local):

@@ -10,7 +10,7 @@ import requests
 from botocore.config import Config
 from e2e.conftest import eventually
 
-from local_stack import redrive
+from tools import redrive
 
 TERMINAL = {"CONFIRMED", "REJECTED", "FAILED"}
 

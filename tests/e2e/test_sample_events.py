@@ -6,7 +6,7 @@ import json
 import pytest
 from conftest import eventually
 
-from local_stack.template import load
+from local_stack.cloudformation.template import load
 from support.local_process import LocalStackProcess
 from support.samples import AWAITING_ORDER, CONFIRMED_ORDER, NEW_ORDER, REJECTED_ORDER, SAMPLES
 

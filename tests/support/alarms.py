@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from local_stack.cloudformation.deploy import Stack
 from local_stack.cloudwatch.alarms import AlarmEvaluator, StateChange
-from local_stack.deploy import Stack
-from local_stack.runtime import LocalLambda
+from local_stack.lambda_runtime.runtime import LocalLambda
 from support.aws import TopicCapture
 from support.workflow import FakeClock
 

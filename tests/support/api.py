@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from local_stack.apigateway.authorizers import gateway_claims, integration_failure
+from local_stack.apigateway.integrations import ApiIntegrations
+from local_stack.cloudformation.template import SamTemplate
 from local_stack.cloudwatch.publishers import ApiMetrics
-from local_stack.functions import FunctionError, Invocable
-from local_stack.gateway import gateway_claims, integration_failure
-from local_stack.integrations import ApiIntegrations
-from local_stack.template import SamTemplate
+from local_stack.lambda_runtime.functions import FunctionError, Invocable
 
 
 @dataclass
@@ -130,7 +130,7 @@ class ApiClient:
         assert self.integrations is not None
         claims = {} if self.claims is None else gateway_claims(self.claims, http_api=False)
         request = self.integrations.request(method, route, path, headers, body, claims, path_parameters=parameters)
-        # The REST API's Cognito authorizer lets only ID tokens through (local_stack/gateway.py).
+        # The REST API's Cognito authorizer lets only ID tokens through (local_stack/apigateway/authorizers.py).
         if (method, route) in self.integrations.secured and (self.claims or {}).get("token_use") != "id":
             reply = self.integrations.gateway_response("UNAUTHORIZED", request)
         else:

@@ -12,9 +12,9 @@ from boto3.dynamodb.types import TypeDeserializer
 from moto.core.exceptions import JsonRESTError
 from moto.ses.models import ses_backends
 
-from local_stack.deploy import ACCOUNT_ID, Stack
-from local_stack.streams import StreamReader, lambda_event
-from local_stack.template import REGION
+from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack
+from local_stack.cloudformation.template import REGION
+from local_stack.lambda_runtime.streams import StreamReader, lambda_event
 
 _deserializer = TypeDeserializer()
 

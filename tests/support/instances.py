@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from local_stack.functions import FunctionInstance, FunctionSpec
+from local_stack.lambda_runtime.functions import FunctionInstance, FunctionSpec
 
 _instances: dict[tuple[str, tuple[tuple[str, str], ...]], FunctionInstance] = {}
 

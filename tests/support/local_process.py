@@ -15,8 +15,8 @@ from typing import Any
 import boto3
 import requests
 
+from local_stack.cloudformation.template import PROJECT_ROOT
 from local_stack.server import free_port
-from local_stack.template import PROJECT_ROOT
 from local_stack.token import id_token
 
 

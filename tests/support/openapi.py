@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from local_stack.deploy import deploy
-from local_stack.functions import FunctionInstance
-from local_stack.template import PROJECT_ROOT, load
+from local_stack.cloudformation.deploy import deploy
+from local_stack.cloudformation.template import PROJECT_ROOT, load
+from local_stack.lambda_runtime.functions import FunctionInstance
 from support.api import ApiClient, route_templates
 
 DOCS = PROJECT_ROOT / "docs" / "openapi"

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import boto3
 from werkzeug.serving import make_server
 
-from local_stack.payment_provider import PaymentProvider
+from local_stack.fakes.payment_provider import PaymentProvider
 
 
 def current_api_key() -> str | None:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local_stack.template import PROJECT_ROOT, REGION, TEMPLATE
+from local_stack.cloudformation.template import PROJECT_ROOT, REGION, TEMPLATE
 
 SAM = Path(sys.executable).with_name("sam")
 HOST_ARCHITECTURE = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[

@@ -7,10 +7,10 @@ import boto3
 from moto.core.base_backend import BackendDict
 from moto.dynamodb.models import dynamodb_backends
 
-from local_stack.adapter import definitions_validated_once
-from local_stack.deploy import ACCOUNT_ID, Stack, deploy
+from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack, deploy
+from local_stack.cloudformation.template import REGION, SamTemplate
+from local_stack.moto_patches.adapter import definitions_validated_once
 from local_stack.reset import StackReset
-from local_stack.template import REGION, SamTemplate
 
 
 def empty_account() -> None:

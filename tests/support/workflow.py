@@ -11,10 +11,10 @@ from typing import Any
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from local_stack.deploy import ACCOUNT_ID, Stack
-from local_stack.nested import EXECUTION_ENDS
-from local_stack.runtime import LocalLambda
-from local_stack.template import REGION
+from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack
+from local_stack.cloudformation.template import REGION
+from local_stack.lambda_runtime.runtime import LocalLambda
+from local_stack.moto_patches.nested import EXECUTION_ENDS
 
 
 class FakeClock:

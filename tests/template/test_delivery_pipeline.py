@@ -9,7 +9,7 @@ import tomllib
 import pytest
 import yaml
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from tools.mutation.code import definitions, module_files, targets
 from tools.mutation.code_operators import declaration_mutants
 from tools.mutation.judging import matches

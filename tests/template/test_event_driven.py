@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from support.templates import gets_att, lambda_targets
 
 STATELINT = Path(sys.executable).with_name("statelint")

@@ -203,7 +203,7 @@ def test_outputs_name_both_apis_and_the_user_pool(sam_template):
 
 def test_no_deployed_function_verifies_tokens_itself(sam_template):
     """On AWS the authorizers check tokens; under `sam local start-api` the sam-local templates add a
-    layer that does (local_stack/sam_local.py). The deployed template has neither it nor what it reads."""
+    layer that does (local_stack/sam_local_templates.py). The deployed template has neither it nor what it reads."""
     for logical_id, function in sam_template.of_type("AWS::Lambda::Function").items():
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         assert not {"AWS_SAM_LOCAL", "USER_POOL_CLIENT_ID", "SAM_LOCAL_HANDLER"} & set(variables), logical_id

@@ -3,7 +3,7 @@ bus, and two workflows that retry every step and lose no chunk."""
 
 import json
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 
 IMPORT_WORKFLOW = json.loads((PROJECT_ROOT / "statemachine" / "import_workflow.asl.json").read_text())
 CHUNK_WORKFLOW = json.loads((PROJECT_ROOT / "statemachine" / "import_chunk_workflow.asl.json").read_text())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 
 RUNBOOK = "docs/operations.md"
 LINK = re.compile(rf"Runbook: {re.escape(RUNBOOK)}#([a-z0-9_-]+)")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cfnlint.api import lint
 
-from local_stack.template import PROJECT_ROOT, REGION, TEMPLATE, cloudformation
+from local_stack.cloudformation.template import PROJECT_ROOT, REGION, TEMPLATE, cloudformation
 
 SAM = Path(sys.executable).with_name("sam")
 

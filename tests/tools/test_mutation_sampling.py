@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from tools.mutation import mutmut_wrapping
 from tools.mutation.judging import Outcome
 from tools.mutation.sampling import Candidate, draw, prune, report, stale, wilson

@@ -2,7 +2,8 @@
 prices of its one table (so that the figures in docs/performance.md can be trusted to the cent)."""
 
 import pytest
-from benchmarks.cost import PRICES, Usage, as_express, cost, warm_start_options
+
+from tools.benchmarks.cost import PRICES, Usage, as_express, cost, warm_start_options
 
 
 def test_each_counted_request_is_priced_by_its_own_unit():

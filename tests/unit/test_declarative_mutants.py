@@ -3,7 +3,7 @@ known by a key that survives renumbering."""
 
 import json
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from tools.mutation.declarative import applied, mutants, state_machine_mutants, template_mutants
 
 ORDER_WORKFLOW = "statemachine/order_workflow.asl.json"

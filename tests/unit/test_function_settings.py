@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from local_stack.functions import FunctionError, FunctionInstance
-from local_stack.template import TEMPLATE
+from local_stack.cloudformation.template import TEMPLATE
+from local_stack.lambda_runtime.functions import FunctionError, FunctionInstance
 
 # Globals read by the libraries, not by the functions' code: Powertools' and boto3's own.
 READ_BY_LIBRARIES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}

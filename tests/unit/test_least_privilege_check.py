@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from support.least_privilege import Call, check, grant_line, listed_unused, main
+from support.least_privilege import Call
+from tools.least_privilege import check, grant_line, listed_unused, main
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:orders-local-OrderReceivedTopic"
 PUBLISH = grant_line("NotifyFunction", "sns:Publish", TOPIC)

@@ -17,8 +17,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-from local_stack.adapter import CLIENT_REQUEST_TOKENS, definitions_validated_once
-from local_stack.streams import StreamReader
+from local_stack.lambda_runtime.streams import StreamReader
+from local_stack.moto_patches.adapter import CLIENT_REQUEST_TOKENS, definitions_validated_once
 from support import seed
 from support.workflow import FakeClock, history, wait_for_execution
 

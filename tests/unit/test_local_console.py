@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from aws_lambda_powertools import Logger, Metrics
 
-from local_stack.functions import running
+from local_stack.lambda_runtime.functions import running
 from local_stack.logs import FunctionLogs, console_line
 
 _loggers = itertools.count()

@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.ses.models import ses_backends
 
-from local_stack.deploy import ACCOUNT_ID, deploy
-from local_stack.template import REGION, load
+from local_stack.cloudformation.deploy import ACCOUNT_ID, deploy
+from local_stack.cloudformation.template import REGION, load
 from support.workflow import wait_for_execution
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from local_stack.mapping_templates import GatewayRequest, Rendered, TemplateError, render
+from local_stack.apigateway.mapping_templates import GatewayRequest, Rendered, TemplateError, render
 
 BODY = json.dumps({"a": {"b": [1, "x"]}, "note": "it's"})
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from local_stack.nested import EXECUTION_ENDS, ExecutionEnds, moto_runs_nested_executions
+from local_stack.moto_patches.nested import EXECUTION_ENDS, ExecutionEnds, moto_runs_nested_executions
 
 ROLE = "arn:aws:iam::123456789012:role/local-nested-executions"
 START = "arn:aws:states:::states:startExecution"

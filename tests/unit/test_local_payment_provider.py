@@ -7,11 +7,11 @@ import time
 import pytest
 from werkzeug.test import Client
 
-from local_stack import payment_provider
-from local_stack.deploy import deploy
-from local_stack.payment_provider import PaymentProvider
+from local_stack.cloudformation.deploy import deploy
+from local_stack.cloudformation.template import load
+from local_stack.fakes import payment_provider
+from local_stack.fakes.payment_provider import PaymentProvider
 from local_stack.server import PAYMENT_KEY_RESOURCE, payment_parameters, secret_value
-from local_stack.template import load
 
 KEY = "sk_local_0123456789"
 ORDER = {"amount": "39.98", "currency": "USD", "payment_method": "pm_card_visa"}

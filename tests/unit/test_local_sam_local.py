@@ -1,4 +1,4 @@
-"""`python -m local_stack.sam_local` splits a built template into one per API for `sam local
+"""`python -m local_stack.sam_local_templates` splits a built template into one per API for `sam local
 start-api -t`: SAM CLI, reading each, serves exactly that API's routes (with both in one template it
 keeps one `GET /orders` of the two, silently), and runs the API's functions behind the sam-local
 authorizer layer, which no other function and no deployed template has."""
@@ -9,8 +9,8 @@ from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 from samcli.yamlhelper import yaml_parse
 
-from local_stack.sam_local import AUTHORIZER_LAYER, AUTHORIZER_SOURCE, write_api_templates
-from local_stack.template import TEMPLATE, read_source
+from local_stack.cloudformation.template import TEMPLATE, read_source
+from local_stack.sam_local_templates import AUTHORIZER_LAYER, AUTHORIZER_SOURCE, write_api_templates
 from support.api import route_templates
 
 

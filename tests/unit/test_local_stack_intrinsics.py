@@ -2,7 +2,7 @@
 
 import pytest
 
-from local_stack.intrinsics import Intrinsics, UnresolvedReferenceError
+from local_stack.cloudformation.intrinsics import Intrinsics, UnresolvedReferenceError
 
 ATTRIBUTES = {
     ("Queue", "Arn"): "arn:aws:sqs:us-east-1:1:q",

@@ -10,9 +10,9 @@ import pytest
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from local_stack.adapter import definitions_validated_once
-from local_stack.deploy import ACCOUNT_ID, Stack, deploy
-from local_stack.template import REGION
+from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack, deploy
+from local_stack.cloudformation.template import REGION
+from local_stack.moto_patches.adapter import definitions_validated_once
 from support import seed
 from support.aws import BusCapture, TopicCapture
 from support.shared_stack import SHARED_STACK, empty_account

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from local_stack.streams import StreamReader, records_between
+from local_stack.lambda_runtime.streams import StreamReader, records_between
 
 INSERTS_ONLY = [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]
 

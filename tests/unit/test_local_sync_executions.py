@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from local_stack.express import billed_duration_ms, moto_runs_sync_executions
+from local_stack.moto_patches.express import billed_duration_ms, moto_runs_sync_executions
 
 ROLE = "arn:aws:iam::123456789012:role/local-sync-executions"
 LOCAL_ENDPOINT = Config(inject_host_prefix=False)

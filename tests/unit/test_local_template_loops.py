@@ -1,7 +1,7 @@
 """The template's Fn::ForEach loops expanded as CloudFormation's AWS::LanguageExtensions expands them,
 by SAM CLI's own ForEach processor (an internal API: these tests fail if an upgrade changes it)."""
 
-from local_stack.template import expand_loops
+from local_stack.cloudformation.template import expand_loops
 
 ALARM = {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmDescription": "${Queue} ${Outcome}"}}
 

@@ -1,4 +1,4 @@
-"""make dev's execution environments (local_stack/workers.py): one process per warm instance,
+"""make dev's execution environments (local_stack/lambda_runtime/workers.py): one process per warm instance,
 concurrent instances up to the function's limit, Lambda's timeout and crash semantics."""
 
 import os
@@ -10,8 +10,8 @@ import pytest
 
 from local_stack.cloudwatch.metrics import MetricSink
 from local_stack.cloudwatch.publishers import MeteredFunction
-from local_stack.functions import FunctionError, FunctionSpec, Throttled
-from local_stack.workers import FunctionPool
+from local_stack.lambda_runtime.functions import FunctionError, FunctionSpec, Throttled
+from local_stack.lambda_runtime.workers import FunctionPool
 
 HANDLERS = """
 import json

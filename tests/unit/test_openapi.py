@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 import pytest
 from jsonschema import Draft202012Validator
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from support.openapi import APIS, served_document, served_text
 
 TAGS = {

@@ -3,7 +3,7 @@
 import pytest
 from moto.events.models import EventsBackend
 
-from local_stack.streams import records_between
+from local_stack.lambda_runtime.streams import records_between
 from support import seed
 from support.aws import BusCapture, drain_queue, stream_event, stream_reader
 

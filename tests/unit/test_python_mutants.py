@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from support.instances import warm_instance
 from tools.mutation import code
 from tools.mutation.code import (
@@ -229,9 +229,9 @@ def test_one_mutmut_run_holds_every_function_each_module_under_its_own_name():
 def test_the_local_stack_is_mutated_in_its_pure_modules_only_under_the_names_the_tests_import(tmp_path):
     *_, local_stack = targets(PROJECT_ROOT)
     assert [(module, file) for module, file, _ in module_files(local_stack)] == [
-        ("local_stack.intrinsics", "local_stack/intrinsics.py"),
-        ("local_stack.mapping_templates", "local_stack/mapping_templates.py"),
-        ("local_stack.streams", "local_stack/streams.py"),
+        ("local_stack.cloudformation.intrinsics", "local_stack/cloudformation/intrinsics.py"),
+        ("local_stack.apigateway.mapping_templates", "local_stack/apigateway/mapping_templates.py"),
+        ("local_stack.lambda_runtime.streams", "local_stack/lambda_runtime/streams.py"),
     ]
     root = workspace(tmp_path)
     prepare(root, local_stack)

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from local_stack.integrations import ApiIntegrations, Integration, ServiceCall
+from local_stack.apigateway.integrations import ApiIntegrations, Integration, ServiceCall
 
 CORS = {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"}
 

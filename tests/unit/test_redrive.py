@@ -8,10 +8,10 @@ import requests
 from moto.events.models import EventsBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from local_stack.redrive import DeadLetters, Stack, dead_letter_queues, replay, summarize
 from support import seed
 from support.aws import ServerFaultError, drain_queue, failing_backend_call
 from support.workflow import process, wait_for_execution
+from tools.redrive import DeadLetters, DeployedStack, dead_letter_queues, replay, summarize
 
 CSV = {"Content-Type": "text/csv"}
 
@@ -22,7 +22,7 @@ def always(*args, **kwargs):
 
 @pytest.fixture
 def redrive(stack, aws):
-    return Stack(stack.template, aws)
+    return DeployedStack(stack.template, aws)
 
 
 def queue_of(sam_template, name):

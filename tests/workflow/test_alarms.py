@@ -19,8 +19,8 @@ from moto.stepfunctions.parser.asl.component.program.program import Program
 
 from local_stack.cloudwatch.evaluation import EXTRA_PERIODS, cloudwatch_time
 from local_stack.cloudwatch.publishers import ApiMetrics, MeteredFunction
-from local_stack.functions import FunctionError, Throttled
-from local_stack.workers import FunctionPool
+from local_stack.lambda_runtime.functions import FunctionError, Throttled
+from local_stack.lambda_runtime.workers import FunctionPool
 from support import seed
 from support.alarm_faults import FAULTS, Fault
 from support.alarms import WatchedAlarms

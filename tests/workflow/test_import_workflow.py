@@ -21,7 +21,7 @@ from moto.s3.models import S3Backend
 from moto.sns.models import SNSBackend
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from local_stack.template import PROJECT_ROOT, load
+from local_stack.cloudformation.template import PROJECT_ROOT, load
 from support import seed
 from support.aws import (
     BusCapture,

@@ -42,7 +42,7 @@ from dataclasses import asdict
 from pathlib import Path
 from queue import Queue
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from support.least_privilege import RUN_FILE
 from tools.mutation import code, sampling
 from tools.mutation.code_operators import DeclarationMutant

@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from tools.mutation import mutmut_wrapping
 from tools.mutation.code_operators import DeclarationMutant, changes, declaration_mutants, key
 from tools.mutation.judging import Judge, Outcome, matches, tracked_files, workspace, write
@@ -40,7 +40,11 @@ HTTP_BODIES = "layers/common/http_bodies"  # in the common layer beside the doma
 FUNCTIONS = "src"
 # The local stack's pure modules, which unit tests check directly: CloudFormation intrinsics, API
 # Gateway's mapping templates, DynamoDB stream records as an event source mapping delivers them.
-LOCAL_STACK = ("local_stack/intrinsics.py", "local_stack/mapping_templates.py", "local_stack/streams.py")
+LOCAL_STACK = (
+    "local_stack/cloudformation/intrinsics.py",
+    "local_stack/apigateway/mapping_templates.py",
+    "local_stack/lambda_runtime/streams.py",
+)
 # The suites that run in process on moto: the template, build and Docker suites test no Python path
 # of ours that these do not, and e2e and sam_local need `make dev` or Docker. Not the API fuzzing
 # either: its 300 random examples a test reach nearly every function (so they would run for nearly

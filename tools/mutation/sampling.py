@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
 from tools.mutation import code
 from tools.mutation.code_operators import DeclarationMutant, declaration_mutants
 from tools.mutation.declarative import Mutant, mutants

@@ -24,9 +24,10 @@ import cfnlint.api  # noqa: F401
 import pytest
 import samtranslator.translator.transform  # noqa: F401
 
-import local_stack.adapter
-import local_stack.integrations  # noqa: F401
+import local_stack.apigateway.integrations
+import local_stack.moto_patches.adapter  # noqa: F401
 from support import api, least_privilege, workflow  # noqa: F401
+from tools import least_privilege as judge_of_grants
 
 PYTEST_OPTIONS = ["-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider"]
 
@@ -38,7 +39,7 @@ def judge(request: dict[str, Any]) -> int:
     os.dup2(devnull, 2)
     if "pytest" in request:
         return int(pytest.main([*PYTEST_OPTIONS, *request["pytest"]]))
-    return least_privilege.main(run_file=Path(request["least_privilege"]))
+    return judge_of_grants.main(run_file=Path(request["least_privilege"]))
 
 
 def main() -> None:

@@ -4,7 +4,7 @@
 2. `make dev` (demo data; moto and the payment provider listening on loopback and on the Docker
    bridge's address, where the containers reach the host: never on every interface), and while it
    starts, `sam build` for this machine's architecture, the sam-local authorizer layer and one
-   template per API that adds it (python -m local_stack.sam_local).
+   template per API that adds it (python -m local_stack.sam_local_templates).
 3. Once make dev has written its --env-vars file, and while it makes its demo data, three `sam local`
    servers start:
    `start-lambda` and `start-api` for each API, with warm containers (LAZY, from samconfig.toml: a
@@ -40,11 +40,11 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
+from local_stack.cloudformation.template import PROJECT_ROOT
 from local_stack.demo import CUSTOMER, STAFF
 from local_stack.listen import docker_bridge_address
-from local_stack.sam_local import ARCHITECTURE, authorizer_layer_build, write_api_templates
+from local_stack.sam_local_templates import ARCHITECTURE, authorizer_layer_build, write_api_templates
 from local_stack.server import free_port
-from local_stack.template import PROJECT_ROOT
 from local_stack.token import id_token
 from support.local_process import LocalStackProcess
 from support.samples import SAMPLES, Sample

@@ -26,9 +26,9 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local_stack.deploy import Stack
+from local_stack.apigateway.mapping_templates import GatewayRequest, render
+from local_stack.cloudformation.deploy import Stack
 from local_stack.logs import say
-from local_stack.mapping_templates import GatewayRequest, render
 
 DEFAULT_TIMEOUT_MILLIS = 29_000
 JSON = "application/json"

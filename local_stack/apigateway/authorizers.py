@@ -22,8 +22,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from moto.utilities.utils import load_resource
 
-from local_stack.deploy import Stack
-from local_stack.template import REGION
+from local_stack.cloudformation.deploy import Stack
+from local_stack.cloudformation.template import REGION
 
 UNAUTHORIZED = {
     "statusCode": 401,

@@ -1,4 +1,4 @@
-"""Nested workflows under moto, filled in for the local adapter (`local_stack/adapter.py` applies it
+"""Nested workflows under moto, filled in for the local adapter (`local_stack/moto_patches/adapter.py` applies it
 with its other patches; also usable alone, it needs no Lambda runtime): a Task state whose Resource is
 `arn:aws:states:::states:startExecution` (plain, `.sync` or `.sync:2`) starts a child execution.
 

@@ -30,14 +30,12 @@ import boto3
 import requests
 from moto import mock_aws
 
-from benchmarks.cold_start import TARGET, kind_of, measure
-from benchmarks.cost import Usage, as_express, cost, express_run, per_million, warm_start_options
-from local_stack.adapter import moto_runs_local_functions
-from local_stack.deploy import Stack, deploy
-from local_stack.functions import FunctionInstance, FunctionSpec
-from local_stack.integrations import ApiIntegrations
-from local_stack.runtime import LocalLambda
-from local_stack.template import load
+from local_stack.apigateway.integrations import ApiIntegrations
+from local_stack.cloudformation.deploy import Stack, deploy
+from local_stack.cloudformation.template import load
+from local_stack.lambda_runtime.functions import FunctionInstance, FunctionSpec
+from local_stack.lambda_runtime.runtime import LocalLambda
+from local_stack.moto_patches.adapter import moto_runs_local_functions
 from support import seed
 from support.api import ApiClient, ApiResponse, id_token_claims, route_templates
 from support.local_process import LocalStackProcess
@@ -52,6 +50,8 @@ from support.workflow import (
     states_entered,
     wait_for_execution,
 )
+from tools.benchmarks.cold_start import TARGET, kind_of, measure
+from tools.benchmarks.cost import Usage, as_express, cost, express_run, per_million, warm_start_options
 
 KEY = {"Idempotency-Key": "bench"}
 STAFF = id_token_claims("bench-staff", "staff@example.com", "Bench Staff", groups=("staff",))
@@ -69,6 +69,7 @@ def in_process_stack(calls: Calls) -> Iterator[tuple[Stack, LocalLambda, ApiClie
     with served_provider() as (_, payment_url), mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         # The functions' clients come from boto3's default session (moto resets it when it starts).
         boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register(
             "before-parameter-build", lambda model, params, **_: calls.append((model.name, dict(params)))
         )
@@ -212,7 +213,7 @@ def timed_invocations(runs: list[tuple[int, float]]) -> Iterator[None]:
         finally:
             runs.append((instance.spec.memory_size, (time.perf_counter() - started) * 1000))
 
-    FunctionInstance.invoke = timed  # type: ignore[method-assign]
+    FunctionInstance.invoke = timed  # type: ignore[method-assign, assignment]
     try:
         yield
     finally:
@@ -397,7 +398,7 @@ def report(functions: dict[str, FunctionSpec], local: LocalStackProcess) -> None
     print(f"  states entered {len(quote_states)}: " + " → ".join(quote_states))
     requests = ", ".join(f"{name} {count}" for name, count in sorted(quote_calls.items()))
     print(f"  AWS requests: StartSyncExecution 1 (API Gateway), then {requests}")
-    print("Cost at list price (benchmarks/cost.py; Lambda durations measured here, warm)")
+    print("Cost at list price (tools/benchmarks/cost.py; Lambda durations measured here, warm)")
     print(f"  a quote: {per_million(cost(quote))}")
     print("  an order: its Standard transitions, its Express children (requests, billed duration at 64 MB), its bill")
     print(f"  (target: a confirmed order without approval <= ${ORDER_COST_TARGET} per million, its email included)")
@@ -415,12 +416,12 @@ def report(functions: dict[str, FunctionSpec], local: LocalStackProcess) -> None
             express = sum(cost(as_express(order.usage, order.seconds)).values()) * 1e6
             print(f"    all of it as one Express workflow ({order.seconds:.2f} s here): ${express:,.2f} per million")
     print(
-        "Fast starts in prod, per 512 MB function (benchmarks/cost.py): "
+        "Fast starts in prod, per 512 MB function (tools/benchmarks/cost.py): "
         + ", ".join(f"{what} ${dollars:,.2f}" for what, dollars in warm_start_options(512).items())
     )
-    figures, quotes, imported = local_throughput(local)
+    throughput, quotes, imported = local_throughput(local)
     print(f"Local stack (make dev): POST /orders → CONFIRMED, {ORDERS_PER_CLIENT} orders per client, warm")
-    for clients, (rate, latencies) in figures.items():
+    for clients, (rate, latencies) in throughput.items():
         p50, p95 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000
         print(f"  {clients:>2} clients: {rate:5.1f} orders/s confirmed, p50 {p50:5.0f} ms, p95 {p95:5.0f} ms")
     p50, p95 = percentile(quotes, 0.5) * 1000, percentile(quotes, 0.95) * 1000

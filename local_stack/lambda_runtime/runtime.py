@@ -22,12 +22,19 @@ from typing import Any
 
 from moto.awslambda.models import lambda_backends
 
+from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack
+from local_stack.cloudformation.template import REGION
 from local_stack.cloudwatch.metrics import MetricSink
 from local_stack.cloudwatch.publishers import MeteredFunction
-from local_stack.deploy import ACCOUNT_ID, Stack
-from local_stack.functions import FunctionError, FunctionInstance, FunctionSpec, Invocable, Throttled, acting_as
-from local_stack.streams import StreamReader, lambda_event
-from local_stack.template import REGION
+from local_stack.lambda_runtime.functions import (
+    FunctionError,
+    FunctionInstance,
+    FunctionSpec,
+    Invocable,
+    Throttled,
+    acting_as,
+)
+from local_stack.lambda_runtime.streams import StreamReader, lambda_event
 
 ASYNC_RETRIES_DEFAULT = 2  # Lambda's default for asynchronous invocations
 THROTTLED_RETRY_SECONDS = 0.2

@@ -1,4 +1,4 @@
-"""python -m local_stack.sam_local [BUILD_DIR]: what `sam local start-api -t` serves, beside the
+"""python -m local_stack.sam_local_templates [BUILD_DIR]: what `sam local start-api -t` serves, beside the
 application that `sam build` made (default .aws-sam/build): the sam-local authorizer layer, built into
 BUILD_DIR-sam-local, and one template per API that adds it to the API's functions.
 
@@ -18,8 +18,8 @@ from typing import Any
 
 from samcli.yamlhelper import yaml_dump
 
-from local_stack.server import APIS, api_of, only_api
-from local_stack.template import PROJECT_ROOT, read_source
+from local_stack.apigateway.sam_cli import APIS, api_of, only_api
+from local_stack.cloudformation.template import PROJECT_ROOT, read_source
 
 ARCHITECTURE = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"  # run natively
 AUTHORIZER_LAYER = "SamLocalAuthorizerLayer"

@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.cloudwatch import emf
-from local_stack.functions import FunctionError, FunctionInstance, FunctionSpec, Throttled
+from local_stack.lambda_runtime.functions import FunctionError, FunctionInstance, FunctionSpec, Throttled
 from local_stack.logs import FunctionLogs, say, terminal
 
 DEFAULT_CONCURRENCY = 10
 # Instances of one function that may be starting at once: on a laptop's few cores, ten interpreters
 # importing at once take longer than two that start while the first warm ones already serve.
 STARTS_AT_ONCE = 2
-_RUNTIME_PATH = str(Path(__file__).resolve().parents[1])  # where `local_stack` itself is found
+_RUNTIME_PATH = str(Path(__file__).resolve().parents[2])  # where `local_stack` itself is found
 INIT_LIMIT_SECONDS = 60.0  # generous: a first import on a busy laptop
 
 
@@ -66,14 +66,14 @@ def _serve(connection: Connection) -> None:
 
 
 class Worker:
-    """One execution environment: a process (`python -m local_stack.workers`, which imports only
+    """One execution environment: a process (`python -m local_stack.lambda_runtime.workers`, which imports only
     the runtime and then the function) with the function initialised in it."""
 
     def __init__(self, spec: FunctionSpec, environment: dict[str, str]) -> None:
         self.spec = spec
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "local_stack.workers", str(theirs.fileno())],
+            [sys.executable, "-m", "local_stack.lambda_runtime.workers", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
             env={**environment, "PYTHONPATH": _RUNTIME_PATH},
         )

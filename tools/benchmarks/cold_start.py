@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local_stack.functions import FunctionSpec
-from local_stack.template import PROJECT_ROOT
+from local_stack.cloudformation.template import PROJECT_ROOT
+from local_stack.lambda_runtime.functions import FunctionSpec
 from support.openapi import APIS
 
 API_FUNCTIONS = frozenset(function for function, _, _ in APIS.values())

@@ -17,10 +17,10 @@ from typing import Any
 
 import boto3
 
+from local_stack.cloudformation.intrinsics import Intrinsics, UnresolvedReferenceError
+from local_stack.cloudformation.template import REGION, SamTemplate
 from local_stack.cloudwatch.alarms import metric_alarm
-from local_stack.functions import FunctionSpec
-from local_stack.intrinsics import Intrinsics, UnresolvedReferenceError
-from local_stack.template import REGION, SamTemplate
+from local_stack.lambda_runtime.functions import FunctionSpec
 
 LOCAL_STACK_NAME = "orders-local"  # what make dev's resources are named after
 ACCOUNT_ID = "123456789012"

@@ -21,7 +21,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "template.yaml"
 OUTPUTS_FILE = PROJECT_ROOT / ".aws-sam" / "local-outputs.json"  # written by a running `make dev`
 REGION = "us-east-1"
@@ -142,7 +142,7 @@ def cloudformation(template: SamTemplate) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    # python -m local_stack.template OUT.json: write the transformed template (make scan).
+    # python -m local_stack.cloudformation.template OUT.json: write the transformed template (make scan).
     import json
     import sys
 

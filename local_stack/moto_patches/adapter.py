@@ -41,9 +41,9 @@
 - the Step Functions retrier's `time.sleep` (optional): backoff is recorded and skipped, so tests
   assert the schedule without waiting.
 - `StartSyncExecution` of Express workflows, and their history in the machine's log group: kept in
-  `local_stack/express.py` (a module of its own for its size), applied here with the rest.
+  `local_stack/moto_patches/express.py` (a module of its own for its size), applied here with the rest.
 - nested executions (`states:startExecution`, `.sync`, `.sync:2` tasks): kept in
-  `local_stack/nested.py`, applied here.
+  `local_stack/moto_patches/nested.py`, applied here.
 
 And one for speed, `definitions_validated_once`: moto parses a definition to validate it on every
 CreateStateMachine, a third of the time a test spends creating its stack, whose four state
@@ -82,11 +82,11 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from local_stack.cloudwatch.metrics import MetricSink
 from local_stack.cloudwatch.publishers import execution_ended, execution_started
-from local_stack.express import moto_runs_sync_executions
-from local_stack.functions import FunctionError
+from local_stack.lambda_runtime.functions import FunctionError
+from local_stack.lambda_runtime.runtime import LocalLambda
 from local_stack.logs import say
-from local_stack.nested import EXECUTION_ENDS, moto_runs_nested_executions
-from local_stack.runtime import LocalLambda
+from local_stack.moto_patches.express import moto_runs_sync_executions
+from local_stack.moto_patches.nested import EXECUTION_ENDS, moto_runs_nested_executions
 
 _DYNAMODB_WRITES = (
     "put_item",
@@ -321,7 +321,7 @@ def _executions_reported(metrics: MetricSink) -> Iterator[None]:
     def terminated(communication: BaseExecutionWorkerCommunication) -> None:
         original_terminated(communication)  # the execution's final status, dates, output or error
         execution = communication.execution
-        EXECUTION_ENDS.ended()  # wakes the `.sync` tasks waiting for a child (local_stack/nested.py)
+        EXECUTION_ENDS.ended()  # wakes the `.sync` tasks waiting for a child (local_stack/moto_patches/nested.py)
         if execution.exec_status is not None:
             execution_ended(metrics, _machine_arn(execution), execution.exec_status.value)
         _send_status_change(execution)

@@ -1,4 +1,4 @@
-"""Express workflows under moto, filled in for the local adapter (`local_stack/adapter.py` applies
+"""Express workflows under moto, filled in for the local adapter (`local_stack/moto_patches/adapter.py` applies
 it with its other patches; also usable alone, it needs no Lambda runtime):
 
 - `StepFunctionsParserBackend.start_sync_execution` and `StepFunctionResponse.start_sync_execution`

@@ -1,7 +1,7 @@
 """make redrive: every dead-letter queue and on-failure destination of the template, how many
 messages wait in each and since when, and their replay to where they came from.
 
-    python -m local_stack.redrive [--stack NAME] [list | show QUEUE | replay QUEUE [--dry-run]]
+    python -m tools.redrive [--stack NAME] [list | show QUEUE | replay QUEUE [--dry-run]]
 
 Without `--stack`, the running `make dev` (its .aws-sam/local-outputs.json); with it, that deployed
 stack (CloudFormation names each resource). QUEUE is the queue's logical id in template.yaml.
@@ -35,9 +35,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local_stack.deploy import LOCAL_STACK_NAME, physical_name
-from local_stack.streams import records_between
-from local_stack.template import OUTPUTS_FILE, REGION, SamTemplate, load
+from local_stack.cloudformation.deploy import LOCAL_STACK_NAME, physical_name
+from local_stack.cloudformation.template import OUTPUTS_FILE, REGION, SamTemplate, load
+from local_stack.lambda_runtime.streams import records_between
 
 VISIBILITY = 60  # seconds a message being replayed stays hidden; it reappears if the replay stops
 
@@ -93,9 +93,9 @@ def _fed_by_rules(template: SamTemplate) -> Iterator[DeadLetters]:
                 yield DeadLetters(_ref(target["DeadLetterConfig"]["Arn"]), "rule", name)
 
 
-class Stack:
-    """Where the template's resources are: make dev's (named by `local_stack/deploy.py`), or a
-    deployed stack's (named by CloudFormation, `physical`)."""
+class DeployedStack:
+    """Where the template's resources are deployed: make dev's (named by
+    `local_stack/cloudformation/deploy.py`), or a stack on AWS (named by CloudFormation, `physical`)."""
 
     def __init__(
         self, template: SamTemplate, session: Any, endpoint: str | None = None, physical: dict[str, str] | None = None
@@ -108,13 +108,13 @@ class Stack:
         self._clients: dict[str, Any] = {}
 
     @classmethod
-    def of_make_dev(cls, template: SamTemplate, outputs_file: Path = OUTPUTS_FILE) -> Stack:
+    def of_make_dev(cls, template: SamTemplate, outputs_file: Path = OUTPUTS_FILE) -> DeployedStack:
         outputs = json.loads(outputs_file.read_text())  # FileNotFoundError: make dev is not running
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
         return cls(template, session, outputs["AwsEndpointUrl"])
 
     @classmethod
-    def deployed(cls, template: SamTemplate, stack_name: str) -> Stack:
+    def deployed(cls, template: SamTemplate, stack_name: str) -> DeployedStack:
         session = boto3.session.Session()
         pages = session.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_name)
         physical = {
@@ -157,7 +157,7 @@ class Summary:
     oldest_seconds: float | None  # of the messages peeked (at most 10)
 
 
-def summarize(stack: Stack, letters: DeadLetters) -> Summary:
+def summarize(stack: DeployedStack, letters: DeadLetters) -> Summary:
     sqs = stack.client("sqs")
     url = stack.queue_url(letters.queue)
     depth = int(
@@ -172,7 +172,7 @@ def summarize(stack: Stack, letters: DeadLetters) -> Summary:
     return Summary(letters, depth, time.time() - min(sent) if sent else None)
 
 
-def messages(stack: Stack, url: str) -> Iterator[dict[str, Any]]:
+def messages(stack: DeployedStack, url: str) -> Iterator[dict[str, Any]]:
     """Every message of the queue once, hidden while it is handled: delete it, or `release` it."""
     sqs = stack.client("sqs")
     while batch := sqs.receive_message(
@@ -185,7 +185,7 @@ def messages(stack: Stack, url: str) -> Iterator[dict[str, Any]]:
         yield from batch
 
 
-def release(stack: Stack, url: str, message: dict[str, Any]) -> None:
+def release(stack: DeployedStack, url: str, message: dict[str, Any]) -> None:
     """Visible again at once (not after VISIBILITY), for the next look or replay."""
     stack.client("sqs").change_message_visibility(
         QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
@@ -199,7 +199,7 @@ class Replay:
     done: bool
 
 
-def replay(stack: Stack, letters: DeadLetters, dry_run: bool = False) -> list[Replay]:
+def replay(stack: DeployedStack, letters: DeadLetters, dry_run: bool = False) -> list[Replay]:
     """Send each message of the queue back to where it came from (see the module's docstring)."""
     if letters.kind == "none":
         raise ValueError(f"{letters.queue}: nothing to replay it to ({letters.source})")
@@ -222,7 +222,7 @@ def replay(stack: Stack, letters: DeadLetters, dry_run: bool = False) -> list[Re
     return done
 
 
-def _replay_one(stack: Stack, letters: DeadLetters, message: dict[str, Any], dry_run: bool) -> str | None:
+def _replay_one(stack: DeployedStack, letters: DeadLetters, message: dict[str, Any], dry_run: bool) -> str | None:
     """What replaying this message does (done unless `dry_run`); None if it was not accepted."""
     body = message["Body"]
     if letters.kind == "queue":
@@ -240,7 +240,7 @@ def _replay_one(stack: Stack, letters: DeadLetters, message: dict[str, Any], dry
     return None
 
 
-def _to_rule_target(stack: Stack, message: dict[str, Any], dry_run: bool) -> str | None:
+def _to_rule_target(stack: DeployedStack, message: dict[str, Any], dry_run: bool) -> str | None:
     target = message.get("MessageAttributes", {}).get("TARGET_ARN", {}).get("StringValue", "")
     if ":lambda:" in target:
         return _invoke_async(stack, target, message["Body"], dry_run)
@@ -250,7 +250,7 @@ def _to_rule_target(stack: Stack, message: dict[str, Any], dry_run: bool) -> str
     return None
 
 
-def _invoke_async(stack: Stack, function: str, payload: str, dry_run: bool) -> str | None:
+def _invoke_async(stack: DeployedStack, function: str, payload: str, dry_run: bool) -> str | None:
     action = f"invoke {function.rsplit(':function:', 1)[-1]} asynchronously"
     if dry_run:
         return action
@@ -258,7 +258,7 @@ def _invoke_async(stack: Stack, function: str, payload: str, dry_run: bool) -> s
     return action if status["StatusCode"] == 202 else None
 
 
-def _send(stack: Stack, url: str, message: dict[str, Any], dry_run: bool) -> str:
+def _send(stack: DeployedStack, url: str, message: dict[str, Any], dry_run: bool) -> str:
     action = f"send to {url.rsplit('/', 1)[1]}"
     if not dry_run:
         extra = {}
@@ -277,7 +277,7 @@ def _send(stack: Stack, url: str, message: dict[str, Any], dry_run: bool) -> str
     return action
 
 
-def _replay_stream(stack: Stack, letters: DeadLetters, record: dict[str, Any], dry_run: bool) -> str | None:
+def _replay_stream(stack: DeployedStack, letters: DeadLetters, record: dict[str, Any], dry_run: bool) -> str | None:
     info = record["DDBStreamBatchInfo"]
     [mapping] = [
         m["Properties"]
@@ -317,9 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     template = load()
     if arguments.stack:
-        stack = Stack.deployed(template, arguments.stack)
+        stack = DeployedStack.deployed(template, arguments.stack)
     else:
-        stack = Stack.of_make_dev(template, arguments.outputs_file)
+        stack = DeployedStack.of_make_dev(template, arguments.outputs_file)
     queues = {letters.queue: letters for letters in dead_letter_queues(template)}
     if arguments.command in (None, "list"):
         for summary in (summarize(stack, each) for each in queues.values()):

@@ -1,0 +1,1 @@
+"""Fakes of the external services the application calls (not AWS): the payment provider."""
