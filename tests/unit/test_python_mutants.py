@@ -229,8 +229,8 @@ def test_one_mutmut_run_holds_every_function_each_module_under_its_own_name():
 def test_the_local_stack_is_mutated_in_its_pure_modules_only_under_the_names_the_tests_import(tmp_path):
     *_, local_stack = targets(PROJECT_ROOT)
     assert [(module, file) for module, file, _ in module_files(local_stack)] == [
-        ("local_stack.cloudformation.intrinsics", "local_stack/cloudformation/intrinsics.py"),
         ("local_stack.apigateway.mapping_templates", "local_stack/apigateway/mapping_templates.py"),
+        ("local_stack.cloudformation.intrinsics", "local_stack/cloudformation/intrinsics.py"),
         ("local_stack.lambda_runtime.streams", "local_stack/lambda_runtime/streams.py"),
     ]
     root = workspace(tmp_path)
