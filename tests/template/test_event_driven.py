@@ -186,7 +186,7 @@ def test_every_task_of_the_order_steps_retries_and_a_fault_that_outlasts_it_fail
         "SendConfirmationEmail": ["EmailUndelivered"],
         "EmailUndelivered": ["PublishConfirmation"],
         "PublishConfirmation": ["NotificationUndelivered"],
-        "NotificationUndelivered": ["ReturnConfirmed"],
+        "NotificationUndelivered": ["DeadLetterUnsent"],
     }
 
 
