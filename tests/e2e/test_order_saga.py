@@ -40,6 +40,11 @@ def provider(local, path, **kwargs):
     )
 
 
+def charge_answered(local, order_id, outcome):
+    """ChargePaymentFunction logged this outcome for the order (its log lines carry the order's id)."""
+    return any(order_id in line and f'"outcome":"{outcome}"' in line for line in local.log().splitlines())
+
+
 def test_a_confirmed_order_is_charged_once_and_its_customer_emailed(local, shop):
     _, customer = shop
     order_id = place(local, customer, "saga-small", 2)
@@ -83,9 +88,16 @@ def test_an_outage_opens_the_breaker_and_the_order_is_confirmed_once_the_provide
         order_id = place(local, customer, "saga-small", 3)
         assert eventually(lambda: "payment circuit breaker CLOSED -> OPEN" in local.log(), timeout=60)
         assert status_of(local, customer, order_id) == ("PROCESSING", None)  # waiting, not failed
+        # An order placed while it is open: its charge reads the circuit and leaves the provider alone.
+        later = place(local, customer, "saga-small", 4)
+        assert eventually(lambda: charge_answered(local, later, "CIRCUIT_NOT_CLOSED"), timeout=60)
+        assert status_of(local, customer, later) == ("PROCESSING", None)
     finally:
         provider(local, "/__control", json={"mode": "ok"})
 
     assert ends(local, customer, order_id, "CONFIRMED", None, timeout=90)
+    assert ends(local, customer, later, "CONFIRMED", None, timeout=90)
+    charged = [charge["idempotency_key"] for charge in provider(local, "/__charges").json()["charges"]]
+    assert (charged.count(f"charge-{order_id}"), charged.count(f"charge-{later}")) == (1, 1)
     # Closed again: by the half-open probe, or by a retry that was still under way when it opened.
     assert eventually(lambda: "OPEN -> CLOSED" in local.log())

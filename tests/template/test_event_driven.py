@@ -186,7 +186,7 @@ def test_every_task_of_the_order_steps_retries_and_a_fault_that_outlasts_it_fail
         "SendConfirmationEmail": ["EmailUndelivered"],
         "EmailUndelivered": ["PublishConfirmation"],
         "PublishConfirmation": ["NotificationUndelivered"],
-        "NotificationUndelivered": ["ReturnConfirmed"],
+        "NotificationUndelivered": ["DeadLetterUnsent"],
     }
 
 
@@ -206,6 +206,25 @@ def test_the_order_workflow_keeps_in_standard_only_what_waits_and_the_decisions_
     assert not [name for name, state in child.items() if state["Type"] == "Wait"]
     assert not [name for name, state in child.items() if ".sync" in state.get("Resource", "")]
     assert not [name for name, state in child.items() if ".waitForTaskToken" in state.get("Resource", "")]
+
+
+def test_the_order_steps_end_with_an_outcome_that_the_order_workflow_decides_on():
+    """The child ends either through a Return state or, once MarkConfirmed has made the order
+    CONFIRMED, after the confirmation's messages (sent or dead-lettered), with no state of its own:
+    every outcome it can set is one of StepsOutcome's choices, and an unknown one is a ProcessingError."""
+    child = dict(_states(_definition("order_steps_workflow.asl.json")))
+    endings = {name for name, state in child.items() if state.get("End") or state["Type"] == "Succeed"}
+    assert endings == {name for name in child if name.startswith("Return")} | {
+        "PublishConfirmation", "NotificationUndelivered", "DeadLetterUnsent",
+    }  # fmt: skip
+    returned = {child[name]["Result"]["outcome"] for name in endings if name.startswith("Return")}
+    assert all(child[name]["ResultPath"] == "$.steps" for name in endings if name.startswith("Return"))
+    marked = child["MarkConfirmed"]
+    assert (marked["ResultSelector"], marked["ResultPath"]) == ({"outcome": "CONFIRMED"}, "$.steps")
+    decision = dict(_states(_definition("order_workflow.asl.json")))["StepsOutcome"]
+    assert {choice["Variable"] for choice in decision["Choices"]} == {"$.steps.outcome"}
+    assert {choice["StringEquals"] for choice in decision["Choices"]} == returned | {"CONFIRMED"}
+    assert decision["Default"] == "ProcessingError"
 
 
 @pytest.mark.parametrize("task", ["OrderSteps", "PaymentSteps"])

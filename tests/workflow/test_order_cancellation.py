@@ -15,18 +15,20 @@ VALIDATED = ["OrderSteps", "Stage", "ValidateOrder", "ValidationOutcome"]
 RESERVED = [*VALIDATED, "ReserveStock", "ReservationOutcome"]
 ENDED_IN_STEPS = ["ReturnEnded", "StepsOutcome", "EndedElsewhere"]
 WAITING_FOR_PAYMENT = [
-    *RESERVED, "CheckPaymentCircuit", "CircuitDecision", "ReturnWait", "StepsOutcome", "WaitForPaymentProvider",
+    *RESERVED, "ChargePayment", "ChargeOutcome",  # the circuit is open: no call, the breaker decides
+    "CheckPaymentCircuit", "CircuitDecision", "ReturnWait", "StepsOutcome", "WaitForPaymentProvider",
     "PaymentSteps", "Stage", "CheckPaymentCircuit", "CircuitDecision", "ChargePayment", "ChargeOutcome",
 ]  # fmt: skip
 NO_LONGER_THE_WORKFLOWS = "order {} is no longer processed by the workflow"
 
 
-def ended_without_an_error(stack, order_id, state, **result):
-    """The order's task `state` answered ENDED as its result in one attempt, which did not fail (an
-    error would be counted in Lambda's alarmed Errors)."""
+def ended_without_an_error(stack, order_id, state, earlier=(), **result):
+    """The order's task `state` answered ENDED as its result in one attempt (after its `earlier`
+    answers), which did not fail (an error would be counted in Lambda's alarmed Errors)."""
     message = NO_LONGER_THE_WORKFLOWS.format(order_id)
     assert task_answers(stack, execution_arn(stack, order_id), state) == [
-        {"outcome": "ENDED", "message": message, **result}
+        *earlier,
+        {"outcome": "ENDED", "message": message, **result},
     ]
 
 
@@ -166,7 +168,8 @@ def test_an_order_waiting_for_payment_is_cancelled_and_the_charge_that_follows_i
     assert states_entered(stack, execution_arn(stack, order_id), children=True) == [
         *WAITING_FOR_PAYMENT, *ENDED_IN_STEPS
     ]  # fmt: skip
-    ended_without_an_error(stack, order_id, "ChargePayment", charge_id=None)
+    not_closed = {"outcome": "CIRCUIT_NOT_CLOSED", "message": "the payment circuit is not closed", "charge_id": None}
+    ended_without_an_error(stack, order_id, "ChargePayment", earlier=[not_closed], charge_id=None)
     assert order_of(back_office, order_id)["status"] == "CANCELLED"
     assert seed.quantity(back_office, "widget-1") == 5
     assert payments.charges == []
@@ -180,8 +183,9 @@ def test_once_the_charge_has_claimed_the_order_a_cancel_is_refused_and_it_is_cha
     answers = []
 
     def charge_then_cancel():
-        """The charge wins the race: a charge attempt (another execution's, say) claims the order first."""
-        function("ChargePaymentFunction").invoke({"order_id": order_id})
+        """The charge wins the race: a charge attempt that the breaker let through (another
+        execution's, say) claims the order first."""
+        function("ChargePaymentFunction").invoke({"order_id": order_id, "payment": {"decision": "CALL"}})
         answers.append(cancel(storefront, order_id))
 
     breaker_open.on_wait = charge_then_cancel

@@ -37,14 +37,15 @@ VALIDATED = ["OrderSteps", "Stage", "ValidateOrder", "ValidationOutcome"]
 RESERVED = [*VALIDATED, "ReserveStock", "ReservationOutcome"]
 PAYMENT_STEPS = ["PaymentSteps", "Stage"]
 BREAKER = ["CheckPaymentCircuit", "CircuitDecision"]
-UNTIL_PAYMENT = [*RESERVED, *BREAKER]
+# The charge reads the breaker itself: a reserved order goes straight to it, and to the breaker only
+# when the circuit is not closed (or the provider failed).
 CHARGED = ["ChargePayment", "ChargeOutcome"]
 SHIPPED = ["ShipOrder", "MarkConfirmed", "SendConfirmationEmail", "PublishConfirmation"]
-CONFIRMATION = [*SHIPPED, "ReturnConfirmed", "StepsOutcome", "OrderConfirmed"]
-HAPPY_PATH = [*UNTIL_PAYMENT, *CHARGED, *CONFIRMATION]
+CONFIRMATION = [*SHIPPED, "StepsOutcome", "OrderConfirmed"]
+HAPPY_PATH = [*RESERVED, *CHARGED, *CONFIRMATION]
 AWAITING_APPROVAL = [*RESERVED, "ReturnApprovalRequired", "StepsOutcome", "RequestApproval"]
 WAITED = ["ReturnWait", "StepsOutcome", "WaitForPaymentProvider", *PAYMENT_STEPS]
-DECLINED = [*UNTIL_PAYMENT, *CHARGED, "ReturnDeclined", "StepsOutcome", "PaymentDeclined"]
+DECLINED = [*RESERVED, *CHARGED, "ReturnDeclined", "StepsOutcome", "PaymentDeclined"]
 REJECTED_END = ["CloseOrder", "ClosedAs", "OrderEnded"]
 FAILED_END = ["CloseOrder", "ClosedAs", "OrderFailed"]
 LARGE = {"gadget": 30}  # 30 x 40.00 = 1200.00, above the default ApprovalThreshold (1000)
@@ -74,6 +75,15 @@ def order_of(back_office, order_id):
 
 def path_of(stack, order_id):
     return states_entered(stack, execution_arn(stack, order_id), children=True)
+
+
+def open_breaker(stack, opened_at):
+    """The payment provider's breaker, opened by another execution at `opened_at`."""
+    stack.client("dynamodb").put_item(
+        TableName=stack.ref("CircuitBreakerTable"),
+        Item={"name": {"S": "payment-provider"}, "state": {"S": "OPEN"}, "opened_at": {"N": str(opened_at)},
+              "failures": {"N": "0"}, "version": {"N": "7"}},
+    )  # fmt: skip
 
 
 def breaker_state(stack):
@@ -184,10 +194,9 @@ def test_a_customer_profile_that_no_longer_parses_fails_the_order_as_a_processin
     assert path_of(stack, order_id) == [*VALIDATED[:3], "ProcessingError", *FAILED_END]
 
 
-LAMBDA_TASKS = {
+LAMBDA_TASKS = {  # those of a confirmed order's path; CheckPaymentCircuit's is tested with the breaker open
     "ValidateOrder": "ValidateOrderFunction",
     "ReserveStock": "UpdateInventoryFunction",
-    "CheckPaymentCircuit": "CheckPaymentCircuitFunction",
     "ChargePayment": "ChargePaymentFunction",
 }
 
@@ -254,6 +263,29 @@ def test_a_task_that_lambda_fails_every_attempt_fails_the_order_with_its_stock_r
     assert (seed.quantity(back_office, "widget-1"), payments.charges) == (5, [])
     until_task = HAPPY_PATH[: HAPPY_PATH.index(task) + 1]
     assert path_of(stack, order_id) == [*until_task, "ProcessingError", *FAILED_END]
+
+
+@pytest.mark.parametrize("attempts", [1, 4])
+def test_a_breaker_check_that_lambda_fails_is_retried_and_one_that_fails_every_attempt_fails_the_order(
+    back_office, storefront, stack, local_lambda, payments, backoff, monkeypatch, clock, attempts
+):
+    """With the circuit open the charge leaves the decision to CheckPaymentCircuit: Lambda failing its
+    first attempt goes unnoticed; failing all four fails the order, stock released, nothing charged."""
+    open_breaker(stack, opened_at=clock.now - 15)
+    order_id, execution = order_processed_while_lambda_fails(
+        back_office, storefront, stack, local_lambda, monkeypatch, "CheckPaymentCircuitFunction", attempts
+    )
+
+    assert_retried_after_lambda_failed(stack, order_id, backoff, failed_attempts=attempts)
+    order = order_of(back_office, order_id)
+    if attempts == 1:
+        assert (execution["status"], order["status"], len(payments.charges)) == ("SUCCEEDED", "CONFIRMED", 1)
+        assert path_of(stack, order_id) == [*RESERVED, *CHARGED, *BREAKER, *WAITED, *BREAKER, *CHARGED, *CONFIRMATION]
+    else:
+        assert (execution["status"], order["status"], order["reason"]) == ("FAILED", "FAILED", "PROCESSING_ERROR")
+        assert (seed.quantity(back_office, "widget-1"), payments.charges) == (5, [])
+        path = [*RESERVED, *CHARGED, "CheckPaymentCircuit", "ProcessingError", *FAILED_END]
+        assert path_of(stack, order_id) == path
 
 
 def test_a_reservation_whose_answer_was_lost_is_retried_reserves_once_and_the_order_is_confirmed(
@@ -574,7 +606,7 @@ def test_an_outage_is_retried_then_opens_the_breaker_and_the_order_waits_for_the
     assert failed_tasks(stack, order_id) == [outage] * 6
     assert all(0 <= delay <= cap for delay, cap in zip(backoff, [2, 4, 2, 4], strict=True))
     assert path_of(stack, order_id) == [
-        *UNTIL_PAYMENT,
+        *RESERVED,
         "ChargePayment", *BREAKER,
         "ChargePayment", *BREAKER, *WAITED,
         *BREAKER, *CHARGED, *CONFIRMATION,
@@ -586,11 +618,7 @@ def test_while_the_breaker_is_open_an_order_waits_instead_of_calling_the_provide
     back_office, storefront, stack, local_lambda, payments, clock
 ):
     seed.stock(back_office, "widget-1", 5)
-    stack.client("dynamodb").put_item(
-        TableName=stack.ref("CircuitBreakerTable"),
-        Item={"name": {"S": "payment-provider"}, "state": {"S": "OPEN"}, "opened_at": {"N": str(clock.now - 15)},
-              "failures": {"N": "0"}, "version": {"N": "7"}},
-    )  # fmt: skip
+    open_breaker(stack, opened_at=clock.now - 15)
     calls_when_waiting = []
     clock.on_wait = lambda: calls_when_waiting.append(len(payments.charges))
     order_id = seed.order(storefront, {"widget-1": 1})
@@ -601,8 +629,12 @@ def test_while_the_breaker_is_open_an_order_waits_instead_of_calling_the_provide
     assert clock.waits == [45]  # until the breaker's 60 s are up, then the probe
     assert calls_when_waiting == [0]
     assert len(payments.charges) == 1
+    # The charge read the open circuit and left the provider alone; the breaker decided to wait.
+    assert [answer["outcome"] for answer in answers_of(stack, order_id, "ChargePayment")] == [
+        "CIRCUIT_NOT_CLOSED", "DONE",
+    ]  # fmt: skip
     assert path_of(stack, order_id) == [
-        *UNTIL_PAYMENT, *WAITED, *BREAKER, *CHARGED, *CONFIRMATION,
+        *RESERVED, *CHARGED, *BREAKER, *WAITED, *BREAKER, *CHARGED, *CONFIRMATION,
     ]  # fmt: skip
 
 
@@ -677,7 +709,7 @@ def test_shipping_failing_after_the_charge_refunds_releases_and_fails_without_co
     assert shipping() == []
     assert confirmations.notifications() == []
     assert sent_emails() == []
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "ShipOrder", "ProcessingError", *FAILED_END]
+    assert path_of(stack, order_id) == [*RESERVED, *CHARGED, "ShipOrder", "ProcessingError", *FAILED_END]
 
 
 def test_steps_that_time_out_after_shipping_fail_the_order_refunded_and_released_and_never_run_again(
@@ -710,7 +742,7 @@ def test_steps_that_time_out_after_shipping_fail_the_order_refunded_and_released
     assert seed.quantity(back_office, "widget-1") == 5
     assert [message["Body"]["order_id"] for message in shipping()] == [order_id]
     assert (confirmations.notifications(), sent_emails()) == ([], [])
-    assert path_of(stack, order_id) == [*UNTIL_PAYMENT, *CHARGED, "ShipOrder", "ProcessingError", *FAILED_END]
+    assert path_of(stack, order_id) == [*RESERVED, *CHARGED, "ShipOrder", "ProcessingError", *FAILED_END]
 
 
 def test_two_orders_paid_with_the_same_card_are_two_charges_each_under_its_own_order_key(
@@ -772,9 +804,9 @@ def test_a_repeated_order_created_starts_one_execution_and_charges_once(
         (
             "email",
             {"to": "ada@example.com"},
-            [*UNTIL_PAYMENT, *CHARGED, *SHIPPED[:-1], "EmailUndelivered", *CONFIRMATION[3:]],
+            [*RESERVED, *CHARGED, *SHIPPED[:-1], "EmailUndelivered", *CONFIRMATION[3:]],
         ),
-        ("notification", {}, [*UNTIL_PAYMENT, *CHARGED, *SHIPPED, "NotificationUndelivered", *CONFIRMATION[4:]]),
+        ("notification", {}, [*RESERVED, *CHARGED, *SHIPPED, "NotificationUndelivered", *CONFIRMATION[4:]]),
     ],
     ids=["email", "notification"],
 )
@@ -881,7 +913,7 @@ def test_an_order_refunded_elsewhere_while_it_ships_is_failed_not_confirmed_and_
     assert seed.quantity(back_office, "widget-1") == 5
     assert (confirmations.notifications(), sent_emails()) == ([], [])
     assert path_of(stack, order_id) == [
-        *UNTIL_PAYMENT,
+        *RESERVED,
         *CHARGED,
         "ShipOrder",
         "MarkConfirmed",
@@ -905,7 +937,7 @@ def test_an_order_closed_elsewhere_while_it_ships_is_not_confirmed_over_it(
     # A terminal status is the saga's last write: whoever wrote it owns the charge and the stock.
     assert (len(payments.charges), payments.refunds) == (1, [])
     assert path_of(stack, order_id) == [
-        *UNTIL_PAYMENT,
+        *RESERVED,
         *CHARGED,
         "ShipOrder",
         "MarkConfirmed",

@@ -301,6 +301,7 @@ class StepOutcome(StrEnum):
     DECLINED = "DECLINED"  # the provider refused the payment method: REJECTED PAYMENT_DECLINED
     APPROVED = "APPROVED"  # staff approved the order: on to payment
     ENDED = "ENDED"  # someone else ended the order (customer, staff, the watcher): nothing more to do
+    CIRCUIT_NOT_CLOSED = "CIRCUIT_NOT_CLOSED"  # the charge did not call the provider: the breaker decides
 
 
 class StepResult(Record):
@@ -333,6 +334,24 @@ class OrderRef(Record):
     """What the workflow passes to a task that needs only the order's id."""
 
     order_id: str
+
+
+class BreakerAnswer(Record):
+    """CheckPaymentCircuit's decision as the workflow carries it ($.payment); empty until it is asked."""
+
+    decision: str | None = None
+
+
+class ChargeRequest(OrderRef):
+    """ChargePayment's input: the order, and the breaker's answer when CheckPaymentCircuit has just
+    let this order through (CALL, the half-open probe included); otherwise the charge reads the
+    breaker itself."""
+
+    payment: BreakerAnswer = BreakerAnswer()
+
+    @property
+    def cleared_by_breaker(self) -> bool:
+        return self.payment.decision == "CALL"
 
 
 class Reservation(Record):

@@ -63,6 +63,11 @@ class CircuitBreaker:
             # another execution changed it first: read again
         return self._decided(Decision.WAIT, self.wait)
 
+    def closed(self) -> bool:
+        """Is the breaker CLOSED? One read that changes nothing: a probe is taken only through check()."""
+        state, _, _ = self._read()
+        return state is BreakerState.CLOSED
+
     def _decided(self, decision: Decision, free_in: float) -> tuple[Decision, float]:
         metrics.add_metric(name="PaymentCircuitOpen", unit=MetricUnit.Count, value=int(decision is Decision.WAIT))
         return decision, free_in

@@ -201,14 +201,18 @@ def payment_gate(breaker: CircuitBreaker, waiting_since: float | None, max_wait:
 
 
 def charge_order(
-    order_id: str, orders: OrdersRepository, payments: PaymentProvider, breaker: CircuitBreaker
+    order_id: str, orders: OrdersRepository, payments: PaymentProvider, breaker: CircuitBreaker, cleared: bool
 ) -> ChargeResult:
     """Charge the order once (the provider's idempotency key is the order's): DONE with the charge's
-    id, DECLINED, or ENDED (cancelled first). Raises PaymentProviderError or PaymentTimeout (faults,
+    id, DECLINED, ENDED (cancelled first), or CIRCUIT_NOT_CLOSED without calling the provider when the
+    breaker is not CLOSED and has not `cleared` this order (the workflow then asks the breaker, which
+    alone hands out the half-open probe). Raises PaymentProviderError or PaymentTimeout (faults,
     retried); the breaker hears of every answer."""
     charged = orders.record(order_id)
     if charged is not None and charged.payment_status is PaymentStatus.CHARGED and charged.charge_id:
         return ChargeResult(outcome=StepOutcome.DONE, charge_id=charged.charge_id)  # a repeated task
+    if not cleared and not breaker.closed():
+        return ChargeResult(outcome=StepOutcome.CIRCUIT_NOT_CLOSED, message="the payment circuit is not closed")
     try:
         record = orders.claim_charge(order_id)
     except OrderNotProcessing as ended:
