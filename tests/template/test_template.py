@@ -44,14 +44,17 @@ def findings(template_text):
     return [str(match) for match in matches if match.rule.severity in ("error", "warning")]
 
 
+@pytest.mark.slow
 def test_cfn_lint_finds_nothing_in_the_template():
     assert findings(TEMPLATE.read_text()) == []
 
 
+@pytest.mark.slow
 def test_cfn_lint_finds_nothing_in_the_transformed_template(sam_template):
     assert findings(json.dumps(cloudformation(sam_template))) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arguments", [["--config-env", "basic"], ["--lint"]])
 def test_sam_validate_passes_offline(arguments):
     environment = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}

@@ -3,6 +3,7 @@ route of both APIs (the storefront called by a customer, the back office by staf
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -67,6 +68,7 @@ queries = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(route=st.sampled_from(ROUTES), body=bodies, identifier=ids, content_type=content_types, query=queries)
 def test_no_client_input_is_answered_with_a_5xx(storefront, back_office, route, body, identifier, content_type, query):

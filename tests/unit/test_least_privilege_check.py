@@ -27,6 +27,7 @@ def test_a_grant_no_call_needed_is_reported_unless_a_call_used_it(unused_without
     }
 
 
+@pytest.mark.slow
 def test_a_listed_grant_passes_and_a_listed_grant_that_is_used_or_gone_does_not(unused_without_calls):
     assert f"granted but never exercised (trim it, test it, or list it): {PUBLISH}" not in check(
         set(), {PUBLISH: "a reason"}

@@ -176,6 +176,7 @@ def test_a_failed_child_fails_the_task_with_states_task_failed(sfn, resource):
     }
 
 
+@pytest.mark.slow
 def test_a_map_starts_no_more_children_at_once_than_its_max_concurrency(sfn):
     child = machine(sfn, "slow-worker", SLOW_WORKER, kind="EXPRESS")
     process = start_child(child, f"{START}.sync:2", OutputPath="$.Output", End=True)

@@ -146,6 +146,7 @@ def test_a_timed_out_execution_sends_timed_out(stack, sfn, received):
     assert (event["detail"]["status"], event["detail"]["output"]) == ("TIMED_OUT", None)
 
 
+@pytest.mark.slow
 def test_express_workflows_send_no_status_events_as_on_aws(stack, sfn, received):
     express = machine(sfn, "status-events-express", DEFINITION, kind="EXPRESS")
     standard = machine(sfn, "status-events-standard", DEFINITION)

@@ -370,6 +370,7 @@ def test_a_match_is_a_regular_expression_that_selects_a_share_of_a_target():
     assert len(code.patterns(functions, code.Selection(every, match="http_api"))) == len(two) + len(rest)
 
 
+@pytest.mark.slow
 def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
     """--score: the outcomes that each shard saved (--save), reported per area as one run's, and a
     survivor of any shard not in survivors.toml fails it."""

@@ -127,6 +127,7 @@ def test_every_answer_of_step_functions_becomes_a_json_response_with_cors_header
     assert "secret" not in reply.body
 
 
+@pytest.mark.slow
 def test_an_integration_slower_than_its_timeout_is_the_gateways_504(integrations, quotes, stack, monkeypatch):
     slow = Integration(stack, {**quotes.definition, "timeoutInMillis": 50})
     answered = threading.Event()
