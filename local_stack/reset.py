@@ -47,7 +47,8 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack
 from local_stack.cloudformation.template import REGION
-from local_stack.moto_patches.adapter import CLIENT_REQUEST_TOKENS, stop_waiting_callbacks
+from local_stack.moto_patches.adapter import stop_waiting_callbacks
+from local_stack.moto_patches.dynamodb import CLIENT_REQUEST_TOKENS
 
 STOP_TIMEOUT = 10.0  # how long a stopped execution may take to end
 

@@ -13,18 +13,8 @@
 - `CognitoIdpBackend.confirm_sign_up` / `admin_confirm_sign_up` (moto runs no Cognito triggers):
   a pool's PostConfirmation function runs synchronously, as Cognito runs it, and its failure fails
   the confirmation.
-- DynamoDB's writes (`put_item`, `update_item`, `delete_item`, `transact_write_items` and the PartiQL
-  ones): moto checks a condition and then writes, so two writes on two threads could both pass the
-  same `quantity >= :wanted`; DynamoDB applies each conditional write atomically. They take turns.
-- `transact_write_items` again: a cancelled transaction rolls back by replacing each of its tables
-  with a copy taken before, so a table's stream shard is a new object and every stream reader's
-  iterator (the event source mapping's) reads the old one, which never grows again: no later write
-  is published. The tables stay the same objects; their data is restored and the stream records of
-  the rolled-back writes are removed (DynamoDB publishes nothing for a cancelled transaction).
-- `DynamoHandler.transact_write_items` (moto ignores `ClientRequestToken`): within ten minutes, the
-  same token with the same parameters is answered as the first call was, without applying it again;
-  with other parameters it is refused with IdempotentParameterMismatchException (400). Then the token
-  is forgotten. Its clock is `CLIENT_REQUEST_TOKENS.clock`, so tests need not wait.
+- DynamoDB's writes, atomic; a cancelled transaction's rollback that keeps the stream; the
+  idempotency tokens of TransactWriteItems: kept in `local_stack/moto_patches/dynamodb.py`, applied here.
 - `BaseExecutionWorkerCommunication.terminated` (moto emits no Step Functions events): when an
   execution of a STANDARD state machine ends (SUCCEEDED, FAILED, TIMED_OUT, ABORTED), the
   "Step Functions Execution Status Change" event goes to the account's default event bus, as AWS
@@ -55,8 +45,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -67,10 +55,7 @@ from unittest.mock import patch
 from moto.awslambda.models import LambdaFunction
 from moto.cognitoidp.exceptions import InvalidParameterException
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser
-from moto.core.exceptions import JsonRESTError
 from moto.core.responses import EmptyResult
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -85,28 +70,9 @@ from local_stack.cloudwatch.publishers import execution_ended, execution_started
 from local_stack.lambda_runtime.functions import FunctionError
 from local_stack.lambda_runtime.runtime import LocalLambda
 from local_stack.logs import say
+from local_stack.moto_patches.dynamodb import moto_writes_as_dynamodb
 from local_stack.moto_patches.express import moto_runs_sync_executions
 from local_stack.moto_patches.nested import EXECUTION_ENDS, moto_runs_nested_executions
-
-_DYNAMODB_WRITES = (
-    "put_item",
-    "update_item",
-    "delete_item",
-    "transact_write_items",
-    "execute_statement",
-    "execute_transaction",
-    "batch_execute_statement",
-)
-_DYNAMODB_TURN = threading.RLock()
-
-
-def _one_at_a_time(write: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(write)
-    def atomic(*args: Any, **kwargs: Any) -> Any:
-        with _DYNAMODB_TURN:
-            return write(*args, **kwargs)
-
-    return atomic
 
 
 def _no_docker(function: LambdaFunction) -> Any:
@@ -157,80 +123,6 @@ def _stopped_stays_stopped(set_error: Callable[..., Any]) -> Callable[..., Any]:
 
     return fail
 
-
-def _rolled_back_in_place(transact: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(transact)
-    def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
-        names = {next(iter(item.values())).get("TableName") for item in transact_items}
-        live = {name: backend.tables[name] for name in names if name in backend.tables}
-        try:
-            return transact(backend, transact_items)
-        except Exception:
-            for name, table in live.items():
-                restored = backend.tables[name]
-                if restored is not table:  # moto put back its copy: copy the data, keep the table
-                    shard = table.stream_shard
-                    published = len(restored.stream_shard.items) if restored.stream_shard is not None else 0
-                    vars(table).update({key: value for key, value in vars(restored).items() if key != "stream_shard"})
-                    if shard is not None:
-                        del shard.items[published:]
-                    backend.tables[name] = table
-            raise
-
-    return transact_write_items
-
-
-class IdempotentParameterMismatchError(JsonRESTError):
-    """DynamoDB's answer (400) to a token it knows, sent with other parameters."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
-            "The request uses the same client token as a previous, but non-identical request.",
-        )
-
-
-class ClientRequestTokens:
-    """DynamoDB's idempotency tokens of TransactWriteItems, kept per backend (a reset forgets them)
-    for `LIFETIME` seconds of `clock`. Only an applied transaction is remembered: a cancelled one
-    changed nothing, and its retry is a new attempt."""
-
-    LIFETIME = 600.0
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-
-    def honoured(self, transact: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
-        @functools.wraps(transact)
-        def transact_write_items(handler: DynamoHandler) -> Any:
-            token = handler.body.get("ClientRequestToken")
-            if token is None:
-                return transact(handler)
-            request = {name: value for name, value in handler.body.items() if name != "ClientRequestToken"}
-            parameters = json.dumps(request, sort_keys=True)
-            seen: dict[str, tuple[float, str, Any]] = vars(handler.dynamodb_backend).setdefault("_request_tokens", {})
-            with _DYNAMODB_TURN:  # a call and its retry, side by side, are applied once
-                now = self.clock()
-                for expired in [known for known, (at, _, _) in seen.items() if now - at >= self.LIFETIME]:
-                    del seen[expired]
-                if token in seen:
-                    _, first_parameters, answer = seen[token]
-                    if parameters != first_parameters:
-                        raise IdempotentParameterMismatchError()
-                    return answer
-                answer = transact(handler)
-                seen[token] = (now, parameters, answer)
-                return answer
-
-        return transact_write_items
-
-    @staticmethod
-    def forget(backend: DynamoDBBackend) -> None:
-        """Forget the backend's tokens (as a new account would have none)."""
-        vars(backend).pop("_request_tokens", None)
-
-
-CLIENT_REQUEST_TOKENS = ClientRequestTokens()
 
 _VALID_DEFINITIONS: set[str] = set()
 
@@ -339,13 +231,7 @@ def _moto_as_aws() -> Iterator[None]:
     SendTaskFailure's cause, stopped executions."""
     with ExitStack() as patches:
         patches.enter_context(patch.object(LambdaFunction, "docker_client", property(_no_docker)))
-        for name in _DYNAMODB_WRITES:
-            write = getattr(DynamoDBBackend, name)
-            if name == "transact_write_items":
-                write = _rolled_back_in_place(write)
-            patches.enter_context(patch.object(DynamoDBBackend, name, _one_at_a_time(write)))
-        honoured = CLIENT_REQUEST_TOKENS.honoured(DynamoHandler.transact_write_items)
-        patches.enter_context(patch.object(DynamoHandler, "transact_write_items", honoured))
+        patches.enter_context(moto_writes_as_dynamodb())
         patches.enter_context(patch.object(StepFunctionResponse, "send_task_failure", _send_task_failure))
         patches.enter_context(patch.object(Environment, "set_stop", _stop_waiting_callbacks_too(Environment.set_stop)))
         patches.enter_context(patch.object(Environment, "set_error", _stopped_stays_stopped(Environment.set_error)))

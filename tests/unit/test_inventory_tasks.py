@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from local_stack.lambda_runtime.functions import FunctionError
-from local_stack.moto_patches.adapter import CLIENT_REQUEST_TOKENS
+from local_stack.moto_patches.dynamodb import CLIENT_REQUEST_TOKENS
 from support import seed
 from support.workflow import FakeClock
 

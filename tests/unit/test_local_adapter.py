@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from local_stack.lambda_runtime.streams import StreamReader
-from local_stack.moto_patches.adapter import CLIENT_REQUEST_TOKENS, definitions_validated_once
+from local_stack.moto_patches.adapter import definitions_validated_once
+from local_stack.moto_patches.dynamodb import CLIENT_REQUEST_TOKENS
 from support import seed
 from support.workflow import FakeClock, history, wait_for_execution
 
