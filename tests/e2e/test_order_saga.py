@@ -41,8 +41,12 @@ def provider(local, path, **kwargs):
 
 
 def charge_answered(local, order_id, outcome):
-    """ChargePaymentFunction logged this outcome for the order (its log lines carry the order's id)."""
-    return any(order_id in line and f'"outcome":"{outcome}"' in line for line in local.log().splitlines())
+    """ChargePaymentFunction logged this outcome for the order: its console line names the order (as its
+    correlation id) and the outcome."""
+    return any(
+        line.startswith("[ChargePaymentFunction]") and order_id in line and f" outcome={outcome} " in f"{line} "
+        for line in local.log().splitlines()
+    )
 
 
 def test_a_confirmed_order_is_charged_once_and_its_customer_emailed(local, shop):
