@@ -222,7 +222,9 @@ def test_business_outcomes_leave_one_line_per_execution_and_no_traceback(local, 
     def reported():
         return [line for line in local.log().splitlines() if line.startswith(f"[workflow] {order['order_id']}")]
 
-    assert len(eventually(reported, timeout=5)) == 1
+    # The order's execution and its steps' (Express) execution: one line each, the order's once it ended.
+    assert eventually(lambda: any(line.startswith(f"[workflow] {order['order_id']} ") for line in reported()), 5)
+    assert [line.split(" ")[1] for line in reported()] == [f"{order['order_id']}-order-0", order["order_id"]]
     assert "Traceback" not in local.log()
 
 
