@@ -56,9 +56,8 @@ format: install ## Format the code with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-validate: install ## sam validate, sam validate --lint and cfn-lint (offline: they need only a region)
+validate: install ## sam validate and cfn-lint (offline: they need only a region; --lint would be cfn-lint again)
 	$(BIN)/sam validate --config-env basic
-	$(BIN)/sam validate --lint
 	$(BIN)/cfn-lint template.yaml
 
 build: install ## sam build without a container (python3.13, arm64)
@@ -91,8 +90,8 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing 
 		{ echo "chromium not installed (needs root and apt-get): the browser tests will be skipped"; exit 0; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
-# Each check once: the template tier runs sam validate (both ways) and cfn-lint itself, so `validate` is
-# not a prerequisite. One pytest worker per core; the e2e tier is one group (one worker, its local stacks).
+# Each check once: the template tier runs sam validate and cfn-lint itself, so `validate` is not a
+# prerequisite. One pytest worker per core; each e2e local stack's tests are one group (one worker).
 test: lint scan chromium $(MUTATION_VENV)/.installed ## Lint, scans, the whole test suite (template checks included), and least privilege both ways
 	$(BIN)/pytest -n auto --dist loadgroup
 	PYTHONPATH=tests $(BIN)/python -m tools.least_privilege

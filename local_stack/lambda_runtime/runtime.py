@@ -26,6 +26,7 @@ from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack
 from local_stack.cloudformation.template import REGION
 from local_stack.cloudwatch.metrics import MetricSink
 from local_stack.cloudwatch.publishers import MeteredFunction
+from local_stack.happenings import Happenings
 from local_stack.lambda_runtime.functions import (
     FunctionError,
     FunctionInstance,
@@ -98,15 +99,20 @@ class LocalLambda:
         self.pending: queue.Queue[AsyncInvocation] = queue.Queue()
         self.sources = [EventSource.of(stack, mapping) for mapping in _mappings(stack)]
         self._configs = {logical_id: _async_config(stack, logical_id) for logical_id in stack.functions}
+        self.progress = Happenings()  # an invocation ended or was queued: for whoever waits on the stack
 
     # -- invocations -------------------------------------------------------------------------
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         """RequestResponse: the handler's result, or FunctionError."""
-        return self.instances[self.stack.function_named(name_or_arn).logical_id].invoke(event)
+        try:
+            return self.instances[self.stack.function_named(name_or_arn).logical_id].invoke(event)
+        finally:
+            self.progress.happened()
 
     def invoke_async(self, name_or_arn: str, event: Any) -> None:
         """Event: queued, like Lambda's internal queue, and run by `run_pending` or a worker."""
         self.pending.put(AsyncInvocation(self.stack.function_named(name_or_arn), event))
+        self.progress.happened()
 
     def run_pending(self, run: Callable[[AsyncInvocation], Any] | None = None) -> int:
         """Run queued asynchronous invocations (and their retries) until none is left; `run` may
@@ -135,6 +141,8 @@ class LocalLambda:
                 self.pending.put(invocation)
             else:
                 self._dead_letter(invocation, config, error)
+        finally:
+            self.progress.happened()
 
     def _dead_letter(self, invocation: AsyncInvocation, config: AsyncConfig, error: FunctionError) -> None:
         """What Lambda does when retries are exhausted, with the function's role: the bare event to

@@ -213,7 +213,7 @@ def _executions_reported(metrics: MetricSink) -> Iterator[None]:
     def terminated(communication: BaseExecutionWorkerCommunication) -> None:
         original_terminated(communication)  # the execution's final status, dates, output or error
         execution = communication.execution
-        EXECUTION_ENDS.ended()  # wakes the `.sync` tasks waiting for a child (local_stack/moto_patches/nested.py)
+        EXECUTION_ENDS.happened()  # wakes the `.sync` tasks waiting for a child (local_stack/moto_patches/nested.py)
         if execution.exec_status is not None:
             execution_ended(metrics, _machine_arn(execution), execution.exec_status.value)
         _send_status_change(execution)

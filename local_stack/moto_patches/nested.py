@@ -43,7 +43,6 @@ again at once; 0.5 s stays the longest wait, for a parent stopped meanwhile.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -61,38 +60,13 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 
+from local_stack.happenings import Happenings
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 
 
-class ExecutionEnds:
-    """How many executions have ended, for the threads that wait for one: each waiter wakes when the
-    count has moved since it last looked (so an end between two looks is never missed)."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._count = 0
-        self._seen = threading.local()
-
-    def ended(self) -> None:
-        with self._changed:
-            self._count += 1
-            self._changed.notify_all()
-
-    def look(self) -> None:
-        """Remember the count now: the next `sleep` returns as soon as it moves from here."""
-        self._seen.count = self._count
-
-    def sleep(self, longest: float) -> bool:
-        """Wait until an execution has ended since the last look, `longest` seconds at most; whether
-        one had."""
-        with self._changed:
-            ended = self._changed.wait_for(lambda: self._count != getattr(self._seen, "count", None), timeout=longest)
-            self._seen.count = self._count
-            return ended
-
-
-EXECUTION_ENDS = ExecutionEnds()
+EXECUTION_ENDS = Happenings()  # told by the adapter when any execution ends
 
 # moto's own steps, which the patched ones extend.
 _moto_normalise_parameters = StateTaskServiceSfn._normalise_parameters

@@ -12,9 +12,12 @@ from support.local_process import LocalStackProcess
 
 
 def pytest_collection_modifyitems(items):
+    """One group per local stack: the tests of the shared one on one worker (one server), a module
+    with a stack of its own (another template or code) free to run on another worker meanwhile."""
     for item in items:
         if "tests/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.xdist_group("local-stack"))  # one worker, one server
+            group = "local-stack" if "local" in item.fixturenames else f"local-stack-{item.module.__name__}"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

@@ -110,13 +110,16 @@ def process(local_lambda: LocalLambda, stack: Stack, order_id: str) -> dict[str,
 
 
 def settle_until(local_lambda: LocalLambda, check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    """Deliver what is pending until `check()` is truthy (an execution waiting for someone)."""
+    """Deliver what is pending until `check()` is truthy (an execution waiting for someone), asking
+    again as soon as an invocation ends or is queued; the longest wait only bounds a step of an
+    execution that no function marks."""
     deadline = time.monotonic() + timeout
     while not (value := check()):
         if time.monotonic() > deadline:
             raise TimeoutError(f"still not true after {timeout}s: {check}")
+        local_lambda.progress.look()
         local_lambda.settle()
-        time.sleep(0.05)
+        local_lambda.progress.sleep(0.1)
     return value
 
 

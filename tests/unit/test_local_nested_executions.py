@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from local_stack.moto_patches.nested import EXECUTION_ENDS, ExecutionEnds, moto_runs_nested_executions
+from local_stack.happenings import Happenings
+from local_stack.moto_patches.nested import EXECUTION_ENDS, moto_runs_nested_executions
 
 ROLE = "arn:aws:iam::123456789012:role/local-nested-executions"
 START = "arn:aws:states:::states:startExecution"
@@ -298,15 +299,15 @@ def test_a_retried_task_waits_for_its_new_child(sfn):
 def test_a_synchronous_task_wakes_when_an_execution_ends_not_after_a_fixed_poll() -> None:
     """The `.sync` wait (moto's loop sleeps 0.5 s between two DescribeExecution calls) returns as
     soon as an execution ends, including one that ended between the look and the wait."""
-    ends = ExecutionEnds()
+    ends = Happenings()
     ends.look()
     assert ends.sleep(0) is False  # nothing ended: the longest wait runs out
     ends.look()
-    ends.ended()  # the child ends before its parent starts waiting
+    ends.happened()  # the child ends before its parent starts waiting
     assert ends.sleep(60) is True  # returns at once, never 60 s later
     assert ends.sleep(0) is False  # and that end is not counted twice
 
-    ending = threading.Timer(0.05, ends.ended)
+    ending = threading.Timer(0.05, ends.happened)
     ending.start()
     assert ends.sleep(60) is True
     ending.join()
