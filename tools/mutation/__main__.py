@@ -62,8 +62,8 @@ ORDER_TESTS = [  # the order workflow's, one file per business route
 WORKFLOW_TESTS = {
     f"{STATE_MACHINES}/order_workflow.asl.json": ORDER_TESTS,
     f"{STATE_MACHINES}/order_steps_workflow.asl.json": ORDER_TESTS,
-    f"{STATE_MACHINES}/import_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
-    f"{STATE_MACHINES}/import_chunk_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
+    f"{STATE_MACHINES}/import_workflow.asl.json": ["tests/workflow/imports"],
+    f"{STATE_MACHINES}/import_chunk_workflow.asl.json": ["tests/workflow/imports"],
     f"{STATE_MACHINES}/quote_workflow.asl.json": ["tests/workflow/test_quote_workflow.py"],
 }  # fmt: skip
 
