@@ -13,13 +13,7 @@ import pytest
 from local_stack.cloudformation.template import PROJECT_ROOT
 from support.instances import warm_instance
 from tools.mutation import code
-from tools.mutation.code import (
-    also_copy,
-    kept_copy,
-    module_files,
-    prepare,
-    targets,
-)
+from tools.mutation.code import also_copy, kept_copy, module_files, prepare, targets
 from tools.mutation.judging import workspace
 
 

@@ -27,11 +27,7 @@ from support.order_saga import (
     order_of,
     path_of,
 )
-from support.workflow import (
-    execution_arn,
-    process,
-    wait_for_execution,
-)
+from support.workflow import execution_arn, process, wait_for_execution
 
 
 def test_a_large_order_waits_for_approval_then_is_charged_and_confirmed(

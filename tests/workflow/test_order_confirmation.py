@@ -15,19 +15,8 @@ from moto.sqs.models import SQSBackend
 
 from support import seed
 from support.aws import ServerFaultError, drain_queue, failing_backend_call, sent_emails, table_items
-from support.order_saga import (
-    CHARGED,
-    CONFIRMATION,
-    HAPPY_PATH,
-    RESERVED,
-    SHIPPED,
-    order_of,
-    path_of,
-    task_failures,
-)
-from support.workflow import (
-    process,
-)
+from support.order_saga import CHARGED, CONFIRMATION, HAPPY_PATH, RESERVED, SHIPPED, order_of, path_of, task_failures
+from support.workflow import process
 
 
 def test_happy_path_charges_once_ships_confirms_then_emails_the_customer(

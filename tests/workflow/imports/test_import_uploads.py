@@ -12,13 +12,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from local_stack.cloudformation.template import PROJECT_ROOT
 from support.aws import BusCapture, embedded_metrics, table_items
-from support.imports import (
-    import_arn,
-    open_import,
-    rows_file,
-    stock_of,
-    upload,
-)
+from support.imports import import_arn, open_import, rows_file, stock_of, upload
 from support.workflow import settle_until, wait_for_execution
 
 
