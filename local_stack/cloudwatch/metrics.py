@@ -48,7 +48,9 @@ class MetricSink:
             "Value": float(value),
             "Unit": unit,
             "Dimensions": [{"Name": key, "Value": dimension} for key, dimension in dimensions.items()],
-            "Timestamp": datetime.fromtimestamp(self.clock(), UTC),
+            # Naive UTC, as moto keeps the datapoints PutMetricData sends: GetMetricStatistics compares
+            # them with naive times, and an aware one failed it.
+            "Timestamp": datetime.fromtimestamp(self.clock(), UTC).replace(tzinfo=None),
         }
         self.backend.put_metric_data(namespace, [datum])
 

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from local_stack.cloudformation.template import PROJECT_ROOT
-from tools.mutation.code import definitions, module_files, targets
+from tools.mutation.changed_functions import definitions
+from tools.mutation.code import module_files, targets
 from tools.mutation.code_operators import declaration_mutants
 from tools.mutation.judging import matches
 

@@ -5,7 +5,7 @@ turns. And a cancelled transaction must leave the table's stream as it was, and 
 Each state machine definition is parsed once for all the tests' stacks, and an invalid one is still
 refused every time. And a task failed through SendTaskFailure keeps the cause that moto's handler
 drops. And a transaction's ClientRequestToken, which moto ignores, is honoured as DynamoDB honours
-it for ten minutes."""
+it for ten minutes. And moto's dump of its resources never reaches for Docker."""
 
 import json
 import time
@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
@@ -197,3 +198,16 @@ def test_a_token_is_forgotten_ten_minutes_after_its_transaction(back_office, sta
     assert seed.quantity(back_office, "widget-1") == 1  # forgotten: a new transaction, known from now on
     with pytest.raises(ClientError, match="IdempotentParameterMismatch"):
         take(stack, 1)
+
+
+def test_moto_lists_the_stacks_functions_on_a_machine_without_docker(stack, local_lambda, monkeypatch):
+    """/moto-api/data.json (make dev serves it: where its emails are read) reads every attribute of
+    every resource moto holds, and a Lambda function's `docker_client` connects to Docker: without a
+    daemon the whole dump failed. Functions never run in Docker here, so none is asked for."""
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")  # a machine without Docker
+
+    response = requests.get("http://motoapi.amazonaws.com/moto-api/data.json", timeout=10)  # moto's, in process
+
+    assert response.status_code == 200
+    listed = response.json()["awslambda"]["LambdaFunction"]
+    assert {function["function_name"] for function in listed} == {spec.name for spec in stack.functions.values()}

@@ -1,10 +1,12 @@
 """A gap of moto that the local adapter fills: Step Functions puts an "Execution Status Change"
 event on the default bus when an execution of a Standard workflow ends, which rules (the order
-workflow's watcher, here a queue) react to. moto emits none."""
+workflow's watcher, here a queue) react to. moto emits none. And every execution, Express too, is
+counted in CloudWatch's AWS/States metrics as Step Functions counts it, which the template's alarms
+read: moto publishes none."""
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -177,6 +179,51 @@ def test_a_lambda_target_gets_the_event_as_an_asynchronous_invocation(stack, sfn
     )
     assert (invocation.event["account"], invocation.event["detail"]["status"]) == ("123456789012", "FAILED")
     assert datetime.strptime(invocation.event["time"], "%Y-%m-%dT%H:%M:%SZ")  # ISO 8601, as AWS delivers it
+
+
+def test_each_execution_is_counted_in_aws_states_when_it_starts_and_when_it_ends(stack, sfn):
+    orders = machine(sfn, "execution-metrics", DEFINITION)
+    express = machine(sfn, "execution-metrics-express", DEFINITION, kind="EXPRESS")
+    since = datetime.now(UTC) - timedelta(minutes=1)
+
+    for arn, name, outcome in ((orders, "succeeds", "pass"), (orders, "fails", "fail"), (express, "express", "pass")):
+        wait_for_execution(stack, run(sfn, arn, name, {"outcome": outcome}))
+
+    expected = {  # (sum, datapoints): a datapoint of 1 an execution
+        (orders, "ExecutionsStarted"): (2, 2),
+        (orders, "ExecutionsSucceeded"): (1, 1),
+        (orders, "ExecutionsFailed"): (1, 1),
+        (express, "ExecutionsStarted"): (1, 1),
+        (express, "ExecutionsSucceeded"): (1, 1),
+    }
+    assert _counted(stack, since, expected) == expected
+
+
+def _counted(stack, since, expected, timeout=10.0):
+    """Each AWS/States metric that CloudWatch holds, by state machine (its one dimension) and name:
+    the sum and the number of its datapoints since `since`, once they are as `expected` or after
+    `timeout` (an execution's end is counted just after its status is set)."""
+    cloudwatch = stack.client("cloudwatch")
+    deadline = time.monotonic() + timeout
+    while True:
+        counted = {}
+        for metric in cloudwatch.list_metrics(Namespace="AWS/States")["Metrics"]:
+            [dimension] = metric["Dimensions"]
+            assert dimension["Name"] == "StateMachineArn"
+            statistics = cloudwatch.get_metric_statistics(
+                Namespace="AWS/States",
+                MetricName=metric["MetricName"],
+                Dimensions=metric["Dimensions"],
+                StartTime=since,
+                EndTime=datetime.now(UTC) + timedelta(minutes=1),
+                Period=60,
+                Statistics=["Sum", "SampleCount"],
+            )["Datapoints"]
+            total = sum(point["Sum"] for point in statistics), sum(point["SampleCount"] for point in statistics)
+            counted[dimension["Value"], metric["MetricName"]] = total
+        if counted == expected or time.monotonic() > deadline:
+            return counted
+        time.sleep(0.05)
 
 
 def _wait_until_waiting(sfn, arn, timeout=10.0):

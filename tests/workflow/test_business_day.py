@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 
-from workflow.test_import_workflow import rows_file, run_import
-
 from support import seed
 from support.alarm_faults import PROVIDER_OUTAGE_ALARMS
 from support.alarms import WatchedAlarms
 from support.api import id_token_claims
+from support.imports import rows_file, run_import
 from support.workflow import execution_arn, process, settle_until, wait_for_execution
 
 LARGE = {"gadget": 30}  # 1200.00: above the approval threshold

@@ -51,12 +51,19 @@ from tools.mutation.judging import Judge, Outcome, matches, workspace
 
 SURVIVORS = Path(__file__).with_name("survivors.toml")
 STATIC = ["tests/template", "-k", "not sam_validate and not cfn_lint and not statelint and not actionlint"]
-ORDER_TESTS = ["tests/workflow/test_order_workflow.py", "tests/workflow/test_order_cancellation.py"]
+ORDER_TESTS = [  # the order workflow's, one file per business route
+    "tests/workflow/test_order_confirmation.py",
+    "tests/workflow/test_order_rejections.py",
+    "tests/workflow/test_order_approval.py",
+    "tests/workflow/test_order_payment_breaker.py",
+    "tests/workflow/test_order_faults.py",
+    "tests/workflow/test_order_cancellation.py",
+]
 WORKFLOW_TESTS = {
     f"{STATE_MACHINES}/order_workflow.asl.json": ORDER_TESTS,
     f"{STATE_MACHINES}/order_steps_workflow.asl.json": ORDER_TESTS,
-    f"{STATE_MACHINES}/import_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
-    f"{STATE_MACHINES}/import_chunk_workflow.asl.json": ["tests/workflow/test_import_workflow.py"],
+    f"{STATE_MACHINES}/import_workflow.asl.json": ["tests/workflow/imports"],
+    f"{STATE_MACHINES}/import_chunk_workflow.asl.json": ["tests/workflow/imports"],
     f"{STATE_MACHINES}/quote_workflow.asl.json": ["tests/workflow/test_quote_workflow.py"],
 }  # fmt: skip
 

@@ -16,12 +16,10 @@ the mutant changes.
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -31,9 +29,16 @@ from pathlib import Path
 
 from local_stack.cloudformation.template import PROJECT_ROOT
 from tools.mutation import mutmut_wrapping
-from tools.mutation.code_operators import DeclarationMutant, changes, declaration_mutants, key
+from tools.mutation.changed_functions import (
+    changed_lines,
+    mutmut_functions,
+    mutmut_key,
+    mutmut_pattern,
+    mutmut_sources,
+    touched,
+)
+from tools.mutation.code_operators import DeclarationMutant, changes, declaration_mutants
 from tools.mutation.judging import Judge, Outcome, matches, tracked_files, workspace, write
-from tools.mutation.mutmut_wrapping import wraps
 
 DOMAIN = "layers/common/orders_domain"
 HTTP_BODIES = "layers/common/http_bodies"  # in the common layer beside the domain, scored with it
@@ -55,6 +60,7 @@ TESTS = [
     "tests/workflow",
     "--ignore=tests/unit/test_api_fuzz.py",
     "--ignore=tests/unit/test_python_mutants.py",
+    "--ignore=tests/unit/test_mutmut_copies.py",
     "--ignore=tests/unit/test_declarative_mutants.py",
 ]
 PYTEST_ARGUMENTS = ["-p", "no:randomly"]
@@ -65,7 +71,6 @@ NOT_MUTATED = [r"^\s*logger\.(debug|info|warning|error|exception)\("]
 # tests reach which function (its stats, about 30 minutes of the suite traced). A later run traces
 # only the tests it has not seen and runs the mutants of the functions selected, all of them again.
 KEPT = PROJECT_ROOT / ".mutation"
-CLASS = "ǁ"  # mutmut's separator in a method's name: xǁOrderǁcancel
 STATUS = {
     1: "killed (mutmut)",
     3: "killed (mutmut)",
@@ -112,88 +117,6 @@ def area(file: str) -> str:
     if file.startswith((DOMAIN, HTTP_BODIES)):
         return "domain"
     return "local stack" if file in LOCAL_STACK else "functions"
-
-
-# --- which functions a change touched ------------------------------------------------------------
-
-
-def changed_lines(root: Path, revision: str, file: str) -> set[int]:
-    """Lines of `file` (as it is now) that differ from `revision`; a deletion touches the lines on
-    both sides of it."""
-    diff = subprocess.run(
-        ["git", "diff", "--unified=0", revision, "--", file], cwd=root, capture_output=True, text=True, check=True
-    ).stdout
-    lines: set[int] = set()
-    for start, count in re.findall(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@", diff, re.MULTILINE):
-        first, length = int(start), int(count or 1)
-        lines.update(range(first, first + length) if length else (first, first + 1))
-    return lines
-
-
-def definitions(source: str) -> dict[str, range]:
-    """The lines of what mutmut mutates, by qualified name: top-level functions and methods of
-    top-level classes, undecorated or with decorators that only wrap them (tools.mutation.mutmut_wrapping),
-    @staticmethod and @classmethod."""
-    spans: dict[str, range] = {}
-    for node in ast.parse(source).body:
-        members = (
-            [(f"{node.name}.", member) for member in node.body] if isinstance(node, ast.ClassDef) else [("", node)]
-        )
-        for prefix, function in members:
-            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) and _mutated_by_mutmut(function):
-                spans[prefix + function.name] = _span(function)
-    return spans
-
-
-def _mutated_by_mutmut(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    decorators = [ast.unparse(decorator) for decorator in function.decorator_list]
-    return decorators in (["staticmethod"], ["classmethod"]) or all(map(wraps, decorators))
-
-
-def _span(node: ast.FunctionDef | ast.AsyncFunctionDef) -> range:
-    first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
-    return range(first, (node.end_lineno or node.lineno) + 1)
-
-
-def touched(source: str, lines: set[int] | None) -> list[str]:
-    """The functions (qualified names) that a change of these lines touches; None: every function."""
-    return [name for name, span in definitions(source).items() if lines is None or not lines.isdisjoint(span)]
-
-
-def mutmut_pattern(module: str, qualified_name: str) -> str:
-    """mutmut's name for the mutants of one function: orders_domain.orders.xǁOrderǁcancel__mutmut_*."""
-    *owner, name = qualified_name.split(".")
-    mangled = f"x{CLASS}{owner[0]}{CLASS}{name}" if owner else f"x_{name}"
-    return f"{module}.{mangled}__mutmut_*"
-
-
-def qualified_name(mutmut_name: str) -> str:
-    """orders_domain.orders.xǁOrderǁcancel__mutmut_3 -> Order.cancel."""
-    mangled = mutmut_name.rsplit(".", 1)[1].rsplit("__mutmut_", 1)[0]
-    return mangled.removeprefix("x_").removeprefix(f"x{CLASS}").replace(CLASS, ".")
-
-
-def mutmut_functions(mutated_file: str) -> dict[str, str]:
-    """Every function of a file mutmut wrote (the originals and their mutants, renamed), by its name
-    there: parsed once for all the file's mutants."""
-    return {
-        node.name: ast.get_source_segment(mutated_file, node) or ""
-        for node in ast.walk(ast.parse(mutated_file))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    }
-
-
-def mutmut_sources(functions: dict[str, str], mutmut_name: str) -> tuple[str, str]:
-    """The function as it was and as one of mutmut's mutants (from mutmut_functions), both under the
-    original's name."""
-    mangled = mutmut_name.rsplit(".", 1)[1]
-    original_name = f"{mangled.rsplit('__mutmut_', 1)[0]}__mutmut_orig"
-    return functions[original_name], functions[mangled].replace(mangled, original_name, 1)
-
-
-def mutmut_key(file: str, functions: dict[str, str], mutmut_name: str) -> str:
-    """The key (file:name:hash) of one of mutmut's mutants, the one survivors.toml lists."""
-    return key(file, qualified_name(mutmut_name), *mutmut_sources(functions, mutmut_name))
 
 
 # --- running ---------------------------------------------------------------------------------------
@@ -322,9 +245,7 @@ def run_mutmut(copy: Path, target: Target, selected: list[str], python: Path, ch
             verdict = "killed (timeout)" if exit_code in TIMEOUTS else STATUS.get(exit_code, "invalid")
             seconds = results["durations_by_key"].get(name, 0.0)
             change = "\n".join(changes(before, after))
-            outcomes.append(
-                Outcome(key(file, qualified_name(name), before, after), area(file), "mutmut", verdict, seconds, change)
-            )
+            outcomes.append(Outcome(mutmut_key(file, functions, name), area(file), "mutmut", verdict, seconds, change))
     return outcomes
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from local_stack.cloudformation.template import PROJECT_ROOT
 from tools.mutation import code
+from tools.mutation.changed_functions import mutmut_functions, mutmut_key
 from tools.mutation.code_operators import DeclarationMutant, declaration_mutants
 from tools.mutation.declarative import Mutant, mutants
 from tools.mutation.judging import Outcome, matches
@@ -57,9 +58,9 @@ def python_population(python: Path) -> list[Candidate]:
         for _, file, linked in code.module_files(target):
             meta = copy / "mutants" / f"{linked}.meta"
             if meta.is_file():
-                functions = code.mutmut_functions((copy / "mutants" / linked).read_text())
+                functions = mutmut_functions((copy / "mutants" / linked).read_text())
                 for name in json.loads(meta.read_text())["exit_code_by_key"]:
-                    found.append(Candidate(code.area(file), code.mutmut_key(file, functions, name), name, target.name))
+                    found.append(Candidate(code.area(file), mutmut_key(file, functions, name), name, target.name))
             for mutant in declaration_mutants(file, (PROJECT_ROOT / file).read_text()):
                 found.append(Candidate(code.area(file), mutant.key, mutant, target.name))
     return found
