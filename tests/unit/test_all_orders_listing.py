@@ -2,7 +2,8 @@
 across days (gaps, midnight), every order exactly once whatever the page size, each page's queries
 bounded, and cursors that name a shard checked like any other."""
 
-from datetime import UTC, date, datetime, timedelta
+import sys
+from datetime import UTC, date, timedelta
 
 import pytest
 
@@ -11,7 +12,15 @@ from support.aws import table_items
 from support.pages import decoded, encoded, every_page, reencoded
 
 NOT_A_CURSOR = {"message": "next is not a cursor of this list"}
-TODAY = datetime.now(UTC).date()  # the day each test's table is created on
+TODAY = date.min  # the day the test's table was made: the list's first day (set by `table_day`)
+
+
+@pytest.fixture(autouse=True)
+def table_day(stack, monkeypatch):
+    """Read from the table as the product reads it, not from the clock: a run that crosses midnight
+    (or imported this module the day before) must agree with it on which day is the first."""
+    created = stack.client("dynamodb").describe_table(TableName=stack.ref("OrdersTable"))["Table"]["CreationDateTime"]
+    monkeypatch.setattr(sys.modules[__name__], "TODAY", created.astimezone(UTC).date())
 
 
 def day(offset: int) -> date:
