@@ -97,7 +97,7 @@ test: lint scan chromium $(MUTATION_VENV)/.installed ## Lint, scans, the whole t
 	PYTHONPATH=tests $(BIN)/python -m tools.least_privilege
 
 test-fast: install ## The inner loop: the unit and template tiers but their slowest checks (make test runs everything; CI runs make test)
-	$(BIN)/pytest -n auto --dist loadgroup -m "not slow" tests/unit tests/template
+	$(BIN)/pytest -n auto --dist loadgroup -m "not slow" tests/unit tests/tools tests/template
 
 mutation: $(MUTATION_VENV)/.installed ## Mutants of the template, state machines and Python code, judged by the tests (after a whole make test) [ARGS="--sample N --seed S | --all | --changed-since REV, --workflows, --match REGEX"]
 	PYTHONPATH=tests $(BIN)/python -m tools.mutation --mutmut-python $(MUTATION_VENV)/bin/python $(ARGS)

@@ -53,15 +53,12 @@ LOCAL_STACK = (
 # The suites that run in process on moto: the template, build and Docker suites test no Python path
 # of ours that these do not, and e2e and sam_local need `make dev` or Docker. Not the API fuzzing
 # either: its 300 random examples a test reach nearly every function (so they would run for nearly
-# every mutant, traced, for minutes) and would make a verdict vary from run to run. Nor the tests of
-# `make mutation` itself, which judge no code of the application (and need a git checkout).
+# every mutant, traced, for minutes) and would make a verdict vary from run to run. The tests of tools/
+# (tests/tools) are not run either: they judge no code of the application.
 TESTS = [
     "tests/unit",
     "tests/workflow",
     "--ignore=tests/unit/test_api_fuzz.py",
-    "--ignore=tests/unit/test_python_mutants.py",
-    "--ignore=tests/unit/test_mutmut_copies.py",
-    "--ignore=tests/unit/test_declarative_mutants.py",
 ]
 PYTEST_ARGUMENTS = ["-p", "no:randomly"]
 # What a function logs is read by people, asserted by no test (its outcome is): logging statements
