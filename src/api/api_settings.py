@@ -8,8 +8,7 @@ from pydantic import Field
 
 from orders_domain.settings import (
     IdempotencyTable,
-    ImportsBucket,
-    ImportsTable,
+    ImportStorage,
     InventoryTable,
     OrdersTable,
     UsersTable,
@@ -24,7 +23,7 @@ class StorefrontSettings(ApiTables, IdempotencyTable):
     pass
 
 
-class BackOfficeSettings(ApiTables, ImportsTable, ImportsBucket):
+class BackOfficeSettings(ApiTables, ImportStorage):
     user_pool_id: str = Field(alias="USER_POOL_ID", min_length=1)  # where staff invite customers
     # A REST API's proxy responses carry their own CORS headers (API Gateway adds them only to preflights).
     cors_allow_origin: str = Field(alias="CORS_ALLOW_ORIGIN", min_length=1)

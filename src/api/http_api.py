@@ -3,8 +3,11 @@ to HTTP statuses, and an OpenAPI document that says what the API really answers 
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict, TypeVar, Unpack
 
 from api_docs import BEARER, About, openapi_json, swagger_page
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -133,6 +136,78 @@ def documented(
         "summary": summary,
         "description": description,
     }
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+# Who may call a router's routes, and the errors that follow from that.
+Audience = Literal["anyone", "customers", "staff"]
+AUDIENCE_ERRORS: dict[Audience, tuple[int, ...]] = {"anyone": (), "customers": (401,), "staff": (401, 403)}
+
+
+class RouteDetails(TypedDict, total=False):
+    """What `documented` takes besides the statuses, where a route differs from the defaults."""
+
+    success: str
+    missing: str
+    conflict: str
+    invalid: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class DocumentedRoutes:
+    """Registers a router's routes, each documented (`documented`) with the router's tag and the
+    errors of its audience (a token for customers and staff, membership of staff). A route's summary
+    is the first line of its handler's docstring, its description the paragraph after it; a route
+    with an id in its path shows a malformed id as its 422 unless given another `invalid`."""
+
+    router: Router
+    tag: str
+    audience: Audience
+
+    def get(
+        self, path: str, model: Any, *errors: int, status: int = 200, **details: Unpack[RouteDetails]
+    ) -> Callable[[Handler], Handler]:
+        return self._route(self.router.get, path, status, model, errors, details)
+
+    def post(
+        self, path: str, model: Any, *errors: int, status: int = 200, **details: Unpack[RouteDetails]
+    ) -> Callable[[Handler], Handler]:
+        return self._route(self.router.post, path, status, model, errors, details)
+
+    def put(
+        self, path: str, model: Any, *errors: int, status: int = 200, **details: Unpack[RouteDetails]
+    ) -> Callable[[Handler], Handler]:
+        return self._route(self.router.put, path, status, model, errors, details)
+
+    def _route(
+        self,
+        register: Callable[..., Any],
+        path: str,
+        status: int,
+        model: Any,
+        errors: tuple[int, ...],
+        details: RouteDetails,
+    ) -> Callable[[Handler], Handler]:
+        parameter = re.search(r"<(\w+)>", path)
+        examples: RouteDetails = {"invalid": (f"path.{parameter[1]}", NOT_AN_ID) if parameter else None, **details}
+
+        def document(handler: Handler) -> Handler:
+            summary, _, description = (inspect.getdoc(handler) or "").partition("\n\n")
+            docs = documented(
+                status,
+                model,
+                *AUDIENCE_ERRORS[self.audience],
+                *errors,
+                tag=self.tag,
+                summary=summary,
+                description=" ".join(description.split()),
+                public=self.audience == "anyone",
+                **examples,
+            )
+            registered: Handler = register(path, **docs)(handler)
+            return registered
+
+        return document
 
 
 def error_response(status_code: int, message: str) -> Response[dict[str, Any]]:

@@ -12,14 +12,9 @@ from orders_domain.observability import logger
 from orders_domain.persistence.inventory import InventoryRepository
 from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.rules.saga import close_order
-from orders_domain.settings import InventoryTable, OrdersTable, PaymentProviderAccess
+from orders_domain.settings import OrderCompensation
 
-
-class CloseOrderSettings(OrdersTable, InventoryTable, PaymentProviderAccess):
-    pass
-
-
-settings = CloseOrderSettings.from_environment()
+settings = OrderCompensation.from_environment()
 orders = OrdersRepository(settings.orders_table)
 inventory = InventoryRepository(settings.inventory_table)
 payments = payment_provider(settings)

@@ -10,14 +10,9 @@ from orders_domain.observability import logger
 from orders_domain.persistence.import_storage import ImportFiles, ImportsRepository
 from orders_domain.rules.import_jobs import finish
 from orders_domain.rules.imports import ChunkOutcome
-from orders_domain.settings import ImportsBucket, ImportsTable
+from orders_domain.settings import ImportStorage
 
-
-class FinishImportSettings(ImportsTable, ImportsBucket):
-    pass
-
-
-settings = FinishImportSettings.from_environment()
+settings = ImportStorage.from_environment()
 imports = ImportsRepository(settings.imports_table)
 files = ImportFiles(settings.imports_bucket)
 outcomes = TypeAdapter(list[ChunkOutcome])

@@ -8,14 +8,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orders_domain.observability import logger
 from orders_domain.persistence.import_storage import ImportFiles, ImportsRepository
 from orders_domain.rules.import_jobs import prepare
-from orders_domain.settings import ImportsBucket, ImportsTable
+from orders_domain.settings import ImportStorage
 
-
-class PrepareImportSettings(ImportsTable, ImportsBucket):
-    pass
-
-
-settings = PrepareImportSettings.from_environment()
+settings = ImportStorage.from_environment()
 imports = ImportsRepository(settings.imports_table)
 files = ImportFiles(settings.imports_bucket)
 

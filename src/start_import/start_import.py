@@ -7,7 +7,7 @@ object that is not the upload of an import waiting for its file starts nothing e
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_domain.adapters.workflows import start_once
@@ -26,9 +26,9 @@ imports = ImportsRepository(settings.imports_table)
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.object.key")
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    detail = EventBridgeEvent(event).detail
-    key = detail["object"]["key"]  # in the imports bucket: its only notifications
+@event_source(data_class=EventBridgeEvent)
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    key = event.detail["object"]["key"]  # in the imports bucket: its only notifications
     import_id = ImportFiles.import_of(key)
     if import_id is None or not is_waiting(imports, import_id):
         logger.warning("not the upload of an import waiting for its file: nothing started", key=key)

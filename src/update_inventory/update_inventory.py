@@ -11,14 +11,9 @@ from orders_domain.observability import logger
 from orders_domain.persistence.inventory import InventoryRepository
 from orders_domain.persistence.orders import OrdersRepository
 from orders_domain.rules.saga import reserve_stock
-from orders_domain.settings import InventoryTable, OrdersTable
+from orders_domain.settings import StockReservation
 
-
-class UpdateInventorySettings(InventoryTable, OrdersTable):
-    pass
-
-
-settings = UpdateInventorySettings.from_environment()
+settings = StockReservation.from_environment()
 inventory = InventoryRepository(settings.inventory_table)
 orders = OrdersRepository(settings.orders_table)
 

@@ -19,6 +19,19 @@ from local_stack.cloudwatch.publishers import ApiMetrics
 from local_stack.lambda_runtime.functions import FunctionError, Invocable
 
 
+@dataclass(frozen=True)
+class MatchedRequest:
+    """A request as API Gateway matched it to one of the API's routes."""
+
+    method: str
+    path: str
+    route: str  # the route's path template: /orders/{order_id}
+    parameters: dict[str, str] | None
+    body: str | None
+    headers: dict[str, str]
+    query: dict[str, str]
+
+
 @dataclass
 class ApiResponse:
     status: int
@@ -102,12 +115,11 @@ class ApiClient:
     ) -> ApiResponse:
         text_body = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
         headers = {"Content-Type": "application/json"} if text_body and headers is None else dict(headers or {})
-        if self.integrations is not None:
-            route, parameters = self._match(method, path)
-            if (method, route) in self.integrations.routes:
-                return self._integration(method, route, path, text_body or "", headers, parameters or {})
-        builder = self._event_v2 if self.http_api else self._event_v1
-        event = builder(method, path, text_body, headers, query or {})
+        route, parameters = self._match(method, path)
+        request = MatchedRequest(method, path, route, parameters, text_body, headers, query or {})
+        if self.integrations is not None and (method, route) in self.integrations.routes:
+            return self._integration(request)
+        event = self._event_v2(request) if self.http_api else self._event_v1(request)
         try:
             response = self.function.invoke(event, timeout=timeout)
         except FunctionError as error:
@@ -122,14 +134,21 @@ class ApiClient:
             parsed = None
         return ApiResponse(response["statusCode"], parsed, response_headers, text)
 
-    def _integration(
-        self, method: str, route: str, path: str, body: str, headers: dict[str, str], parameters: dict[str, str]
-    ) -> ApiResponse:
+    def _integration(self, matched: MatchedRequest) -> ApiResponse:
         """A route that API Gateway serves itself (mapping templates and an AWS service), answered
         by the local stack's gateway from the same definition; the authorizer as `claims` says."""
         assert self.integrations is not None
         claims = {} if self.claims is None else gateway_claims(self.claims, http_api=False)
-        request = self.integrations.request(method, route, path, headers, body, claims, path_parameters=parameters)
+        method, route = matched.method, matched.route
+        request = self.integrations.request(
+            method,
+            route,
+            matched.path,
+            matched.headers,
+            matched.body or "",
+            claims,
+            path_parameters=matched.parameters or {},
+        )
         # The REST API's Cognito authorizer lets only ID tokens through (local_stack/apigateway/authorizers.py).
         if (method, route) in self.integrations.secured and (self.claims or {}).get("token_use") != "id":
             reply = self.integrations.gateway_response("UNAUTHORIZED", request)
@@ -158,10 +177,8 @@ class ApiClient:
                 return template, match.groupdict() or None
         raise AssertionError(f"the API has no route {method} {path}: API Gateway would answer it itself")
 
-    def _event_v1(
-        self, method: str, path: str, body: str | None, headers: dict[str, str], query: dict[str, str]
-    ) -> dict[str, Any]:
-        resource, parameters = self._match(method, path)
+    def _event_v1(self, request: MatchedRequest) -> dict[str, Any]:
+        method, path, resource, query = request.method, request.path, request.route, request.query
         context: dict[str, Any] = {
             "accountId": "123456789012",
             "apiId": "backoffice",
@@ -179,21 +196,19 @@ class ApiClient:
             "resource": resource,
             "path": path,
             "httpMethod": method,
-            "headers": headers,
-            "multiValueHeaders": {name: [value] for name, value in headers.items()},
+            "headers": request.headers,
+            "multiValueHeaders": {name: [value] for name, value in request.headers.items()},
             "queryStringParameters": query or None,
             "multiValueQueryStringParameters": {name: [value] for name, value in query.items()} or None,
-            "pathParameters": parameters,
+            "pathParameters": request.parameters,
             "stageVariables": None,
             "requestContext": context,
-            "body": body,
+            "body": request.body,
             "isBase64Encoded": False,
         }
 
-    def _event_v2(
-        self, method: str, path: str, body: str | None, headers: dict[str, str], query: dict[str, str]
-    ) -> dict[str, Any]:
-        route, parameters = self._match(method, path)
+    def _event_v2(self, request: MatchedRequest) -> dict[str, Any]:
+        method, path, route, query = request.method, request.path, request.route, request.query
         context: dict[str, Any] = {
             "accountId": "123456789012",
             "apiId": "storefront",
@@ -210,14 +225,14 @@ class ApiClient:
             "routeKey": f"{method} {route}",
             "rawPath": path,
             "rawQueryString": urlencode(query),
-            "headers": {name.lower(): value for name, value in headers.items()},
+            "headers": {name.lower(): value for name, value in request.headers.items()},
             "requestContext": context,
             "isBase64Encoded": False,
         }
         if query:
             event["queryStringParameters"] = query
-        if parameters:
-            event["pathParameters"] = parameters
-        if body is not None:
-            event["body"] = body
+        if request.parameters:
+            event["pathParameters"] = request.parameters
+        if request.body is not None:
+            event["body"] = request.body
         return event

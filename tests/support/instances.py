@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from typing import Any
+
+import pytest
 
 from local_stack.lambda_runtime.functions import FunctionInstance, FunctionSpec
 
@@ -21,3 +24,15 @@ def warm_instance(spec: FunctionSpec) -> FunctionInstance:
     if key not in _instances:
         _instances[key] = FunctionInstance(spec)
     return _instances[key]
+
+
+def domain_as_loaded_by(logical_id: str) -> Any:
+    """A `domain` fixture for a test module: `domain("rules.imports")` is that module of the domain
+    package as the function `logical_id` loaded it (each function has its own copy of the layer)."""
+
+    @pytest.fixture
+    def domain(function: Any) -> Any:
+        instance = function(logical_id)
+        return lambda name: instance.module(f"orders_domain.{name}")
+
+    return domain

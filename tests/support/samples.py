@@ -16,6 +16,11 @@ UNKNOWN_IMPORT = "0f8fad5b-d9cb-469f-a165-70867728950e"  # no such import: the i
 NEW_ORDER = "2d631818-d353-5519-bba0-a93a7e61b453"  # storefront_create_order.json's Idempotency-Key
 
 
+def load_event(name: str) -> Any:
+    """A sample event of events/ (the ones `sam local invoke -e` uses), decoded."""
+    return json.loads((EVENTS / name).read_text())
+
+
 @dataclass(frozen=True)
 class Sample:
     function: str

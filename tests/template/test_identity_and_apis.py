@@ -4,29 +4,32 @@ import json
 
 import pytest
 
+# The routes that each API function serves, by the authorizer that guards them (NONE: public).
 STOREFRONT_ROUTES = {
-    ("get", "/products/{product_id}"): "NONE",
-    ("get", "/me"): "CustomerToken",
-    ("post", "/orders"): "CustomerToken",
-    ("get", "/orders"): "CustomerToken",
-    ("get", "/orders/{order_id}"): "CustomerToken",
-    ("post", "/orders/{order_id}/cancel"): "CustomerToken",
-    ("get", "/openapi.json"): "NONE",
-    ("get", "/swagger"): "NONE",
+    "NONE": {"get": ["/products/{product_id}", "/openapi.json", "/swagger"]},
+    "CustomerToken": {
+        "get": ["/me", "/orders", "/orders/{order_id}"],
+        "post": ["/orders", "/orders/{order_id}/cancel"],
+    },
 }
 BACK_OFFICE_ROUTES = {
-    ("post", "/users"): "StaffToken",
-    ("get", "/users/{user_id}"): "StaffToken",
-    ("put", "/inventory/{product_id}"): "StaffToken",
-    ("get", "/inventory/{product_id}"): "StaffToken",
-    ("get", "/orders"): "StaffToken",
-    ("get", "/orders/{order_id}"): "StaffToken",
-    ("post", "/orders/{order_id}/approval"): "StaffToken",
-    ("post", "/imports"): "StaffToken",
-    ("get", "/imports/{import_id}"): "StaffToken",
-    ("get", "/openapi.json"): "NONE",
-    ("get", "/swagger"): "NONE",
+    "NONE": {"get": ["/openapi.json", "/swagger"]},
+    "StaffToken": {
+        "get": ["/users/{user_id}", "/inventory/{product_id}", "/orders", "/orders/{order_id}", "/imports/{import_id}"],
+        "post": ["/users", "/orders/{order_id}/approval", "/imports"],
+        "put": ["/inventory/{product_id}"],
+    },
 }
+
+
+def by_route(routes_by_authorizer):
+    """(method, path) → the authorizer of that route."""
+    return {
+        (method, path): authorizer
+        for authorizer, methods in routes_by_authorizer.items()
+        for method, paths in methods.items()
+        for path in paths
+    }
 
 
 def routes(sam_template, api):
@@ -92,8 +95,8 @@ def test_the_storefront_is_an_http_api_whose_jwt_authorizer_trusts_only_the_pool
 @pytest.mark.parametrize(
     ("api", "function", "expected"),
     [
-        ("StorefrontApi", "StorefrontFunction", STOREFRONT_ROUTES),
-        ("BackOfficeApi", "BackOfficeFunction", BACK_OFFICE_ROUTES),
+        ("StorefrontApi", "StorefrontFunction", by_route(STOREFRONT_ROUTES)),
+        ("BackOfficeApi", "BackOfficeFunction", by_route(BACK_OFFICE_ROUTES)),
     ],
 )
 def test_each_route_has_its_authorizer_and_reaches_its_api_function(sam_template, api, function, expected):

@@ -4,19 +4,12 @@ a poison message failing alone and ending in the queue's DLQ."""
 import copy
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from support import seed
 from support.aws import drain_queue, table_items
-
-EVENTS = Path(__file__).resolve().parents[2] / "events"
-
-
-def load_event(name):
-    """A sample event of events/ (the ones `sam local invoke -e` uses)."""
-    return json.loads((EVENTS / name).read_text())
+from support.samples import load_event
 
 
 @pytest.fixture

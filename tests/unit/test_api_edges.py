@@ -4,6 +4,7 @@ GET /me. Several cases are regressions of bugs found by fuzzing (multipart witho
 500, a form could create a user, ids with an emoji or '#' were 404s, a huge body's 422 echoed it)."""
 
 import json
+import re
 import time
 
 import pytest
@@ -265,18 +266,51 @@ def test_twenty_thousand_unknown_fields_are_a_short_422(storefront, back_office,
     assert table_items(stack, "OrdersTable") == []
 
 
+# --- unknown ids ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caller", "path", "message"),
+    [
+        ("anyone", "/products/nothing-here", "product nothing-here not found"),  # no token: a public route
+        ("staff", "/inventory/nothing-here", "product nothing-here not found"),
+        (
+            "customer",
+            "/orders/3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21",
+            "order 3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21 not found",
+        ),
+        ("staff", "/users/no-such-user", "user no-such-user not found"),
+    ],
+    ids=["product", "stock", "order", "user"],
+)
+def test_an_unknown_id_is_a_404_json_error_naming_what_is_not_found(storefront, back_office, caller, path, message):
+    client = {"anyone": storefront.as_caller(None), "customer": storefront, "staff": back_office}[caller]
+
+    response = client.get(path)
+
+    assert response.status == 404
+    assert response.body == {"message": message}
+
+
 # --- ids ------------------------------------------------------------------------------------------
 
 ID_PATTERN_MESSAGE = "String should match pattern '^[A-Za-z0-9][A-Za-z0-9._:-]*$'"
 BAD_IDS = ["smile\U0001f600", "nul\x00byte", "reservation#x", "reservation%23x", "new\nline"]
-ID_ROUTES = [
-    ("storefront", "GET", "/products/{}", "path.product_id"),
-    ("storefront", "GET", "/orders/{}", "path.order_id"),
-    ("back_office", "GET", "/users/{}", "path.user_id"),
-    ("back_office", "PUT", "/inventory/{}", "path.product_id"),
-    ("back_office", "GET", "/inventory/{}", "path.product_id"),
-    ("back_office", "GET", "/orders/{}", "path.order_id"),
-]
+# Each API's routes with an id in the path, as the contract names them: a bad id is reported there.
+ID_ROUTES = {
+    "storefront": ["GET /products/{product_id}", "GET /orders/{order_id}"],
+    "back_office": [
+        "GET /users/{user_id}",
+        "PUT /inventory/{product_id}",
+        "GET /inventory/{product_id}",
+        "GET /orders/{order_id}",
+    ],
+}
+
+
+def with_id(template, value):
+    """The route's path with `value` as its id."""
+    return re.sub(r"\{\w+\}", lambda _: value, template)
 
 
 def test_an_id_with_characters_outside_the_contract_is_422_like_an_over_long_id(
@@ -285,18 +319,20 @@ def test_an_id_with_characters_outside_the_contract_is_422_like_an_over_long_id(
     clients = {"storefront": storefront, "back_office": back_office}
     stock = {"quantity": 1, "price": 1}
 
-    for api, method, route, location in ID_ROUTES:
-        client = clients[api]
-        body = stock if method == "PUT" else None
-        too_long = client.request(method, route.format("x" * 129), body)
-        assert (too_long.status, too_long.body["details"][0]["location"]) == (422, location)
-        for bad in BAD_IDS:
-            with subtests.test(f"{method} {route.format(repr(bad))}"):
-                response = client.request(method, route.format(bad), body)
+    for api, routes in ID_ROUTES.items():
+        for method, template in (route.split(" ") for route in routes):
+            client = clients[api]
+            location = "path." + re.search(r"\{(\w+)\}", template)[1]
+            body = stock if method == "PUT" else None
+            too_long = client.request(method, with_id(template, "x" * 129), body)
+            assert (too_long.status, too_long.body["details"][0]["location"]) == (422, location)
+            for bad in BAD_IDS:
+                with subtests.test(f"{method} {with_id(template, repr(bad))}"):
+                    response = client.request(method, with_id(template, bad), body)
 
-                assert response.status == too_long.status
-                assert response.body["details"] == [{"location": location, "message": ID_PATTERN_MESSAGE}]
-                assert "smile" not in response.text  # the id is not echoed
+                    assert response.status == too_long.status
+                    assert response.body["details"] == [{"location": location, "message": ID_PATTERN_MESSAGE}]
+                    assert "smile" not in response.text  # the id is not echoed
 
     assert [item["product_id"] for item in table_items(stack, "InventoryTable")] == ["widget-1"]
 

@@ -3,7 +3,6 @@ through the OrderCreated rule, with the template's retries and dead-letter desti
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from moto.sns.models import SNSBackend
@@ -11,14 +10,8 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from support import seed
 from support.aws import ServerFaultError, TopicCapture, drain_queue, failing_backend_call
+from support.samples import load_event
 from support.workflow import execution_arn, wait_for_execution
-
-EVENTS = Path(__file__).resolve().parents[2] / "events"
-
-
-def load_event(name):
-    """A sample event of events/ (the ones `sam local invoke -e` uses)."""
-    return json.loads((EVENTS / name).read_text())
 
 
 @pytest.fixture

@@ -3,20 +3,16 @@ out, failed, aborted) is ended by the watcher, invoked asynchronously by the sta
 refunded, its stock released, FAILED with the cause; and a watcher that keeps failing leaves the
 event in its dead-letter queue and on-failure destination."""
 
-import json
-from pathlib import Path
-
 from aws_lambda_powertools.utilities import parameters
 from moto.dynamodb.responses import DynamoHandler
 
 from support import seed
 from support.aws import ServerFaultError, drain_queue, failing_backend_call
-
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+from support.samples import load_event
 
 
 def status_change(order_id, status):
-    event = json.loads((EVENTS / "execution_status_change.json").read_text())
+    event = load_event("execution_status_change.json")
     event["detail"] |= {"name": order_id, "status": status}
     return event
 

@@ -7,16 +7,12 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from support.aws import table_items
+from support.instances import domain_as_loaded_by
+
+domain = domain_as_loaded_by("PrepareImportFunction")
 
 TOO_LARGE = "the file is larger than 16 MiB"
 EMPTY = "the file is empty: expected the header product_id,quantity,price"
-
-
-@pytest.fixture
-def domain(function):
-    """The domain package as PrepareImportFunction loaded it."""
-    instance = function("PrepareImportFunction")
-    return lambda name: instance.module(f"orders_domain.{name}")
 
 
 @pytest.fixture

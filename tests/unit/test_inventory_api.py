@@ -28,13 +28,6 @@ def test_get_stock_returns_what_was_put_and_put_replaces_it(back_office):
     assert response.body == {"product_id": "widget-1", "quantity": 0, "price": 7}
 
 
-def test_unknown_product_is_404(back_office):
-    response = back_office.get("/inventory/nothing-here")
-
-    assert response.status == 404
-    assert response.body == {"message": "product nothing-here not found"}
-
-
 @pytest.mark.parametrize(
     "body",
     [
@@ -79,10 +72,3 @@ def test_a_customer_reads_a_product_without_signing_in(back_office, storefront):
 
     assert response.status == 200
     assert response.body == {"product_id": "widget-1", "quantity": 5, "price": 19.99}
-
-
-def test_an_unknown_product_is_404_on_the_storefront(storefront):
-    response = storefront.as_caller(None).get("/products/nothing-here")
-
-    assert response.status == 404
-    assert response.body == {"message": "product nothing-here not found"}

@@ -8,13 +8,9 @@ import pytest
 from moto.dynamodb.responses import DynamoHandler
 
 from support.aws import table_items
+from support.instances import domain_as_loaded_by
 
-
-@pytest.fixture
-def domain(function):
-    """The domain package as ImportChunkFunction loaded it."""
-    instance = function("ImportChunkFunction")
-    return lambda name: instance.module(f"orders_domain.{name}")
+domain = domain_as_loaded_by("ImportChunkFunction")
 
 
 @pytest.fixture

@@ -2,22 +2,13 @@
 order the workflow still owns) and the compensation that ends an order, conditional and idempotent,
 whatever the order of calls."""
 
-import json
-from pathlib import Path
-
 import pytest
 
 from local_stack.lambda_runtime.functions import FunctionError
 from local_stack.moto_patches.dynamodb import CLIENT_REQUEST_TOKENS
 from support import seed
+from support.samples import load_event
 from support.workflow import FakeClock
-
-EVENTS = Path(__file__).resolve().parents[2] / "events"
-
-
-def load_event(name):
-    """A sample event of events/ (the ones `sam local invoke -e` uses)."""
-    return json.loads((EVENTS / name).read_text())
 
 
 @pytest.fixture

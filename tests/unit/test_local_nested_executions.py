@@ -79,6 +79,22 @@ def millis(moment):
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
+def ended_child(sfn, child_arn, name, status, **fields):
+    """The ended child's DescribeExecution as a `.sync` task answers it, in AWS's form (PascalCase,
+    dates in epoch milliseconds): what every ended child has, and `fields`."""
+    described = sfn.describe_execution(executionArn=child_execution_arn(child_arn, name))
+    return {
+        "ExecutionArn": child_execution_arn(child_arn, name),
+        "StateMachineArn": child_arn,
+        "Name": name,
+        "Status": status,
+        "StartDate": millis(described["startDate"]),
+        "StopDate": millis(described["stopDate"]),
+        "InputDetails": {"Included": True},
+        **fields,
+    }
+
+
 def path_of(sfn, execution_arn):
     events = sfn.get_execution_history(executionArn=execution_arn)["events"]
     return [event["stateEnteredEventDetails"]["name"] for event in events if "stateEnteredEventDetails" in event]
@@ -121,18 +137,15 @@ def test_a_synchronous_start_answers_the_ended_child_execution(sfn, resource):
     output = json.loads(described["output"])
     child_described = sfn.describe_execution(executionArn=child_execution_arn(child, "chunk-a"))
     parsed = resource.endswith(":2")  # .sync:2 parses the child's input and output; .sync leaves them JSON text
-    assert output == {
-        "ExecutionArn": child_execution_arn(child, "chunk-a"),
-        "StateMachineArn": child,
-        "Name": "chunk-a",
-        "Status": "SUCCEEDED",
-        "StartDate": millis(child_described["startDate"]),
-        "StopDate": millis(child_described["stopDate"]),
-        "Input": {"chunk": "a"} if parsed else '{"chunk":"a"}',
-        "InputDetails": {"Included": True},
-        "Output": {"chunk": "a", "done": True} if parsed else child_described["output"],
-        "OutputDetails": {"Included": True},
-    }
+    assert output == ended_child(
+        sfn,
+        child,
+        "chunk-a",
+        "SUCCEEDED",
+        Input={"chunk": "a"} if parsed else '{"chunk":"a"}',
+        Output={"chunk": "a", "done": True} if parsed else child_described["output"],
+        OutputDetails={"Included": True},
+    )
     if not parsed:
         assert json.loads(output["Output"]) == {"chunk": "a", "done": True}
     assert all(isinstance(output[key], int) for key in ("StartDate", "StopDate"))
@@ -162,19 +175,15 @@ def test_a_failed_child_fails_the_task_with_states_task_failed(sfn, resource):
     assert path_of(sfn, described["executionArn"]) == ["Process", "Recover"]
     failure = json.loads(described["output"])["failure"]
     assert failure["Error"] == "States.TaskFailed"
-    child_described = sfn.describe_execution(executionArn=child_execution_arn(child, "chunk-b"))
-    assert json.loads(failure["Cause"]) == {  # the child's DescribeExecution, as the task's output would be
-        "ExecutionArn": child_execution_arn(child, "chunk-b"),
-        "StateMachineArn": child,
-        "Name": "chunk-b",
-        "Status": "FAILED",
-        "StartDate": millis(child_described["startDate"]),
-        "StopDate": millis(child_described["stopDate"]),
-        "Input": {"chunk": "broken"} if resource.endswith(":2") else '{"chunk":"broken"}',
-        "InputDetails": {"Included": True},
-        "Error": "ChunkBroken",
-        "Cause": "chunk is broken",
-    }
+    assert json.loads(failure["Cause"]) == ended_child(  # as the task's output would be
+        sfn,
+        child,
+        "chunk-b",
+        "FAILED",
+        Input={"chunk": "broken"} if resource.endswith(":2") else '{"chunk":"broken"}',
+        Error="ChunkBroken",
+        Cause="chunk is broken",
+    )
 
 
 @pytest.mark.slow

@@ -59,13 +59,6 @@ def test_get_order_returns_the_contract_fields(storefront, customer, order_body)
     assert body["created_at"].endswith("Z")
 
 
-def test_unknown_order_is_404(storefront):
-    response = storefront.get("/orders/3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21")
-
-    assert response.status == 404
-    assert response.body == {"message": "order 3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21 not found"}
-
-
 @pytest.mark.parametrize(
     "items",
     [

@@ -70,6 +70,11 @@ def sync_answer(status, **fields):
     )
 
 
+def service_error(status, error_type, message):
+    """Step Functions refusing the call: its JSON error."""
+    return ServiceCall(status, json.dumps({"__type": error_type, "message": message}))
+
+
 @pytest.mark.parametrize(
     ("call", "status", "body"),
     [
@@ -94,25 +99,13 @@ def sync_answer(status, **fields):
         ),
         (ServiceCall(200, sync_answer("TIMED_OUT")), 504, {"message": "the quote took too long; try again"}),
         (
-            ServiceCall(400, json.dumps({"__type": "ValidationException", "message": "Member must have length"})),
+            service_error(400, "ValidationException", "Member must have length"),
             413,
             {"message": "request body too large"},
         ),
-        (
-            ServiceCall(400, json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})),
-            429,
-            {"message": "too many requests; try again"},
-        ),
-        (
-            ServiceCall(400, json.dumps({"__type": "InvalidExecutionInput", "message": "secret"})),
-            500,
-            {"message": "internal error"},
-        ),
-        (
-            ServiceCall(500, json.dumps({"__type": "InternalServerError", "message": "x"})),
-            500,
-            {"message": "internal error"},
-        ),
+        (service_error(400, "ThrottlingException", "Rate exceeded"), 429, {"message": "too many requests; try again"}),
+        (service_error(400, "InvalidExecutionInput", "secret"), 500, {"message": "internal error"}),
+        (service_error(500, "InternalServerError", "x"), 500, {"message": "internal error"}),
         (ServiceCall(503, "Service Unavailable"), 500, {"message": "internal error"}),
     ],
     ids=["answer", "refusal", "failed", "timed-out", "too-large", "throttled", "other-4xx", "5xx", "unavailable"],

@@ -77,13 +77,6 @@ def test_an_existing_email_is_409_and_changes_nothing(back_office, stack):
     assert cognito_user(stack, "ada@example.com")["name"] == "Ada"
 
 
-def test_unknown_user_is_404_json(back_office):
-    response = back_office.get("/users/no-such-user")
-
-    assert response.status == 404
-    assert response.body == {"message": "user no-such-user not found"}
-
-
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -80,3 +80,18 @@ class ApprovalRules(ApprovalThreshold):
     """When an order waits for staff (its total above the threshold), and for how long at most."""
 
     approval_timeout: Seconds = Field(alias="APPROVAL_TIMEOUT")
+
+
+# -- What one part of the domain needs, read whole by each function that runs that part.
+
+
+class ImportStorage(ImportsTable, ImportsBucket):
+    """An import's progress and its files (the upload, its chunks, the report of rejected rows)."""
+
+
+class StockReservation(OrdersTable, InventoryTable):
+    """An order and the stock it holds, changed together in one transaction."""
+
+
+class OrderCompensation(StockReservation, PaymentProviderAccess):
+    """Ending an order that will not be confirmed: its stock released, its charge refunded."""

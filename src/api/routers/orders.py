@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from http_api import NOT_AN_ID, documented
+from http_api import DocumentedRoutes
 from identity import caller_of
 from pydantic import BaseModel
 
@@ -29,8 +29,11 @@ from orders_domain.rules.saga import cancel_order, decide_approval
 
 storefront = Router()
 back_office = Router()
+own_orders = DocumentedRoutes(storefront, tag="orders", audience="customers")
+all_orders = DocumentedRoutes(back_office, tag="orders", audience="staff")
 orders = OrdersRepository(api_tables().orders_table)
 inventory = InventoryRepository(api_tables().inventory_table)
+SOME_ORDER = "order demo-order-9"  # what a 404's example did not find
 IDEMPOTENCY_HOURS = 1  # how long a retry with the same Idempotency-Key is answered as the first request
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Orders per page")]
@@ -101,28 +104,25 @@ def accept_order(user_id: str, new_order: NewOrder, idempotency_key: str | None)
     return {"order_id": order.order_id, "status": order.status}
 
 
-@storefront.post(
+@own_orders.post(
     "/orders",
-    **documented(
-        202,
-        Accepted,
-        400,
-        401,
-        409,
-        415,
-        tag="orders",
-        summary="Place an order",
-        description="Accepted as PENDING; its workflow then reserves the stock, waits for staff approval when the "
-        "total is large, charges the payment method and ships it (CONFIRMED), or ends it REJECTED with a reason "
-        "(stock released). Follow it with `GET /orders/{order_id}`. With an `Idempotency-Key`, a retry is "
-        "answered as the first request and places nothing again.",
-        success="Accepted",
-        invalid=("body.items.0.quantity", "Input should be less than or equal to 1000"),
-    ),
+    Accepted,
+    400,
+    409,
+    415,
+    status=202,
+    success="Accepted",
+    invalid=("body.items.0.quantity", "Input should be less than or equal to 1000"),
 )
 def create_order(
     new_order: Annotated[NewOrder, NEW_ORDER], idempotency_key: IdempotencyKey = None
 ) -> tuple[dict[str, str], int]:
+    """Place an order
+
+    Accepted as PENDING; its workflow then reserves the stock, waits for staff approval when the
+    total is large, charges the payment method and ships it (CONFIRMED), or ends it REJECTED with a
+    reason (stock released). Follow it with `GET /orders/{order_id}`. With an `Idempotency-Key`, a
+    retry is answered as the first request and places nothing again."""
     user_id = caller_of(storefront.current_event).user_id
     if idempotency_key is None:
         return accept_order(user_id, new_order, None), 202
@@ -130,130 +130,81 @@ def create_order(
     return _accept_order_once()(submission=submission), 202
 
 
-@storefront.get(
-    "/orders",
-    **documented(
-        200,
-        Page[Order],
-        400,
-        401,
-        tag="orders",
-        summary="List my orders",
-        description="The caller's orders, newest first, a page at a time: the `next` of a page asks for the next one.",
-        invalid=("query.limit", "Input should be less than or equal to 100"),
-    ),
-)
+@own_orders.get("/orders", Page[Order], 400, invalid=("query.limit", "Input should be less than or equal to 100"))
 def list_own_orders(limit: Limit = 20, next: Cursor = None) -> dict[str, Any]:
+    """List my orders
+
+    The caller's orders, newest first, a page at a time: the `next` of a page asks for the next one."""
     return _page(customer_orders(orders, caller_of(storefront.current_event).user_id, limit, next))
 
 
-@storefront.get(
-    "/orders/<order_id>",
-    **documented(
-        200,
-        Order,
-        401,
-        404,
-        tag="orders",
-        summary="Read one of my orders",
-        description="Its status (with the reason of a REJECTED or FAILED order), items and total; another "
-        "customer's order is a 404.",
-        missing="order demo-order-9",
-        invalid=("path.order_id", NOT_AN_ID),
-    ),
-)
+@own_orders.get("/orders/<order_id>", Order, 404, missing=SOME_ORDER)
 def get_own_order(order_id: Identifier) -> dict[str, Any]:
+    """Read one of my orders
+
+    Its status (with the reason of a REJECTED or FAILED order), items and total; another
+    customer's order is a 404."""
     return _shown(find_order(orders, order_id, owner=caller_of(storefront.current_event).user_id))
 
 
-@storefront.post(
+@own_orders.post(
     "/orders/<order_id>/cancel",
-    **documented(
-        200,
-        Order,
-        401,
-        404,
-        409,
-        tag="orders",
-        summary="Cancel one of my orders",
-        description="An order not paid yet (PENDING, PROCESSING before the charge, AWAITING_APPROVAL) becomes "
-        "CANCELLED and its stock is released; 409 once it is being paid or has ended.",
-        missing="order demo-order-9",
-        conflict="order demo-order-1 is CONFIRMED: it can no longer be cancelled",
-        invalid=("path.order_id", NOT_AN_ID),
-    ),
+    Order,
+    404,
+    409,
+    missing=SOME_ORDER,
+    conflict="order demo-order-1 is CONFIRMED: it can no longer be cancelled",
 )
 def cancel_own_order(order_id: Identifier) -> dict[str, Any]:
-    """Cancel an order that is not paid yet (PENDING, PROCESSING before the charge, AWAITING_APPROVAL):
-    CANCELLED, its stock released. 409 once it is being paid or has ended."""
+    """Cancel one of my orders
+
+    An order not paid yet (PENDING, PROCESSING before the charge, AWAITING_APPROVAL) becomes
+    CANCELLED and its stock is released; 409 once it is being paid or has ended."""
     return _shown(cancel_order(order_id, caller_of(storefront.current_event).user_id, orders, inventory))
 
 
-@back_office.get(
+@all_orders.get(
     "/orders",
-    **documented(
-        200,
-        Page[Order],
-        400,
-        401,
-        403,
-        tag="orders",
-        summary="List orders, by status",
-        description="Orders in the given status (every order without `status`), oldest first, a page at a time: "
-        "the `next` of a page asks for the next one.",
-        invalid=(
-            "query.status",
-            "Input should be 'PENDING', 'PROCESSING', 'AWAITING_APPROVAL', 'CONFIRMED', "
-            "'REJECTED', 'CANCELLED' or 'FAILED'",
-        ),
+    Page[Order],
+    400,
+    invalid=(
+        "query.status",
+        "Input should be 'PENDING', 'PROCESSING', 'AWAITING_APPROVAL', 'CONFIRMED', "
+        "'REJECTED', 'CANCELLED' or 'FAILED'",
     ),
 )
 def list_orders(status: OrderStatus | None = None, limit: Limit = 20, next: Cursor = None) -> dict[str, Any]:
+    """List orders, by status
+
+    Orders in the given status (every order without `status`), oldest first, a page at a time: the
+    `next` of a page asks for the next one."""
     return _page(orders_in(orders, status, limit, next))
 
 
-@back_office.get(
-    "/orders/<order_id>",
-    **documented(
-        200,
-        Order,
-        401,
-        403,
-        404,
-        tag="orders",
-        summary="Read any order",
-        description="Any customer's order, with its status, reason, total, payment status and approval.",
-        missing="order demo-order-9",
-        invalid=("path.order_id", NOT_AN_ID),
-    ),
-)
+@all_orders.get("/orders/<order_id>", Order, 404, missing=SOME_ORDER)
 def get_order(order_id: Identifier) -> dict[str, Any]:
+    """Read any order
+
+    Any customer's order, with its status, reason, total, payment status and approval."""
     return _shown(find_order(orders, order_id))
 
 
-@back_office.post(
+@all_orders.post(
     "/orders/<order_id>/approval",
-    **documented(
-        200,
-        Order,
-        400,
-        401,
-        403,
-        404,
-        409,
-        415,
-        tag="orders",
-        summary="Approve or reject a large order",
-        description="For an order AWAITING_APPROVAL: approved, it goes on to payment (PROCESSING); rejected, it "
-        "ends REJECTED (NOT_APPROVED) and its stock is released. The decision, who made it and when are kept "
-        "on the order.",
-        missing="order demo-order-9",
-        conflict="order demo-order-1 is CONFIRMED, not awaiting approval",
-        invalid=("body.approved", "Field required"),
-    ),
+    Order,
+    400,
+    404,
+    409,
+    415,
+    missing=SOME_ORDER,
+    conflict="order demo-order-1 is CONFIRMED, not awaiting approval",
+    invalid=("body.approved", "Field required"),
 )
 def decide_on_order(order_id: Identifier, decision: Annotated[ApprovalDecision, DECISION]) -> dict[str, Any]:
-    """Approve (the order goes on to payment: PROCESSING) or reject (REJECTED NOT_APPROVED, stock
-    released) an order AWAITING_APPROVAL; the decision and who made it are recorded on the order."""
+    """Approve or reject a large order
+
+    For an order AWAITING_APPROVAL: approved, it goes on to payment (PROCESSING); rejected, it ends
+    REJECTED (NOT_APPROVED) and its stock is released. The decision, who made it and when are kept
+    on the order."""
     staff_id = caller_of(back_office.current_event).user_id
     return _shown(decide_approval(order_id, decision, staff_id, orders, inventory))

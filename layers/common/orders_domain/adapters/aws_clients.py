@@ -17,12 +17,7 @@ from snapshot_restore_py import register_after_restore
 
 if TYPE_CHECKING:
     from botocore.config import _S3Dict
-    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_sns import SNSClient
-    from mypy_boto3_stepfunctions import SFNClient
 
 # Fail fast and let the caller's retry policy (API client, async invoke, workflow) take over.
 CLIENT_CONFIG = Config(
@@ -30,29 +25,12 @@ CLIENT_CONFIG = Config(
 )
 
 
-@cache
-def dynamodb() -> DynamoDBClient:
-    return boto3.client("dynamodb", config=CLIENT_CONFIG)
-
-
-@cache
-def events() -> EventBridgeClient:
-    return boto3.client("events", config=CLIENT_CONFIG)
-
-
-@cache
-def sns() -> SNSClient:
-    return boto3.client("sns", config=CLIENT_CONFIG)
-
-
-@cache
-def stepfunctions() -> SFNClient:
-    return boto3.client("stepfunctions", config=CLIENT_CONFIG)
-
-
-@cache
-def cognito() -> CognitoIdentityProviderClient:
-    return boto3.client("cognito-idp", config=CLIENT_CONFIG)
+# One client per service, made on first use.
+dynamodb = cache(lambda: boto3.client("dynamodb", config=CLIENT_CONFIG))
+events = cache(lambda: boto3.client("events", config=CLIENT_CONFIG))
+sns = cache(lambda: boto3.client("sns", config=CLIENT_CONFIG))
+stepfunctions = cache(lambda: boto3.client("stepfunctions", config=CLIENT_CONFIG))
+cognito = cache(lambda: boto3.client("cognito-idp", config=CLIENT_CONFIG))
 
 
 @cache

@@ -25,15 +25,6 @@ def start_once(state_machine_arn: str, name: str, payload: dict[str, Any]) -> bo
     return True
 
 
-class OrderWorkflow:
-    def __init__(self, state_machine_arn: str) -> None:
-        self.state_machine_arn = state_machine_arn
-
-    def start(self, order_id: str) -> bool:
-        """Start the execution named after the order, at most once."""
-        return start_once(self.state_machine_arn, order_id, {"order_id": order_id})
-
-
 def resume(token: str, output: BaseModel) -> bool:
     """Complete the waiting task with `output` (its result, on which the workflow decides); False
     when it no longer waits."""

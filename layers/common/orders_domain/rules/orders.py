@@ -2,7 +2,7 @@
 
 from uuid import UUID, uuid4, uuid5
 
-from orders_domain.adapters.workflows import OrderWorkflow
+from orders_domain.adapters.workflows import start_once
 from orders_domain.errors import ConflictError, NotFoundError
 from orders_domain.models import (
     Line,
@@ -68,13 +68,14 @@ def orders_in(orders: OrdersRepository, status: OrderStatus | None, limit: int, 
     return orders.page("by-status", ("status", str(status)), limit, cursor, newest_first=False)
 
 
-def start_processing(orders: OrdersRepository, workflow: OrderWorkflow, order_id: str) -> bool:
+def start_processing(orders: OrdersRepository, state_machine_arn: str, order_id: str) -> bool:
     """Mark the order PROCESSING and start its workflow; True when this call started it. A repeated
-    OrderCreated, or one for an order already past PENDING, starts nothing."""
+    OrderCreated, or one for an order already past PENDING, starts nothing. The execution is named
+    after the order: it starts at most once."""
     order = orders.start_processing(order_id)
     if order.status is not OrderStatus.PROCESSING:
         return False
-    return workflow.start(order_id)
+    return start_once(state_machine_arn, order_id, {"order_id": order_id})
 
 
 def count_order(analytics: AnalyticsRepository, inventory: InventoryRepository, order: Order) -> bool:
