@@ -11,6 +11,7 @@ from local_stack.cloudformation.template import PROJECT_ROOT
 from support.local_process import LocalStackProcess
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     """One group per local stack: the tests of the shared one on one worker (one server), a module
     with a stack of its own (another template or code) free to run on another worker meanwhile."""

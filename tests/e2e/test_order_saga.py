@@ -3,7 +3,7 @@ an outage that the circuit breaker rides out, and the confirmation email in moto
 
 import pytest
 import requests
-from conftest import eventually
+from e2e.conftest import eventually
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ invoked through the local stack's Lambda API, gets the answer that tests/support
 import json
 
 import pytest
-from conftest import eventually
+from e2e.conftest import eventually
 
 from local_stack.cloudformation.template import load
 from support.local_process import LocalStackProcess
