@@ -15,10 +15,13 @@ _instances: dict[tuple[str, tuple[tuple[str, str], ...]], FunctionInstance] = {}
 def warm_instance(spec: FunctionSpec) -> FunctionInstance:
     """One instance per function and environment for the whole session: imported once, as a warm
     Lambda would be (every test's stack has the same names, so the environment is the same).
-    Not while mutmut learns which tests reach which function (make mutation): there each test's
-    instances start cold, so that what a handler runs at import (its settings, its repositories'
-    constructors) counts as reached by every test that invokes it, not only by the first one."""
-    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+    Not while mutmut runs (make mutation): there each test's instances start cold. While it learns
+    which tests reach which function ("stats"), so that what a handler runs at import (its settings,
+    its repositories' constructors) counts as reached by every test that invokes it, not only by the
+    first one. While it judges a mutant, because the mutant is named by MUTANT_UNDER_TEST, and an
+    instance runs its handler in the environment it started with: one warmed by mutmut's clean run
+    (before it forks a process per mutant) would run the original code, and every mutant survive."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
         return FunctionInstance(spec)
     key = (spec.logical_id, tuple(sorted(spec.environment.items())))
     if key not in _instances:

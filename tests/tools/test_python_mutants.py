@@ -9,6 +9,7 @@ import tomllib
 import pytest
 
 from local_stack.cloudformation.template import PROJECT_ROOT
+from support.instances import warm_instance
 from tools.mutation import code
 from tools.mutation.changed_functions import (
     changed_lines,
@@ -230,3 +231,19 @@ def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
     assert scored.returncode == 1
     assert row(scored.stdout) == ["3", "1", "1", "67%"]
     assert "NEW SURVIVED: b.py:g:4 [mutmut]" in scored.stdout
+
+
+def test_a_function_judged_by_mutmut_runs_the_mutant_not_the_warm_original(stack, monkeypatch):
+    """mutmut names the mutant it judges in MUTANT_UNDER_TEST, after a clean run that warmed the
+    function instances; an instance runs its handler in the environment it started with, so a warm
+    one would run the original code and every mutant reached through a function would survive."""
+    spec = stack.functions["PriceQuoteFunction"]
+    monkeypatch.delenv("MUTANT_UNDER_TEST", raising=False)
+    warm = warm_instance(spec)
+    assert warm_instance(spec) is warm  # the clean run: one instance for the session
+
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "orders_domain.rules.pricing.x_quote__mutmut_4")
+    judged = warm_instance(spec)
+    assert judged is not warm
+    assert judged.environment["MUTANT_UNDER_TEST"] == "orders_domain.rules.pricing.x_quote__mutmut_4"
+    assert "MUTANT_UNDER_TEST" not in warm.environment
