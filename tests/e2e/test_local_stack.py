@@ -225,7 +225,8 @@ def test_business_outcomes_leave_one_line_per_execution_and_no_traceback(local, 
     # The order's execution and its steps' (Express) execution: one line each, the order's once it ended.
     assert eventually(lambda: any(line.startswith(f"[workflow] {order['order_id']} ") for line in reported()), 5)
     assert [line.split(" ")[1] for line in reported()] == [f"{order['order_id']}-order-0", order["order_id"]]
-    assert "Traceback" not in local.log()
+    log = local.log()
+    assert "Traceback" not in log, log[max(0, log.find("Traceback") - 500) :][:4000]
 
 
 def test_concurrent_duplicates_of_one_request_see_the_409_that_aws_gives(local, staff):
