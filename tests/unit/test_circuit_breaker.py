@@ -108,3 +108,41 @@ def test_a_failure_that_loses_the_race_three_times_is_given_up_and_the_others_st
     mine.record_failure("error")
 
     assert breaker_item(stack) == {"state": "CLOSED", "failures": 3, "version": 3}
+
+
+def open_breaker(breaker, clock) -> float:
+    """Open the breaker with `threshold` failures at the current time; the time it opened."""
+    for _ in range(breaker.threshold):
+        breaker.record_failure("error")
+    return clock[0]
+
+
+def test_the_first_check_after_wait_takes_the_one_probe_and_the_others_wait_out_its_lease(breakers, stack, clock):
+    mine, other = breakers
+    assert mine.check() == ("CALL", 0)  # closed: call the provider at once
+    opened_at = open_breaker(mine, clock)
+    clock[0] = opened_at + 20
+    assert other.check() == ("WAIT", 40)  # the workflow waits until the breaker lets a probe through
+
+    clock[0] = opened_at + 60
+    assert mine.check() == ("CALL", 0)
+    [item] = table_items(stack, "CircuitBreakerTable")
+    assert (item["state"], float(item["probe_until"])) == ("HALF_OPEN", opened_at + 120)
+
+    clock[0] = opened_at + 75  # the probe's lease is `wait` seconds: nobody else calls meanwhile
+    assert other.check() == ("WAIT", 45)
+    clock[0] = opened_at + 120  # a probe that never reported back: its lease ran out, the next one probes
+    assert other.check() == ("CALL", 0)
+
+
+def test_a_check_that_loses_the_probe_race_three_times_waits_a_whole_wait(breakers, lose_races, clock):
+    mine, other = breakers
+    clock[0] = open_breaker(mine, clock) + 60
+
+    def another_probe_whose_lease_runs_out() -> None:
+        assert other.check() == ("CALL", 0)
+        clock[0] += 60
+
+    lose_races(3, another_probe_whose_lease_runs_out)
+
+    assert mine.check() == ("WAIT", 60)
