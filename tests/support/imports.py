@@ -61,10 +61,15 @@ def rows_file(rows: list[str]) -> bytes:
     return (HEADER + "".join(f"{row}\n" for row in rows)).encode()
 
 
-def report_rows(url: str) -> list[dict[str, str]]:
+def report_text(url: str) -> str:
+    """The rejected-rows report exactly as staff download it."""
     response = requests.get(url, timeout=10)
     assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.text)))
+    return response.text
+
+
+def report_rows(url: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(report_text(url))))
 
 
 def stock_of(stack: Stack) -> dict[str, tuple[int, float]]:

@@ -25,6 +25,7 @@ from support.imports import (
     import_path,
     imported_path,
     report_rows,
+    report_text,
     rows_file,
     run_import,
     stock_of,
@@ -157,6 +158,11 @@ def test_the_last_row_of_a_product_wins_across_chunks_and_a_byte_order_mark_is_r
         3,
     )
     assert progress["errors"] == [{"row": 2_200, "message": "price: must be a number from 0, with at most 2 decimals"}]
+    # The report is a CSV of the upload's own shape: a header, then one LF-ended line per rejected row.
+    assert report_text(progress["report_url"]) == (
+        "row,product_id,quantity,price,error\n"
+        '2200,kept,8,cheap,"price: must be a number from 0, with at most 2 decimals"\n'
+    )
     stock = stock_of(stack)
     assert stock["twice"] == (2, 2.5)
     assert stock["kept"] == (3, 1.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -17,9 +18,15 @@ from support.workflow import settle_until, wait_for_execution
 
 
 def test_the_upload_url_takes_only_a_csv_and_points_at_the_imports_bucket(back_office, stack, capsys):
+    opened = datetime.now(UTC).replace(microsecond=0)
     created = open_import(back_office)
+    answered = datetime.now(UTC)
 
     assert created["status"] == "WAITING_FOR_FILE"
+    # When the upload URL stops working: 900 s on, in UTC ("Z"), to the second.
+    assert created["expires_at"].endswith("Z")
+    expiry = timedelta(seconds=900)
+    assert opened + expiry <= datetime.fromisoformat(created["expires_at"]) <= answered + expiry
     assert f"/uploads/{created['import_id']}.csv?" in created["upload_url"]
     assert stack.ref("ImportsBucket") in created["upload_url"]
     query = parse_qs(urlparse(created["upload_url"]).query)
