@@ -132,12 +132,25 @@ def test_a_file_that_is_not_the_import_csv_fails_with_its_reason_and_changes_not
 
 
 def test_a_header_alone_completes_with_no_rows(back_office, local_lambda, stack):
+    topic = TopicCapture(stack, stack.ref("ImportsTopic"))
+
     import_id, _ = run_import(back_office, local_lambda, stack, HEADER.encode())
 
     progress = back_office.get(f"/imports/{import_id}").body
     assert (progress["status"], progress["rows_total"], progress["chunks_total"]) == ("COMPLETED", 0, 0)
     assert "report_url" not in progress
     assert import_path(stack, import_id) == [*PREPARED, "ImportChunks", *FINISHED]
+    # Staff are told the counts, and of no report: there is none.
+    [notification] = topic.notifications()
+    assert json.loads(notification["Message"]) == {
+        "import_id": import_id,
+        "status": "COMPLETED",
+        "rows_total": 0,
+        "rows_imported": 0,
+        "rows_rejected": 0,
+        "chunks_total": 0,
+        "chunks_done": 0,
+    }
 
 
 def test_the_last_row_of_a_product_wins_across_chunks_and_a_byte_order_mark_is_read(back_office, local_lambda, stack):
