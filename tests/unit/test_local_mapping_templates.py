@@ -80,6 +80,15 @@ def test_input_path_and_json() -> None:
     assert body_of("[$input.path('$.missing')]#if($input.path('$.missing'))true#end") == "[]"
 
 
+def test_a_map_or_list_renders_as_javas_to_string_and_an_index_past_either_end_is_null() -> None:
+    req = request(body=json.dumps({"ok": True, "no": False, "none": None, "n": [True, None, 3]}))
+
+    assert body_of("$input.path('$')", req) == "{ok=true, no=false, none=null, n=[true, null, 3]}"
+    assert (
+        body_of("$input.path('$.n').get(0)|$input.path('$.n').get(2)|[$input.path('$.n').get(3)]", req) == "true|3|[]"
+    )
+
+
 def test_input_params() -> None:
     template = "$input.params('quote_id') $input.params('page') $input.params('X-Trace') [$input.params('nope')]"
 
@@ -142,6 +151,7 @@ def test_gateway_response_quotes_the_message() -> None:
         ("ann@shop", "$input.body.split('@').size() $input.body.split('@').get(1)", "2 shop"),
         (" , a,,\n", "$input.body.trim().split(',').size() $input.body.trim().split(',').get(1)", "2  a"),
         (",", "$input.body.split(',').size() $input.body.split(';').size()", "0 1"),
+        ("", "$input.body.split(',').size()", "1"),  # nothing matched: the one empty piece stays
         ("ann@shop", "$input.body.length() $input.body.isEmpty() $input.body.equals('ann@shop')", "8 false true"),
         ("Ann@shop", "$input.body.toLowerCase().startsWith('ann') $input.body.contains('@')", "true true"),
         ("é😀", "$input.body.length()", "3"),
