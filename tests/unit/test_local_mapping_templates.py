@@ -89,6 +89,11 @@ def test_a_map_or_list_renders_as_javas_to_string_and_an_index_past_either_end_i
     )
 
 
+def test_null_iterates_as_nothing_and_macros_run() -> None:
+    assert body_of("[#foreach($x in $input.path('$.missing'))$x#end]") == "[]"
+    assert body_of("#macro(twice $v)$v$v#end#twice('ab')") == "abab"
+
+
 def test_input_params() -> None:
     template = "$input.params('quote_id') $input.params('page') $input.params('X-Trace') [$input.params('nope')]"
 
