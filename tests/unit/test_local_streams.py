@@ -75,3 +75,15 @@ def test_a_batch_is_read_again_between_its_sequence_numbers_with_the_filters(aws
     assert batch == [reader.as_lambda_record(record) for record in records[1:3]]
     assert [record["dynamodb"]["Keys"]["id"]["S"] for record in inserts] == ["t-0", "t-1"]
     assert all(record["eventName"] == "INSERT" for record in inserts)
+
+
+def test_a_batch_longer_than_one_page_of_get_records_is_read_whole(aws, table):
+    dynamodb, stream_arn = table
+    streams = aws.client("dynamodbstreams")
+    for n in range(150):  # GetRecords answers 100 at most here: the batch spans two pages
+        dynamodb.put_item(TableName="things", Item={"id": {"S": f"t-{n}"}, "n": {"N": str(n)}})
+    numbers = [record["dynamodb"]["SequenceNumber"] for record in raw_records(streams, stream_arn)]
+
+    batch = records_between(streams, stream_arn, numbers[0], numbers[-1])
+
+    assert [record["dynamodb"]["Keys"]["id"]["S"] for record in batch] == [f"t-{n}" for n in range(150)]
