@@ -78,6 +78,37 @@ def test_input_path_and_json() -> None:
     assert body_of("$input.path('$.a')|$input.path(\"$['a']['b']\")") == "{b=[1, x]}|[1, x]"
     assert body_of("$input.json('$.a')|$input.json('$.a.b[0]')|$input.json('$.note')") == '{"b":[1,"x"]}|1|"it\'s"'
     assert body_of("[$input.path('$.missing')]#if($input.path('$.missing'))true#end") == "[]"
+    assert body_of("#foreach($item in $input.path('$.missing'))$item#end.") == "."  # null iterates as empty
+
+
+CART = json.dumps({"items": [{"sku": "p-1"}, {"sku": "p-2"}], "gift": True, "note": None, "flags": [False, None]})
+
+
+def test_input_path_renders_objects_as_javas_to_string() -> None:
+    # A Java Map/List's toString(): booleans in lower case, JSON null as "null", entries in order.
+    rendered = "{items=[{sku=p-1}, {sku=p-2}], gift=true, note=null, flags=[false, null]}"
+
+    assert body_of("$input.path('$')", req=request(body=CART)) == rendered
+
+
+def test_list_indexes_from_zero_and_an_index_past_the_end_is_null() -> None:
+    first_and_second = "$input.path('$.items[0]').sku $input.path('$.items[1]').sku"
+    same_through_the_list = "$input.path('$.items').get(0).sku $input.path('$.items')[1].sku"
+    past_the_end = "[$input.path('$.items[2]')][$input.path('$.items').get(2)][$input.path('$.items')[2]]"
+
+    assert body_of(first_and_second, req=request(body=CART)) == "p-1 p-2"
+    assert body_of(same_through_the_list, req=request(body=CART)) == "p-1 p-2"
+    assert body_of(past_the_end, req=request(body=CART)) == "[][][]"
+    assert body_of("[$input.path('$.note.text')][$input.path('$.gift.on')]", req=request(body=CART)) == "[][]"
+
+
+def test_half_a_surrogate_pair_from_a_json_escape_is_escaped_as_its_code_unit() -> None:
+    # Valid JSON and a valid Java string, though not valid UTF-8.
+    assert body_of("$util.escapeJavaScript($input.path('$.s'))", req=request(body='{"s": "\\ud83d"}')) == "\\uD83D"
+
+
+def test_a_macro_defined_in_the_template_can_be_called() -> None:
+    assert body_of("#macro(greet $who)hi $who#end#greet('ann')") == "hi ann"
 
 
 def test_input_params() -> None:
@@ -140,6 +171,8 @@ def test_gateway_response_quotes_the_message() -> None:
         ("ann@shop", "$input.body.replaceAll('(\\w+)@(\\w+)', '$2 at $1\\$')", "shop at ann$"),
         ("a.b.c", "$input.body.replace('.', '+') $input.body.replaceAll('.', '-')", "a+b+c -----"),
         ("ann@shop", "$input.body.split('@').size() $input.body.split('@').get(1)", "2 shop"),
+        ("", "$input.body.split(',').size()", "1"),  # nothing matched: Java keeps the one (empty) piece
+        ("ab", "$input.body.replaceAll('(x)?b', '[$1]')", "a[]"),  # a group that took no part is empty
         (" , a,,\n", "$input.body.trim().split(',').size() $input.body.trim().split(',').get(1)", "2  a"),
         (",", "$input.body.split(',').size() $input.body.split(';').size()", "0 1"),
         ("ann@shop", "$input.body.length() $input.body.isEmpty() $input.body.equals('ann@shop')", "8 false true"),
@@ -156,15 +189,17 @@ def test_java_string_methods_and_util(body: str, template: str, rendered: str) -
 @pytest.mark.parametrize(
     ("template", "culprit"),
     [
-        ("$context.nope", "$context.nope"),
-        ("$nope", "$nope"),
-        ("$input.nope('x')", "$input.nope"),
-        ("$input.body.upper()", "upper"),
-        ("$input.path('$.a.b').append(3)", "append"),
-        ("$input.path('$.a').items()", "items"),
-        ("#set($context.responseOverride.stauts = 400)", "stauts"),
-        ("#set($context.requestId = 'x')", "$context.requestId"),
-        ("$input.json('$..b')", "$..b"),
+        ("$context.nope", "unknown reference $context.nope"),
+        ("$nope", "unknown reference $nope"),
+        ("$input.nope('x')", "unknown reference $input.nope"),
+        ("$input.body.upper()", "unknown method String.upper()"),
+        ("$input.path('$.a.b').append(3)", "unknown method List.append()"),
+        ("$input.path('$.a').items()", "unknown method items()"),
+        ("$input.path('$.missing').items()", "unknown method items()"),
+        ("#set($context.responseOverride.stauts = 400)", "cannot set $context.responseOverride.stauts"),
+        ("#set($context.requestId = 'x')", "cannot set $context.requestId"),
+        ("$input.json('$..b')", "unsupported JSONPath $..b"),
+        ("$input.json('a.b')", "unsupported JSONPath a.b"),
         ("#if($input.body)never closed", "#end"),
     ],
 )
@@ -172,4 +207,4 @@ def test_unknown_references_and_methods_fail_loudly(template: str, culprit: str)
     with pytest.raises(TemplateError) as error:
         render(template, request())
 
-    assert culprit in str(error.value)
+    assert culprit in str(error.value)  # airspeed's text quotes the expression; the culprit is what is wrong with it
