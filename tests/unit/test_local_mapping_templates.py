@@ -2,6 +2,8 @@
 strict, so that a typo in a template fails here rather than on AWS."""
 
 import json
+import time
+from datetime import datetime
 
 import pytest
 
@@ -137,9 +139,11 @@ def test_context() -> None:
     )
 
     assert body_of(template) == "req-1 POST /quotes/{quote_id} dev 127.0.0.1 orders-dev orders-dev"
-    epoch, time = body_of("$context.requestTimeEpoch|$context.requestTime").split("|")
-    assert epoch.isdigit()
-    assert time.endswith(" +0000")
+    before = int(time.time() * 1000)
+    epoch, request_time = body_of("$context.requestTimeEpoch|$context.requestTime").split("|")
+    assert before <= int(epoch) <= time.time() * 1000  # milliseconds since the epoch
+    assert datetime.strptime(request_time, "%d/%b/%Y:%H:%M:%S %z").timestamp() == int(epoch) // 1000
+    assert request_time.endswith(" +0000")
 
 
 def test_response_override_is_read_back() -> None:
