@@ -2,6 +2,8 @@
 strict, so that a typo in a template fails here rather than on AWS."""
 
 import json
+import time
+from datetime import datetime
 
 import pytest
 
@@ -78,20 +80,37 @@ def test_input_path_and_json() -> None:
     assert body_of("$input.path('$.a')|$input.path(\"$['a']['b']\")") == "{b=[1, x]}|[1, x]"
     assert body_of("$input.json('$.a')|$input.json('$.a.b[0]')|$input.json('$.note')") == '{"b":[1,"x"]}|1|"it\'s"'
     assert body_of("[$input.path('$.missing')]#if($input.path('$.missing'))true#end") == "[]"
+    assert body_of("#foreach($item in $input.path('$.missing'))$item#end.") == "."  # null iterates as empty
 
 
-def test_a_map_or_list_renders_as_javas_to_string_and_an_index_past_either_end_is_null() -> None:
-    req = request(body=json.dumps({"ok": True, "no": False, "none": None, "n": [True, None, 3]}))
-
-    assert body_of("$input.path('$')", req) == "{ok=true, no=false, none=null, n=[true, null, 3]}"
-    assert (
-        body_of("$input.path('$.n').get(0)|$input.path('$.n').get(2)|[$input.path('$.n').get(3)]", req) == "true|3|[]"
-    )
+CART = json.dumps({"items": [{"sku": "p-1"}, {"sku": "p-2"}], "gift": True, "note": None, "flags": [False, None]})
 
 
-def test_null_iterates_as_nothing_and_macros_run() -> None:
-    assert body_of("[#foreach($x in $input.path('$.missing'))$x#end]") == "[]"
-    assert body_of("#macro(twice $v)$v$v#end#twice('ab')") == "abab"
+def test_input_path_renders_objects_as_javas_to_string() -> None:
+    # A Java Map/List's toString(): booleans in lower case, JSON null as "null", entries in order.
+    rendered = "{items=[{sku=p-1}, {sku=p-2}], gift=true, note=null, flags=[false, null]}"
+
+    assert body_of("$input.path('$')", req=request(body=CART)) == rendered
+
+
+def test_list_indexes_from_zero_and_an_index_past_the_end_is_null() -> None:
+    first_and_second = "$input.path('$.items[0]').sku $input.path('$.items[1]').sku"
+    same_through_the_list = "$input.path('$.items').get(0).sku $input.path('$.items')[1].sku"
+    past_the_end = "[$input.path('$.items[2]')][$input.path('$.items').get(2)][$input.path('$.items')[2]]"
+
+    assert body_of(first_and_second, req=request(body=CART)) == "p-1 p-2"
+    assert body_of(same_through_the_list, req=request(body=CART)) == "p-1 p-2"
+    assert body_of(past_the_end, req=request(body=CART)) == "[][][]"
+    assert body_of("[$input.path('$.note.text')][$input.path('$.gift.on')]", req=request(body=CART)) == "[][]"
+
+
+def test_half_a_surrogate_pair_from_a_json_escape_is_escaped_as_its_code_unit() -> None:
+    # Valid JSON and a valid Java string, though not valid UTF-8.
+    assert body_of("$util.escapeJavaScript($input.path('$.s'))", req=request(body='{"s": "\\ud83d"}')) == "\\uD83D"
+
+
+def test_a_macro_defined_in_the_template_can_be_called() -> None:
+    assert body_of("#macro(greet $who)hi $who#end#greet('ann')") == "hi ann"
 
 
 def test_input_params() -> None:
@@ -120,9 +139,11 @@ def test_context() -> None:
     )
 
     assert body_of(template) == "req-1 POST /quotes/{quote_id} dev 127.0.0.1 orders-dev orders-dev"
-    epoch, time = body_of("$context.requestTimeEpoch|$context.requestTime").split("|")
-    assert epoch.isdigit()
-    assert time.endswith(" +0000")
+    before = int(time.time() * 1000)
+    epoch, request_time = body_of("$context.requestTimeEpoch|$context.requestTime").split("|")
+    assert before <= int(epoch) <= time.time() * 1000  # milliseconds since the epoch
+    assert datetime.strptime(request_time, "%d/%b/%Y:%H:%M:%S %z").timestamp() == int(epoch) // 1000
+    assert request_time.endswith(" +0000")
 
 
 def test_response_override_is_read_back() -> None:
@@ -154,9 +175,10 @@ def test_gateway_response_quotes_the_message() -> None:
         ("ann@shop", "$input.body.replaceAll('(\\w+)@(\\w+)', '$2 at $1\\$')", "shop at ann$"),
         ("a.b.c", "$input.body.replace('.', '+') $input.body.replaceAll('.', '-')", "a+b+c -----"),
         ("ann@shop", "$input.body.split('@').size() $input.body.split('@').get(1)", "2 shop"),
+        ("", "$input.body.split(',').size()", "1"),  # nothing matched: Java keeps the one (empty) piece
+        ("ab", "$input.body.replaceAll('(x)?b', '[$1]')", "a[]"),  # a group that took no part is empty
         (" , a,,\n", "$input.body.trim().split(',').size() $input.body.trim().split(',').get(1)", "2  a"),
         (",", "$input.body.split(',').size() $input.body.split(';').size()", "0 1"),
-        ("", "$input.body.split(',').size()", "1"),  # nothing matched: the one empty piece stays
         ("ann@shop", "$input.body.length() $input.body.isEmpty() $input.body.equals('ann@shop')", "8 false true"),
         ("Ann@shop", "$input.body.toLowerCase().startsWith('ann') $input.body.contains('@')", "true true"),
         ("é😀", "$input.body.length()", "3"),
@@ -169,23 +191,24 @@ def test_java_string_methods_and_util(body: str, template: str, rendered: str) -
 
 
 @pytest.mark.parametrize(
-    ("template", "reason"),
+    ("template", "culprit"),
     [
-        ("$context.nope", "TemplateError: unknown reference $context.nope"),
-        ("$nope", "TemplateError: unknown reference $nope"),
-        ("$input.nope('x')", "TemplateError: unknown reference $input.nope"),
-        ("$input.body.upper()", "TemplateError: unknown method String.upper()"),
-        ("$input.path('$.a.b').append(3)", "TemplateError: unknown method List.append()"),
-        ("$input.path('$.a').items()", "TemplateError: unknown method items()"),
-        ("#set($context.responseOverride.stauts = 400)", "TemplateError: cannot set $context.responseOverride.stauts"),
-        ("#set($context.requestId = 'x')", "TemplateError: cannot set $context.requestId"),
-        ("$input.json('$..b')", "TemplateError: unsupported JSONPath $..b"),
-        ("$input.path('a.b')", "TemplateError: unsupported JSONPath a.b"),
-        ("#if($input.body)never closed", "expected #else, #elseif or #end in if directive"),
+        ("$context.nope", "unknown reference $context.nope"),
+        ("$nope", "unknown reference $nope"),
+        ("$input.nope('x')", "unknown reference $input.nope"),
+        ("$input.body.upper()", "unknown method String.upper()"),
+        ("$input.path('$.a.b').append(3)", "unknown method List.append()"),
+        ("$input.path('$.a').items()", "unknown method items()"),
+        ("$input.path('$.missing').items()", "unknown method items()"),
+        ("#set($context.responseOverride.stauts = 400)", "cannot set $context.responseOverride.stauts"),
+        ("#set($context.requestId = 'x')", "cannot set $context.requestId"),
+        ("$input.json('$..b')", "unsupported JSONPath $..b"),
+        ("$input.json('a.b')", "unsupported JSONPath a.b"),
+        ("#if($input.body)never closed", "#end"),
     ],
 )
-def test_unknown_references_and_methods_fail_loudly(template: str, reason: str) -> None:
+def test_unknown_references_and_methods_fail_loudly(template: str, culprit: str) -> None:
     with pytest.raises(TemplateError) as error:
         render(template, request())
 
-    assert reason in str(error.value)  # after where in the template it failed
+    assert culprit in str(error.value)  # airspeed's text quotes the expression; the culprit is what is wrong with it

@@ -8,6 +8,7 @@ ATTRIBUTES = {
     ("Queue", "Arn"): "arn:aws:sqs:us-east-1:1:q",
     ("Queue", "Ref"): "https://q",
     ("Bus", "Name"): "orders-dev",
+    ("Cache", "Endpoint.Address"): "cache.local",
 }
 
 
@@ -41,6 +42,13 @@ def intrinsics():
         ({"Fn::Select": [1, {"Fn::Split": [":", "a:b:c"]}]}, "b"),
         ({"Fn::If": ["IsProd", 90, 14]}, 14),
         ({"Fn::If": ["IsDev", "yes", "no"]}, "yes"),
+        ({"Fn::GetAtt": "Cache.Endpoint.Address"}, "cache.local"),  # the attribute is all after the first dot
+        ({"Fn::Sub": "${Cache.Endpoint.Address}:6379"}, "cache.local:6379"),
+        ({"Fn::Select": ["0", ["a", "b"]]}, "a"),  # an index from a parameter is a string
+        ({"Fn::And": [{"Condition": "IsDev"}, {"Fn::Equals": ["a", "a"]}]}, True),
+        ({"Fn::And": [{"Condition": "IsDev"}, {"Condition": "IsProd"}]}, False),
+        ({"Fn::Or": [{"Condition": "IsProd"}, {"Condition": "IsDev"}]}, True),
+        ({"Fn::Or": [{"Condition": "IsProd"}, {"Fn::Equals": ["a", "b"]}]}, False),
     ],
 )
 def test_intrinsic_functions_resolve_as_cloudformation_does(intrinsics, value, expected):
