@@ -7,19 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ROUTES = [
-    ("storefront", "GET", "/products/{id}"),
-    ("storefront", "GET", "/me"),
-    ("storefront", "POST", "/orders"),
-    ("storefront", "GET", "/orders"),
-    ("storefront", "GET", "/orders/{id}"),
-    ("back_office", "POST", "/users"),
-    ("back_office", "GET", "/users/{id}"),
-    ("back_office", "PUT", "/inventory/{id}"),
-    ("back_office", "GET", "/inventory/{id}"),
-    ("back_office", "GET", "/orders"),
-    ("back_office", "GET", "/orders/{id}"),
-]
+ROUTES_BY_API = {
+    "storefront": "GET /products/{id}, GET /me, POST /orders, GET /orders, GET /orders/{id}",
+    "back_office": "POST /users, GET /users/{id}, PUT /inventory/{id}, GET /inventory/{id}, GET /orders, "
+    "GET /orders/{id}",
+}
+ROUTES = [(api, *route.split()) for api, routes in ROUTES_BY_API.items() for route in routes.split(", ")]
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
 json_values = st.recursive(
