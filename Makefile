@@ -91,7 +91,8 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing 
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 # Each check once: the template tier runs sam validate and cfn-lint itself, so `validate` is not a
-# prerequisite. One pytest worker per core; each e2e local stack's tests are one group (one worker);
+# prerequisite. One pytest worker per core; an e2e module with a stack of its
+# own is one group (one worker);
 # the 15 slowest tests are listed, so that what the suite costs stays in sight.
 test: lint scan chromium $(MUTATION_VENV)/.installed ## Lint, scans, the whole test suite (template checks included), and least privilege both ways
 	$(BIN)/pytest -n auto --dist loadgroup --durations=15

@@ -13,12 +13,13 @@ from support.local_process import LocalStackProcess
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """One group per local stack: the tests of the shared one on one worker (one server), a module
-    with a stack of its own (another template or code) free to run on another worker meanwhile."""
+    """A module with a stack of its own (another template or code) is one group: one worker, one
+    server. The tests of the shared stack are not grouped: each worker that runs one starts its own
+    (a session fixture), so that the longest chain of the suite is split over the workers; one
+    stack's start-up costs less than running them all after one another (measured)."""
     for item in items:
-        if "tests/e2e/" in str(item.fspath):
-            group = "local-stack" if "local" in item.fixturenames else f"local-stack-{item.module.__name__}"
-            item.add_marker(pytest.mark.xdist_group(group))
+        if "tests/e2e/" in str(item.fspath) and "local" not in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group(f"local-stack-{item.module.__name__}"))
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,7 @@ def test_a_confirmed_order_is_charged_once_and_its_customer_emailed(local, shop)
     assert ends(local, customer, order_id, "CONFIRMED", None)
     charges = [charge for charge in provider(local, "/__charges").json()["charges"] if charge["amount"] == "10.00"]
     assert len(charges) >= 1
-    # data.json is all of moto's state: after the whole e2e tier on one stack, seconds to write on a
+    # data.json is all of moto's state: after half the e2e tier on one stack, seconds to write on a
     # busy machine (a client that gives up leaves the server a traceback that another test finds).
     emails = requests.get(f"{local.endpoint}/moto-api/data.json", timeout=60).json()["ses"]["Message"]
     [email] = [message for message in emails if order_id in message["subject"]]
