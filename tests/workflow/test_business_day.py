@@ -11,15 +11,8 @@ from support.alarm_faults import PROVIDER_OUTAGE_ALARMS
 from support.alarms import WatchedAlarms
 from support.api import id_token_claims
 from support.imports import rows_file, run_import
+from support.order_saga import LARGE, order_of
 from support.workflow import execution_arn, process, settle_until, wait_for_execution
-
-LARGE = {"gadget": 30}  # 1200.00: above the approval threshold
-
-
-def order_of(back_office, order_id):
-    response = back_office.get(f"/orders/{order_id}")
-    assert response.status == 200
-    return response.body
 
 
 def outcome(back_office, local_lambda, stack, order_id):
