@@ -70,7 +70,7 @@ from local_stack.cloudwatch.publishers import execution_ended, execution_started
 from local_stack.lambda_runtime.functions import FunctionError
 from local_stack.lambda_runtime.runtime import LocalLambda
 from local_stack.logs import say
-from local_stack.moto_patches.dynamodb import moto_writes_as_dynamodb
+from local_stack.moto_patches.dynamodb import moto_items_as_dynamodb
 from local_stack.moto_patches.express import moto_runs_sync_executions
 from local_stack.moto_patches.nested import EXECUTION_ENDS, moto_runs_nested_executions
 
@@ -227,11 +227,11 @@ def _executions_reported(metrics: MetricSink) -> Iterator[None]:
 
 @contextmanager
 def _moto_as_aws() -> Iterator[None]:
-    """The gaps that concern no function: Docker, DynamoDB's atomic writes and request tokens,
+    """The gaps that concern no function: Docker, DynamoDB's atomic writes, whole reads and request tokens,
     SendTaskFailure's cause, stopped executions."""
     with ExitStack() as patches:
         patches.enter_context(patch.object(LambdaFunction, "docker_client", property(_no_docker)))
-        patches.enter_context(moto_writes_as_dynamodb())
+        patches.enter_context(moto_items_as_dynamodb())
         patches.enter_context(patch.object(StepFunctionResponse, "send_task_failure", _send_task_failure))
         patches.enter_context(patch.object(Environment, "set_stop", _stop_waiting_callbacks_too(Environment.set_stop)))
         patches.enter_context(patch.object(Environment, "set_error", _stopped_stays_stopped(Environment.set_error)))

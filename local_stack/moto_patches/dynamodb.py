@@ -3,6 +3,9 @@
 - Its writes (`put_item`, `update_item`, `delete_item`, `transact_write_items` and the PartiQL
   ones): moto checks a condition and then writes, so two writes on two threads could both pass the
   same `quantity >= :wanted`; DynamoDB applies each conditional write atomically. They take turns.
+- Its reads: moto updates the stored item in place, one attribute after another, so a read on
+  another thread could see half an update (an import ended, its report not yet named); DynamoDB's
+  reads see a write whole or not at all. Each request is answered in turn with the writes.
 - `transact_write_items` again: a cancelled transaction rolls back by replacing each of its tables
   with a copy taken before, so a table's stream shard is a new object and every stream reader's
   iterator (the event source mapping's) reads the old one, which never grows again: no later write
@@ -126,7 +129,7 @@ CLIENT_REQUEST_TOKENS = ClientRequestTokens()
 
 
 @contextmanager
-def moto_writes_as_dynamodb() -> Iterator[None]:
+def moto_items_as_dynamodb() -> Iterator[None]:
     with ExitStack() as patches:
         for name in _DYNAMODB_WRITES:
             write = getattr(DynamoDBBackend, name)
@@ -135,4 +138,5 @@ def moto_writes_as_dynamodb() -> Iterator[None]:
             patches.enter_context(patch.object(DynamoDBBackend, name, _one_at_a_time(write)))
         honoured = CLIENT_REQUEST_TOKENS.honoured(DynamoHandler.transact_write_items)
         patches.enter_context(patch.object(DynamoHandler, "transact_write_items", honoured))
+        patches.enter_context(patch.object(DynamoHandler, "call_action", _one_at_a_time(DynamoHandler.call_action)))
         yield

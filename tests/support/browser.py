@@ -4,9 +4,12 @@ user does, read what the page shows, take a screenshot."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -43,11 +46,14 @@ class Browser:
         if executable is None:
             raise RuntimeError("chromium is not installed")
         self.timeout = timeout
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        # Chromium's helper processes may still write the profile as it is removed: what they leave is
+        # theirs to lose, not a test's failure.
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True)
         self.process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helpers are stopped with it, as one process group
         )
         port = self._devtools_port(Path(self._profile.name) / "DevToolsActivePort")
         page = next(t for t in requests.get(f"http://127.0.0.1:{port}/json", timeout=10).json() if t["type"] == "page")
@@ -113,10 +119,14 @@ class Browser:
 
     def close(self) -> None:
         self._socket.close()
-        self.process.terminate()
+        self._signal_all(signal.SIGTERM)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self._signal_all(signal.SIGKILL)
             self.process.wait()
         self._profile.cleanup()
+
+    def _signal_all(self, signal_number: int) -> None:
+        with contextlib.suppress(ProcessLookupError):  # all of them have already exited
+            os.killpg(self.process.pid, signal_number)

@@ -1,13 +1,15 @@
 """Gaps of moto's DynamoDB that the local adapter fills: DynamoDB applies each conditional write
 atomically, while moto checks and writes in two steps, so concurrent writers (make dev's worker
 processes reach it on many threads) could both pass one condition: with the adapter, they take
-turns. And a cancelled transaction must leave the table's stream as it was, and still read.
+turns; and a read sees a write whole, never the half that moto has applied. And a cancelled
+transaction must leave the table's stream as it was, and still read.
 Each state machine definition is parsed once for all the tests' stacks, and an invalid one is still
 refused every time. And a task failed through SendTaskFailure keeps the cause that moto's handler
 drops. And a transaction's ClientRequestToken, which moto ignores, is honoured as DynamoDB honours
 it for ten minutes. And moto's dump of its resources never reaches for Docker."""
 
 import json
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +18,7 @@ from unittest.mock import patch
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from moto.dynamodb.parsing.executors import SetExecutor
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from local_stack.lambda_runtime.streams import StreamReader
@@ -54,6 +57,35 @@ def test_concurrent_conditional_decrements_never_take_more_than_the_stock(back_o
     assert outcomes.count("taken") == 5
     assert outcomes.count("TransactionCanceledException") == 45
     assert seed.quantity(back_office, "widget-1") == 0
+
+
+def test_a_read_during_an_update_sees_the_item_before_or_after_it_never_half_updated(stack, local_lambda):
+    """moto sets an update's attributes one by one on the stored item: here a read is made on another
+    thread right after the first one is set (an import marked ended, its report not yet named)."""
+    dynamodb, imports = stack.client("dynamodb"), stack.ref("ImportsTable")
+    key = {"import_id": {"S": "i-1"}}
+    dynamodb.put_item(TableName=imports, Item={**key, "status": {"S": "RUNNING"}})
+    seen = []
+    reader = threading.Thread(target=lambda: seen.append(dynamodb.get_item(TableName=imports, Key=key)["Item"]))
+    set_one = SetExecutor.execute
+
+    def set_then_read(executor, item):
+        set_one(executor, item)
+        if not reader.is_alive() and not seen:
+            reader.start()
+            reader.join(0.5)  # long enough for an unguarded read to answer
+
+    with patch.object(SetExecutor, "execute", set_then_read):
+        dynamodb.update_item(
+            TableName=imports,
+            Key=key,
+            UpdateExpression="SET #status = :ended, report_key = :report",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":ended": {"S": "COMPLETED_WITH_ERRORS"}, ":report": {"S": "reports/i-1.csv"}},
+        )
+    reader.join(10)
+
+    assert seen == [{**key, "status": {"S": "COMPLETED_WITH_ERRORS"}, "report_key": {"S": "reports/i-1.csv"}}]
 
 
 def test_a_cancelled_transaction_leaves_the_stream_as_it_was_and_still_read(stack, local_lambda):
