@@ -10,21 +10,25 @@ phase (importing the handler) is not counted against the function's Timeout, as 
 
 In a worker the function runs exactly as in process (`FunctionInstance`: its environment, its code
 and layers first on sys.path); its AWS clients reach moto through the stack's AWS endpoint.
+
+Workers are forked from one server process that has imported the libraries every function imports
+(multiprocessing's forkserver): a new instance then imports only the function's own code, not boto3,
+pydantic and Powertools again. What a cold start costs on Lambda is measured by `make bench`, in a
+fresh interpreter; here it is the price of each concurrent instance, paid on a laptop's few cores.
 """
 
 from __future__ import annotations
 
-import contextlib
+import multiprocessing
+import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import uuid
 import warnings
 from datetime import UTC, datetime
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from local_stack.cloudwatch import emf
@@ -35,17 +39,41 @@ DEFAULT_CONCURRENCY = 10
 # Instances of one function that may be starting at once: on a laptop's few cores, ten interpreters
 # importing at once take longer than two that start while the first warm ones already serve.
 STARTS_AT_ONCE = 2
-_RUNTIME_PATH = str(Path(__file__).resolve().parents[2])  # where `local_stack` itself is found
 INIT_LIMIT_SECONDS = 60.0  # generous: a first import on a busy laptop
+# What the functions import from outside their code (src/, layers/): imported once, in the forkserver.
+SHARED_LIBRARIES = (
+    "boto3",
+    "botocore.client",
+    "pydantic",
+    "aws_lambda_powertools",
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.idempotency",
+    "aws_lambda_powertools.utilities.parameters",
+    "aws_lambda_powertools.utilities.typing",
+    "local_stack.lambda_runtime.workers",
+)
+_STDOUT_AND_STDERR = (1, 2)
+_WORKERS = multiprocessing.get_context("forkserver")
+_WORKERS.set_forkserver_preload(list(SHARED_LIBRARIES))
 
 
 def _serve(connection: Connection) -> None:
-    """A worker process: the function's spec and environment, init, then one invocation at a time
-    until the connection closes (the stack stopped)."""
+    """A worker process: the stack's stdout and stderr (as a child process of it would have them),
+    the function's spec and environment, init, then one invocation at a time until the connection
+    closes (the stack stopped)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the stack decides
+    for descriptor in _STDOUT_AND_STDERR:
+        received = reduction.recv_handle(connection)
+        os.dup2(received, descriptor)
+        os.close(received)
+    spec, environment = connection.recv()
+    os.environ.clear()
+    os.environ.update(environment)  # the forkserver's is the stack's when it started
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     sys.stdout = FunctionLogs(terminal())
-    spec, environment = connection.recv()
     instance = FunctionInstance(spec, environment)
     try:
         instance.initialize()
@@ -66,19 +94,17 @@ def _serve(connection: Connection) -> None:
 
 
 class Worker:
-    """One execution environment: a process (`python -m local_stack.lambda_runtime.workers`, which imports only
-    the runtime and then the function) with the function initialised in it."""
+    """One execution environment: a process forked from the forkserver, with the function initialised
+    in it."""
 
     def __init__(self, spec: FunctionSpec, environment: dict[str, str]) -> None:
         self.spec = spec
-        ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "local_stack.lambda_runtime.workers", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
-            env={**environment, "PYTHONPATH": _RUNTIME_PATH},
-        )
+        self.connection, theirs = _WORKERS.Pipe()
+        self.process = _WORKERS.Process(target=_serve, args=(theirs,), name=spec.logical_id, daemon=True)
+        self.process.start()
         theirs.close()
-        self.connection = Connection(ours.detach())
+        for descriptor in _STDOUT_AND_STDERR:  # where they lead now: a test may have captured them
+            reduction.send_handle(self.connection, descriptor, self.process.pid)
         self.alive = True
         self.connection.send((spec, environment))
         self._answer(INIT_LIMIT_SECONDS, "init")
@@ -98,10 +124,9 @@ class Worker:
         try:
             answer = self.connection.recv()
         except (EOFError, ConnectionResetError):
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(5)  # the exit status, once the interpreter has finished exiting
+            self.process.join(5)  # the exit status, once the interpreter has finished exiting
             self.stop()
-            message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {self.process.returncode}"
+            message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {self.process.exitcode}"
             say(f"[{self.spec.logical_id}] {message} (during {phase})")
             raise FunctionError("Runtime.ExitError", message, []) from None
         if phase == "invoke":
@@ -115,9 +140,9 @@ class Worker:
     def stop(self) -> None:
         self.alive = False
         self.connection.close()
-        if self.process.poll() is None:
+        if self.process.is_alive():
             self.process.kill()
-        self.process.wait(5)
+        self.process.join(5)
 
 
 class FunctionPool:
@@ -176,7 +201,3 @@ class FunctionPool:
             idle, self._idle = self._idle, []
         for worker in idle:
             worker.stop()
-
-
-if __name__ == "__main__":
-    _serve(Connection(int(sys.argv[1])))

@@ -11,12 +11,15 @@ import pytest
 from local_stack.cloudwatch.metrics import MetricSink
 from local_stack.cloudwatch.publishers import MeteredFunction
 from local_stack.lambda_runtime.functions import FunctionError, FunctionSpec, Throttled
-from local_stack.lambda_runtime.workers import FunctionPool
+from local_stack.lambda_runtime.workers import SHARED_LIBRARIES, FunctionPool
 
 HANDLERS = """
+import sys
+
+LOADED_BEFORE_INIT = sorted(sys.modules)  # what the instance had before it imported the function's code
+
 import json
 import os
-import sys
 import time
 
 time.sleep(float(os.environ.get("INIT_SECONDS", "0")))  # the init phase
@@ -36,6 +39,8 @@ def lambda_handler(event, context):
         print(json.dumps(event["emf"]))  # as Powertools Metrics prints its metrics
     if event.get("raise"):
         raise ValueError(event["raise"])
+    if event.get("loaded_before_init"):
+        return LOADED_BEFORE_INIT
     return {"pid": os.getpid(), "remaining_ms": context.get_remaining_time_in_millis(), "env": os.environ["GREETING"]}
 """
 
@@ -83,6 +88,14 @@ def test_a_warm_instance_is_its_own_process_with_the_functions_environment(spec,
     assert first["pid"] == second["pid"] != os.getpid()
     assert first["env"] == "hello"
     assert 0 < first["remaining_ms"] <= 1000
+
+
+def test_a_new_instance_finds_the_shared_libraries_already_imported(spec, pools):
+    """Each instance is forked from a process that imported boto3, pydantic and Powertools once (a
+    name that cannot be imported would be skipped without a word: this checks them all)."""
+    loaded = pools(spec()).invoke({"loaded_before_init": True})
+
+    assert sorted(set(SHARED_LIBRARIES) - set(loaded)) == []
 
 
 def test_concurrent_invocations_run_in_as_many_instances(spec, pools):
