@@ -115,7 +115,7 @@ class FunctionInstance:
         self.base_environment = dict(os.environ if base_environment is None else base_environment)
         self.roots = (spec.code_dir.resolve(), *(path.resolve() for path in spec.layer_dirs))
         self._prefixes = tuple(os.path.join(root, "") for root in self.roots)
-        _CODE_PREFIXES.update(self._prefixes)
+        _FUNCTION_CODE.add(self._prefixes)
         self._modules: dict[str, ModuleType] = {}
         self._handler: Any = None
         self._loaded_at = 0.0
@@ -187,24 +187,27 @@ class FunctionInstance:
         saved_environment = dict(os.environ)
         saved_path = list(sys.path)
         running.function = self.spec.logical_id
-        others = {name: module for name, module in sys.modules.items() if _is_function_code(module)}
+        others = {name: module for name, module in sys.modules.items() if _FUNCTION_CODE.hold(module)}
         for name in others:
             del sys.modules[name]
         sys.modules.update(self._modules)
-        os.environ.clear()
-        os.environ.update(self.environment)
+        mine, before = set(self._modules), set(sys.modules)
+        _replace_environment(self.environment)
         sys.path[:0] = [str(root) for root in self.roots]
         try:
             yield
         finally:
-            self._modules = {name: module for name, module in sys.modules.items() if self._owns(module)}
-            for name in [name for name, module in sys.modules.items() if _is_function_code(module)]:
-                del sys.modules[name]
+            # Only this instance's modules (maybe loaded again) and what it imported meanwhile can be
+            # function code now: no need to read all of sys.modules.
+            loaded = {name: sys.modules[name] for name in mine | (sys.modules.keys() - before) if name in sys.modules}
+            self._modules = {name: module for name, module in loaded.items() if self._owns(module)}
+            for name, module in loaded.items():
+                if _FUNCTION_CODE.hold(module):
+                    del sys.modules[name]
             sys.modules.update(others)
             sys.path[:] = saved_path
             running.function = None
-            os.environ.clear()
-            os.environ.update(saved_environment)
+            _replace_environment(saved_environment)
 
 
 def _marshalled(result: Any) -> Any:
@@ -220,10 +223,28 @@ class MarshalError(Exception):
     """Lambda's Runtime.MarshalError."""
 
 
-# Every folder that holds some function's code or layer: modules loaded from them belong to one instance.
-_CODE_PREFIXES: set[str] = set()
+class _CodeFolders:
+    """Every folder that holds some function's code or a layer: a module loaded from one of them
+    belongs to one instance."""
+
+    def __init__(self) -> None:
+        self.prefixes: tuple[str, ...] = ()
+
+    def add(self, prefixes: tuple[str, ...]) -> None:
+        self.prefixes = tuple(dict.fromkeys((*self.prefixes, *prefixes)))
+
+    def hold(self, module: ModuleType) -> bool:
+        location = getattr(module, "__file__", None)
+        return location is not None and location.startswith(self.prefixes)
 
 
-def _is_function_code(module: ModuleType) -> bool:
-    location = getattr(module, "__file__", None)
-    return location is not None and location.startswith(tuple(_CODE_PREFIXES))
+_FUNCTION_CODE = _CodeFolders()
+
+
+def _replace_environment(wanted: dict[str, str]) -> None:
+    """os.environ becomes `wanted`, changing only what differs (each change is a putenv)."""
+    for name in [name for name in os.environ if name not in wanted]:
+        del os.environ[name]
+    for name, value in wanted.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
