@@ -90,13 +90,13 @@ class Integration:
         if self.kind == "mock":
             call = ServiceCall(int(json.loads(payload or "{}").get("statusCode", 200)), "")
         else:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                future = pool.submit(self._call, payload)
-                try:
-                    call = future.result(timeout=self.timeout)
-                except FutureTimeout:
-                    pool.shutdown(wait=False)  # the service goes on, as it does on AWS
-                    return "INTEGRATION_TIMEOUT"
+            pool = ThreadPoolExecutor(max_workers=1)
+            try:
+                call = pool.submit(self._call, payload).result(timeout=self.timeout)
+            except FutureTimeout:
+                return "INTEGRATION_TIMEOUT"  # at once: the service goes on, as it does on AWS
+            finally:
+                pool.shutdown(wait=False)
         return self.method_response(call, request)
 
     def render_request(self, request: GatewayRequest) -> str | None:

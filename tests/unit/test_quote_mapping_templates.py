@@ -120,19 +120,26 @@ def test_every_answer_of_step_functions_becomes_a_json_response_with_cors_header
     assert "secret" not in reply.body
 
 
-@pytest.mark.slow
-def test_an_integration_slower_than_its_timeout_is_the_gateways_504(integrations, quotes, stack, monkeypatch):
+def test_an_integration_slower_than_its_timeout_is_the_gateways_504_at_its_timeout(
+    integrations, quotes, stack, monkeypatch
+):
     slow = Integration(stack, {**quotes.definition, "timeoutInMillis": 50})
-    answered = threading.Event()
-    # Step Functions that has not answered yet (a 1 ms timeout raced moto's own quick answer).
-    monkeypatch.setattr(slow, "_call", lambda payload: answered.wait(10))
+    answered, service_ended = threading.Event(), threading.Event()
+
+    def step_functions_still_working(payload):  # a 1 ms timeout raced moto's own quick answer
+        answered.wait(10)
+        service_ended.set()
+
+    monkeypatch.setattr(slow, "_call", step_functions_still_working)
     integrations.routes[("POST", "/quotes")] = slow
 
     try:
         reply = integrations.respond(request(integrations, '{"items": [{"product_id": "widget-1", "quantity": 1}]}'))
+        answered_while_the_service_works = not service_ended.is_set()
     finally:
         answered.set()
 
+    assert answered_while_the_service_works  # the client is not kept waiting until the service ends
     assert (reply.status, json.loads(reply.body)) == (504, {"message": "Endpoint request timed out"})
     assert reply.headers["Access-Control-Allow-Origin"] == "*"
 
