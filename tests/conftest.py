@@ -26,6 +26,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities import parameters
 from botocore.handlers import BUILTIN_HANDLERS
 from botocore.retries.standard import ExponentialBackoff
@@ -55,6 +56,14 @@ BUILTIN_HANDLERS.append(("before-call", RECORDER.before_call))
 def sdk_retries_without_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
     """botocore still retries what the tests' injected faults break, but without waiting."""
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+
+
+@pytest.fixture(autouse=True)
+def no_metric_left_unflushed() -> None:
+    """Powertools keeps one metric buffer per process, which every function instance of the tests
+    shares (on Lambda, each environment has its own and flushes it after each invocation): what an
+    earlier test added through a domain object, without a handler to flush it, is not this test's."""
+    Metrics().clear_metrics()
 
 
 @pytest.fixture(scope="session")
