@@ -3,6 +3,7 @@ failing it after its retries; the saga then refunds, releases the stock and ends
 when its execution is aborted, or the order changed by someone else as it ships). Every test checks the
 exact states entered."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -95,6 +96,9 @@ def test_a_reservation_whose_answer_was_lost_is_retried_reserves_once_and_the_or
     assert len(backoff) == 1
     assert len(payments.charges) == 1
     assert path_of(stack, order_id) == HAPPY_PATH
+    [stored] = [item for item in table_items(stack, "OrdersTable") if item["order_id"] == order_id]
+    reserved_at = datetime.fromisoformat(stored["reserved_at"])
+    assert abs(reserved_at - execution["startDate"]) < timedelta(milliseconds=1)  # the execution's start
 
 
 def test_shipping_failing_after_the_charge_refunds_releases_and_fails_without_confirming(
