@@ -4,6 +4,7 @@ The storefront API on HOST:PORT (default 127.0.0.1:3000), the back office on HOS
 the AWS endpoint (moto) on 127.0.0.1:MOTO_PORT (a free port), the fake payment provider on
 127.0.0.1:PAYMENT_PORT (a free port; local_stack/fakes/payment_provider.py); with MOTO_HOST (an address or an
 interface: docker0 for `sam local` containers) those two also listen there; never on every interface.
+A port of 0 is one the kernel gives when the server binds it; the outputs name every URL.
 Once all of them accept requests and the demo data is made (local_stack/demo.py), it writes the resolved outputs
 (.aws-sam/local-outputs.json; removed on exit) and .aws-sam/local-env-vars.json for
 `sam local start-api/invoke --env-vars` (Docker) against the same AWS endpoint.

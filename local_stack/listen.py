@@ -7,6 +7,8 @@ from __future__ import annotations
 import fcntl
 import socket
 import struct
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 LOOPBACK = "127.0.0.1"
 EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - named to be refused
@@ -45,3 +47,23 @@ def docker_bridge_address(interface: str = "docker0") -> str:
     if address is None:
         raise RuntimeError(f"{interface} has no IPv4 address: is Docker Engine running?")
     return address
+
+
+def free_port() -> int:
+    """A port free now, for another process to bind, which may find it taken meanwhile (where this
+    process serves, `listening_sockets` holds its port from the start)."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def listening_sockets(addresses: tuple[str, ...], port: int = 0) -> Iterator[tuple[socket.socket, ...]]:
+    """A listening TCP socket on each address, all on one port: `port`, or with 0 the one the kernel
+    gives the first address (so never one taken between being chosen and being bound)."""
+    with ExitStack() as sockets:
+        bound: list[socket.socket] = []
+        for address in addresses:
+            bound.append(sockets.enter_context(socket.create_server((address, port))))
+            port = bound[0].getsockname()[1]
+        yield tuple(bound)

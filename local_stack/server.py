@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import sys
 import threading
 import warnings
@@ -39,7 +38,7 @@ from local_stack.cloudwatch.alarms import AlarmEvaluator, StateChange, states_su
 from local_stack.fakes.payment_provider import PaymentProvider
 from local_stack.lambda_runtime.runtime import LocalLambda
 from local_stack.lambda_runtime.workers import FunctionPool
-from local_stack.listen import LOOPBACK, listen_addresses, one_interface
+from local_stack.listen import LOOPBACK, listen_addresses, listening_sockets, one_interface
 from local_stack.logs import FunctionLogs, say, terminal
 from local_stack.moto_patches.adapter import moto_runs_local_functions
 
@@ -63,12 +62,6 @@ class ExecutionReporter:
                 path = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
                 seconds = (execution["stopDate"] - execution["startDate"]).total_seconds()
                 say(f"[workflow] {execution['name']} {execution['status']} in {seconds:.2f} s: {' → '.join(path)}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 EVALUATION_SECONDS = 5.0  # how often `make dev` evaluates the alarms (CloudWatch: every minute)
@@ -122,12 +115,8 @@ def local_stack(
     the moto server shares the same state, for the AWS CLI and for `sam local` containers.
     """
     host = one_interface(host)
-    moto_port = moto_port or free_port()
-    payment_port = payment_port or free_port()  # before the template: its URL is a parameter
-    payment_url = f"http://127.0.0.1:{payment_port}/v1"
     ports = {logical_id: default for logical_id, _, default in APIS} | (ports or {})
     os.environ.update(
-        MOTO_PORT=str(moto_port),
         AWS_ACCESS_KEY_ID="local",
         AWS_SECRET_ACCESS_KEY="local",
         AWS_DEFAULT_REGION=REGION,
@@ -147,12 +136,20 @@ def local_stack(
             moto = ThreadedMotoServer(ip_address=address, port=moto_port, verbose=False)
             moto.start()
             cleanup.callback(moto.stop)
+            moto_port = moto.get_host_and_port()[1]  # the kernel's choice, when 0
+        os.environ["MOTO_PORT"] = str(moto_port)
         cleanup.callback(stop.set)
+        # Where moto listens: what `sam local` containers must reach listens where they can. The
+        # sockets are bound before the template is read: the provider's URL is one of its parameters.
+        payment_sockets = cleanup.enter_context(listening_sockets(hosts, payment_port))
+        payment_url = f"http://127.0.0.1:{payment_sockets[0].getsockname()[1]}/v1"
         template = load(template_path, parameter_overrides=payment_parameters(payment_url))
         stack = deploy(template, boto3.session.Session(region_name=REGION))
         provider = PaymentProvider(secret_value(stack, PAYMENT_KEY_RESOURCE))
-        # Where moto listens: what `sam local` containers must reach listens where they can.
-        payment_servers = tuple(make_server(address, payment_port, provider, threaded=True) for address in hosts)
+        payment_servers = tuple(
+            make_server(address, 0, provider, threaded=True, fd=bound.fileno())
+            for address, bound in zip(hosts, payment_sockets, strict=True)
+        )
         for payment_server in payment_servers:
             cleanup.callback(payment_server.server_close)
         payment = ServedPayment(payment_url, provider, payment_servers)

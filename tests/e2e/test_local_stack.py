@@ -4,6 +4,7 @@ as a customer, a member of staff and an operator see it."""
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -377,6 +378,8 @@ def test_every_listener_of_make_dev_is_on_loopback(local):
     and the payment fake: nothing of make dev or its workers listens beyond 127.0.0.1."""
     listening = local.listening_sockets()
 
-    payment_port = int(local.outputs["PaymentProviderUrl"].split(":")[2].split("/")[0])
-    assert {port for _, port in listening} >= {local.port, local.admin_port, local.moto_port, payment_port}
+    served = ("StorefrontApiUrl", "BackOfficeApiUrl", "AwsEndpointUrl", "PaymentProviderUrl")
+    ports = {urlsplit(local.outputs[name]).port for name in served}
+    assert len(ports) == len(served)
+    assert {port for _, port in listening} >= ports
     assert {address for address, _ in listening} == {"127.0.0.1"}, sorted(listening)

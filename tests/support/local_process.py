@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -15,34 +16,31 @@ from typing import Any
 import boto3
 import requests
 
+from local_stack.apigateway.sam_cli import APIS
 from local_stack.cloudformation.template import PROJECT_ROOT
-from local_stack.server import free_port
 from local_stack.token import id_token
 
 
 class LocalStackProcess:
+    """The stack listens on ports the kernel gives it (never ones chosen here, which another program
+    may take before the stack binds them): its URLs are in its outputs file, once ready."""
+
     def __init__(self, workdir: Path, template: Path | None = None, moto_host: str = "127.0.0.1") -> None:
-        self.port = free_port()
-        self.admin_port = free_port()
-        self.moto_port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.admin_url = f"http://127.0.0.1:{self.admin_port}"
-        self.endpoint = f"http://127.0.0.1:{self.moto_port}"
-        self.outputs_file = workdir / f"outputs-{self.port}.json"
-        self.env_vars_file = workdir / "local-env-vars.json"  # for `sam local --env-vars`
-        self.log_file = workdir / f"local-stack-{self.port}.log"
+        self.workdir = Path(tempfile.mkdtemp(prefix="local-stack-", dir=workdir))
+        self.outputs_file = self.workdir / "outputs.json"
+        self.env_vars_file = self.workdir / "local-env-vars.json"  # for `sam local --env-vars`
+        self.log_file = self.workdir / "local-stack.log"
         arguments = [sys.executable, "-m", "local_stack", "--outputs-file", str(self.outputs_file)]
         if template is not None:
             arguments += ["--template", str(template)]
         environment = {
             **os.environ,
             "PYTHONPATH": str(PROJECT_ROOT),
-            "PORT": str(self.port),
-            "ADMIN_PORT": str(self.admin_port),
-            "MOTO_PORT": str(self.moto_port),
+            **{variable: "0" for _, variable, _ in APIS},
             "MOTO_HOST": moto_host,
         }
-        environment.pop("AWS_ENDPOINT_URL", None)
+        for variable in ("AWS_ENDPOINT_URL", "MOTO_PORT", "PAYMENT_PORT"):
+            environment.pop(variable, None)
         self._log = self.log_file.open("w")
         self.process = subprocess.Popen(
             arguments, cwd=PROJECT_ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT
@@ -64,6 +62,21 @@ class LocalStackProcess:
     def outputs(self) -> dict[str, Any]:
         outputs: dict[str, Any] = json.loads(self.outputs_file.read_text())
         return outputs
+
+    @property
+    def url(self) -> str:
+        """The storefront API's."""
+        return str(self.outputs["StorefrontApiUrl"])
+
+    @property
+    def admin_url(self) -> str:
+        """The back office API's."""
+        return str(self.outputs["BackOfficeApiUrl"])
+
+    @property
+    def endpoint(self) -> str:
+        """The AWS endpoint's (moto's server)."""
+        return str(self.outputs["AwsEndpointUrl"])
 
     def client(self, service: str, **options: Any) -> Any:
         return boto3.client(

@@ -15,8 +15,9 @@ from moto.server import ThreadedMotoServer
 from local_stack.apigateway.sam_cli import only_api
 from local_stack.cloudformation.template import read_source
 from local_stack.lambda_runtime.functions import FunctionInstance
+from local_stack.listen import free_port
 from local_stack.sam_local_templates import AUTHORIZER_LAYER, AUTHORIZER_SOURCE, with_local_authorizer
-from local_stack.server import free_port, sam_local_env_vars
+from local_stack.server import sam_local_env_vars
 from support.api import ApiClient, route_templates
 from support.aws import table_items
 from support.tokens import claims_of, signed, tampered, unsigned

@@ -42,9 +42,8 @@ from botocore.exceptions import BotoCoreError
 
 from local_stack.cloudformation.template import PROJECT_ROOT
 from local_stack.demo import CUSTOMER, STAFF
-from local_stack.listen import docker_bridge_address
+from local_stack.listen import docker_bridge_address, free_port
 from local_stack.sam_local_templates import ARCHITECTURE, authorizer_layer_build, write_api_templates
-from local_stack.server import free_port
 from local_stack.token import id_token
 from support.local_process import LocalStackProcess
 from support.samples import SAMPLES, Sample
@@ -263,7 +262,6 @@ def build(timings: dict[str, float]) -> Path:
 def against_make_dev(timings: dict[str, float]) -> None:
     """make dev, the build while it starts, the three sam local servers started while it makes its
     demo data, then the samples through start-lambda and the quick start through start-api."""
-    (WORK / "local-env-vars.json").unlink(missing_ok=True)  # a previous run's, naming its ports
     local = LocalStackProcess(WORK, moto_host=docker_bridge_address())
     try:
         built = build(timings)
