@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 
@@ -19,7 +20,8 @@ def pytest_collection_modifyitems(items):
     stack's start-up costs less than running them all after one another (measured)."""
     for item in items:
         if "tests/e2e/" in str(item.fspath) and "local" not in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group(f"local-stack-{item.module.__name__}"))
+            own = "edited" if "edited" in item.fixturenames else item.module.__name__
+            item.add_marker(pytest.mark.xdist_group(f"local-stack-{own}"))
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +30,54 @@ def local(tmp_path_factory) -> Iterator[LocalStackProcess]:
     yield stack
     assert stack.stop() == 0, stack.log()
     assert "Serverless Orders stopped." in stack.log()
+
+
+GET_STOCK_ROUTE = """        GetStock:
+          Type: Api
+          Properties:
+            RestApiId: !Ref BackOfficeApi
+            Path: /inventory/{product_id}"""
+NOTIFY_TOPIC = "ORDER_RECEIVED_TOPIC_ARN: !Ref OrderReceivedTopic"
+START_IMPORT = "      CodeUri: src/start_import/\n"
+
+
+def edited_template(text):
+    """GetStock's route moved to /stock/...; NotifyFunction's topic under a name its code does not
+    read, so that it cannot start (test_follows_the_template.py); StartImportFunction's Timeout 1 s
+    (test_runtime_faults.py)."""
+    for original in (GET_STOCK_ROUTE, NOTIFY_TOPIC, START_IMPORT):
+        assert original in text
+    text = text.replace(GET_STOCK_ROUTE, GET_STOCK_ROUTE.replace("/inventory/", "/stock/"))
+    text = text.replace(NOTIFY_TOPIC, "NOTIFY_TOPIC: !Ref OrderReceivedTopic")
+    return text.replace(START_IMPORT, START_IMPORT + "      Timeout: 1\n")
+
+
+def edit_code(project, file, original, edited):
+    path = project / file
+    text = path.read_text()
+    assert original in text, f"{file} no longer has what the test changes"
+    path.write_text(text.replace(original, edited))
+
+
+@pytest.fixture(scope="session")
+def edited(tmp_path_factory) -> Iterator[LocalStackProcess]:
+    """make dev from a copy of the application changed where the shared stack must not be: the
+    template as `edited_template` says, a StartImportFunction that takes 3 s and a product page that
+    crashes its process for the product `crash` (test_runtime_faults.py). One stack for both modules
+    (their xdist group); the copy is its `project`. Stopped by SIGTERM, as a process manager would."""
+    project = tmp_path_factory.mktemp("edited")
+    copy_project(project, edited_template)
+    handler = "def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:\n"
+    edit_code(project, "src/start_import/start_import.py", handler, handler + "    __import__('time').sleep(3)\n")
+    page = "def get_product(product_id: Identifier) -> dict[str, Any]:\n"
+    crash = "    if product_id == 'crash':\n        __import__('os')._exit(3)\n"
+    edit_code(project, "src/api/routers/inventory.py", page, page + crash)
+    stack = LocalStackProcess(project, project / "template.yaml").wait_until_ready()
+    stack.project = project
+    yield stack
+    assert stack.stop(how=signal.SIGTERM) == 0, stack.log()
+    assert "Serverless Orders stopped." in stack.log()
+    assert not stack.outputs_file.exists()
 
 
 def copy_project(destination, edit_template=lambda text: text):

@@ -1,42 +1,16 @@
 """The local stack is made from the template it is given: change a copy of the template, or of the
-code, and the running application follows (routes, environment, failures, edits without a restart)."""
+code, and the running application follows (routes, environment, failures, edits without a restart).
+The copy and its changes: the `edited` fixture (e2e/conftest.py)."""
 
-import pytest
-from e2e.conftest import copy_project, eventually, notify_failures
-
-from support.local_process import LocalStackProcess
-
-GET_STOCK_ROUTE = """        GetStock:
-          Type: Api
-          Properties:
-            RestApiId: !Ref BackOfficeApi
-            Path: /inventory/{product_id}"""
+from e2e.conftest import eventually, notify_failures
 
 
-def changed_template(text):
-    assert GET_STOCK_ROUTE in text
-    assert "ORDER_RECEIVED_TOPIC_ARN: !Ref OrderReceivedTopic" in text
-    text = text.replace(GET_STOCK_ROUTE, GET_STOCK_ROUTE.replace("/inventory/", "/stock/"))
-    # NotifyFunction's code reads ORDER_RECEIVED_TOPIC_ARN: under another name it cannot start.
-    return text.replace("ORDER_RECEIVED_TOPIC_ARN: !Ref OrderReceivedTopic", "NOTIFY_TOPIC: !Ref OrderReceivedTopic")
+def test_a_renamed_route_is_served_where_the_template_now_says(edited):
+    staff = edited.token("grace@example.com", "Grace", staff=True)
+    edited.back_office("PUT", "/inventory/widget", staff, json={"quantity": 1, "price": 1})
 
-
-@pytest.fixture(scope="module")
-def changed(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("changed")
-    template = copy_project(workdir, changed_template)
-    stack = LocalStackProcess(workdir, template).wait_until_ready()
-    stack.workdir = workdir
-    yield stack
-    assert stack.stop() == 0, stack.log()
-
-
-def test_a_renamed_route_is_served_where_the_template_now_says(changed):
-    staff = changed.token("grace@example.com", "Grace", staff=True)
-    changed.back_office("PUT", "/inventory/widget", staff, json={"quantity": 1, "price": 1})
-
-    moved = changed.back_office("GET", "/stock/widget", staff)
-    old = changed.back_office("GET", "/inventory/widget", staff)
+    moved = edited.back_office("GET", "/stock/widget", staff)
+    old = edited.back_office("GET", "/inventory/widget", staff)
 
     # The gateway sends /stock/... to BackOfficeFunction, whose own router knows only /inventory/...
     assert moved.status_code == 404
@@ -45,8 +19,8 @@ def test_a_renamed_route_is_served_where_the_template_now_says(changed):
     assert "no such route" not in old.text
 
 
-def test_a_function_that_fails_ends_with_the_original_event_in_its_dlq_and_on_failure_queue(changed):
-    order_id, dead_letter, record, customer = notify_failures(changed)
+def test_a_function_that_fails_ends_with_the_original_event_in_its_dlq_and_on_failure_queue(edited):
+    order_id, dead_letter, record, customer = notify_failures(edited)
 
     assert dead_letter["detail"]["order_id"] == order_id
     assert record["requestPayload"]["detail"]["order_id"] == order_id
@@ -55,21 +29,21 @@ def test_a_function_that_fails_ends_with_the_original_event_in_its_dlq_and_on_fa
     assert "ORDER_RECEIVED_TOPIC_ARN" in record["responsePayload"]["errorMessage"]
     # The other targets of the rule are not held back: the order still completes.
     status = eventually(
-        lambda: changed.storefront("GET", f"/orders/{order_id}", customer).json()["status"] == "CONFIRMED"
+        lambda: edited.storefront("GET", f"/orders/{order_id}", customer).json()["status"] == "CONFIRMED"
     )
     assert status
 
 
-def test_an_edited_handler_takes_effect_on_the_next_request_without_a_restart(changed):
-    staff = changed.token("grace@example.com", "Grace", staff=True)
-    shared = changed.workdir / "src" / "api" / "http_api.py"
-    assert changed.back_office("GET", "/stock/x", staff).json()["message"] == "no such route"
+def test_an_edited_handler_takes_effect_on_the_next_request_without_a_restart(edited):
+    staff = edited.token("grace@example.com", "Grace", staff=True)
+    shared = edited.project / "src" / "api" / "http_api.py"
+    assert edited.back_office("GET", "/stock/x", staff).json()["message"] == "no such route"
 
     original = shared.read_text()
     shared.write_text(original.replace('"no such route"', '"nothing here"'))
     try:
-        assert changed.back_office("GET", "/stock/x", staff).json()["message"] == "nothing here"
-        assert changed.process.poll() is None
+        assert edited.back_office("GET", "/stock/x", staff).json()["message"] == "nothing here"
+        assert edited.process.poll() is None
     finally:  # the module's other tests share this stack, in any order
         shared.write_text(original)
-    assert changed.back_office("GET", "/stock/x", staff).json()["message"] == "no such route"
+    assert edited.back_office("GET", "/stock/x", staff).json()["message"] == "no such route"
