@@ -76,12 +76,13 @@ def listed_unused(path: Path = UNUSED_GRANTS) -> dict[str, str]:
     return {grant_line(g["principal"], g["action"], g["resource"]): g["reason"] for g in grants}
 
 
-def check(calls: set[Call], listed: dict[str, str]) -> list[str]:
+def check(calls: set[Call], listed: dict[str, str], stack: Stack | None = None) -> list[str]:
     """What is wrong: each unexercised grant that is not listed, each listed grant that is exercised
-    or not granted any more."""
-    with mock_aws():
-        stack = deploy(load(), boto3.session.Session(region_name=REGION))
-        unused = set(unexercised_grants(stack, calls))
+    or not granted any more. The grants are those of `stack`, or of the template deployed afresh."""
+    if stack is None:
+        with mock_aws():
+            return check(calls, listed, deploy(load(), boto3.session.Session(region_name=REGION)))
+    unused = set(unexercised_grants(stack, calls))
     problems = [
         f"granted but never exercised (trim it, test it, or list it): {line}" for line in sorted(unused - set(listed))
     ]

@@ -13,30 +13,31 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:orders-local-OrderReceivedTopic"
 PUBLISH = grant_line("NotifyFunction", "sns:Publish", TOPIC)
 
 
-@pytest.fixture(scope="module")
-def unused_without_calls():
-    """What every role grants, as the check reports it when nothing was exercised."""
-    return check(set(), {})
+@pytest.fixture
+def unused_without_calls(stack):
+    """What every role of the deployed template grants, as the check reports it when nothing was exercised."""
+    return check(set(), {}, stack)
 
 
-def test_a_grant_no_call_needed_is_reported_unless_a_call_used_it(unused_without_calls):
+def test_a_grant_no_call_needed_is_reported_unless_a_call_used_it(unused_without_calls, stack):
     assert f"granted but never exercised (trim it, test it, or list it): {PUBLISH}" in unused_without_calls
-    exercised = check({Call("NotifyFunction", "sns:Publish", TOPIC)}, {})
+    exercised = check({Call("NotifyFunction", "sns:Publish", TOPIC)}, {}, stack)
     assert set(unused_without_calls) - set(exercised) == {
         f"granted but never exercised (trim it, test it, or list it): {PUBLISH}"
     }
 
 
-@pytest.mark.slow
-def test_a_listed_grant_passes_and_a_listed_grant_that_is_used_or_gone_does_not(unused_without_calls):
+def test_a_listed_grant_passes_and_a_listed_grant_that_is_used_or_gone_does_not(stack):
     assert f"granted but never exercised (trim it, test it, or list it): {PUBLISH}" not in check(
-        set(), {PUBLISH: "a reason"}
+        set(), {PUBLISH: "a reason"}, stack
     )
-    assert check({Call("NotifyFunction", "sns:Publish", TOPIC)}, {PUBLISH: "a reason"})[-1] == (
+    assert check({Call("NotifyFunction", "sns:Publish", TOPIC)}, {PUBLISH: "a reason"}, stack)[-1] == (
         f"listed as unused, but exercised or no longer granted: {PUBLISH}"
     )
     gone = grant_line("NotifyFunction", "sns:Publish", TOPIC + "-Removed")
-    assert check(set(), {gone: "a reason"})[-1] == f"listed as unused, but exercised or no longer granted: {gone}"
+    assert (
+        check(set(), {gone: "a reason"}, stack)[-1] == f"listed as unused, but exercised or no longer granted: {gone}"
+    )
 
 
 def test_every_kept_grant_has_a_reason():

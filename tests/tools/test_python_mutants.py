@@ -3,6 +3,7 @@ renumbers, our own mutants of what mutmut leaves alone, and how the shards' outc
 
 import json
 import subprocess
+import sys
 import textwrap
 import tomllib
 
@@ -10,6 +11,7 @@ import pytest
 
 from local_stack.cloudformation.template import PROJECT_ROOT
 from support.instances import warm_instance
+from tools.mutation import __main__ as mutation
 from tools.mutation import code
 from tools.mutation.changed_functions import (
     changed_lines,
@@ -196,7 +198,7 @@ def test_a_match_is_a_regular_expression_that_selects_a_share_of_a_target():
 
 
 @pytest.mark.slow
-def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
+def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path, monkeypatch, capsys):
     """--score: the outcomes that each shard saved (--save), reported per area as one run's, and a
     survivor of any shard not in survivors.toml fails it."""
     listed = tomllib.loads((PROJECT_ROOT / "tools/mutation/survivors.toml").read_text())["survivor"][0]["key"]
@@ -209,28 +211,24 @@ def test_the_shards_saved_outcomes_are_scored_as_one_run(tmp_path):
     second.write_text(json.dumps([outcome("b.py:g:2", "killed (timeout)"), outcome("b.py:g:3", "killed (mutmut)")]))
 
     def score(*files):
-        return subprocess.run(
-            [".venv/bin/python", "-m", "tools.mutation", "--score", *map(str, files)],
-            cwd=PROJECT_ROOT,
-            env={"PYTHONPATH": "tests", "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        """`python -m tools.mutation --score FILES`: its exit code and output."""
+        monkeypatch.setattr(sys, "argv", ["python -m tools.mutation", "--score", *map(str, files)])
+        code = mutation.main()
+        return code, capsys.readouterr().out
 
     def row(output):
         [line] = [line for line in output.splitlines() if line.startswith("domain ")]
         return line.split()[1:]  # mutants, killed, justified, score
 
-    scored = score(first, second)
-    assert scored.returncode == 0, scored.stdout + scored.stderr
-    assert row(scored.stdout) == ["4", "3", "1", "100%"]
-    assert scored.stdout.endswith("4 mutants\n")
+    returned, output = score(first, second)
+    assert returned == 0, output
+    assert row(output) == ["4", "3", "1", "100%"]
+    assert output.endswith("4 mutants\n")
     second.write_text(json.dumps([outcome("b.py:g:4", "survived")]))
-    scored = score(first, second)
-    assert scored.returncode == 1
-    assert row(scored.stdout) == ["3", "1", "1", "67%"]
-    assert "NEW SURVIVED: b.py:g:4 [mutmut]" in scored.stdout
+    returned, output = score(first, second)
+    assert returned == 1
+    assert row(output) == ["3", "1", "1", "67%"]
+    assert "NEW SURVIVED: b.py:g:4 [mutmut]" in output
 
 
 def test_a_function_judged_by_mutmut_runs_the_mutant_not_the_warm_original(stack, monkeypatch):
