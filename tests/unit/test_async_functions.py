@@ -118,6 +118,18 @@ def test_notify_sends_one_order_received_notification_even_when_delivered_twice(
     assert notification["MessageAttributes"]["event_type"]["Value"] == "ORDER_RECEIVED"
 
 
+def test_notify_answers_what_it_did_and_a_repeated_event_gets_the_same_answer_without_a_second_notification(
+    stack, local_lambda, order
+):
+    """What `sam local invoke NotifyFunction` shows; a repeat is answered from the idempotency record."""
+    received = TopicCapture(stack, stack.ref("OrderReceivedTopic"))
+    answer = {"order_id": order["order_id"], "notified": True}
+
+    assert local_lambda.invoke("NotifyFunction", order_created(order)) == answer
+    assert local_lambda.invoke("NotifyFunction", order_created(order)) == answer
+    assert len(received.notifications()) == 1
+
+
 def test_a_failing_notify_ends_in_its_dlq_and_on_failure_destination(stack, function, local_lambda, order, monkeypatch):
     always = lambda *args, **kwargs: True  # noqa: E731
     with failing_backend_call(monkeypatch, SNSBackend, "publish", always, ServerFaultError()):
