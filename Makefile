@@ -13,6 +13,10 @@ export PATH := $(abspath $(BIN)):$(dir $(PYTHON)):$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export UV_PYTHON_DOWNLOADS := never
+# Bytecode caches are written even where the environment says not to: the suites start many
+# interpreters and load each function's code afresh for every test, as a new Lambda instance does;
+# without caches each of them compiles every module it imports again.
+unexport PYTHONDONTWRITEBYTECODE
 
 FUNCTION_DIRS := $(wildcard src/*/)
 

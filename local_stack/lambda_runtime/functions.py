@@ -10,6 +10,7 @@ shared by the whole process.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -171,12 +172,23 @@ class FunctionInstance:
         importlib.invalidate_caches()
         module_name, handler_name = self.spec.handler.rsplit(".", 1)
         self._loaded_at = time.time()
+        for root in self.roots:
+            for source in root.rglob("*.py"):
+                _drop_stale_bytecode(source)
         module = importlib.import_module(module_name)
         self._handler = getattr(module, handler_name)
 
     def _sources_changed(self) -> bool:
-        """Edits to the function's code or layers take effect on the next invocation."""
-        return any(path.stat().st_mtime > self._loaded_at for root in self.roots for path in root.rglob("*.py"))
+        """Edits to the function's modules (of its code or its layers) take effect on the next
+        invocation; a new module does with the edit that imports it."""
+        try:
+            return any(
+                os.stat(module.__file__).st_mtime > self._loaded_at
+                for module in self._modules.values()
+                if module.__file__ is not None
+            )
+        except FileNotFoundError:
+            return True  # a module removed: load again, as the code now is
 
     def _owns(self, module: ModuleType) -> bool:
         location = getattr(module, "__file__", None)
@@ -187,7 +199,7 @@ class FunctionInstance:
         saved_environment = dict(os.environ)
         saved_path = list(sys.path)
         running.function = self.spec.logical_id
-        others = {name: module for name, module in sys.modules.items() if _FUNCTION_CODE.hold(module)}
+        others = _FUNCTION_CODE.in_sys_modules()
         for name in others:
             del sys.modules[name]
         sys.modules.update(self._modules)
@@ -210,6 +222,18 @@ class FunctionInstance:
             _replace_environment(saved_environment)
 
 
+def _drop_stale_bytecode(source: Path) -> None:
+    """Python trusts a cached .pyc whose recorded source mtime, in whole seconds, and size match the
+    source's: a file edited in the second it was compiled, to the same size, would run as it was.
+    A .pyc older than its source is removed, so that the import compiles the source as it is."""
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    try:
+        if cached.stat().st_mtime < source.stat().st_mtime:
+            cached.unlink(missing_ok=True)
+    except FileNotFoundError:
+        pass  # none cached, or the source removed meanwhile
+
+
 def _marshalled(result: Any) -> Any:
     """The result as the caller receives it: Lambda sends the handler's return value as JSON, so a
     value that JSON cannot carry is the runtime's error, and an enum or a tuple arrives as text or a list."""
@@ -229,13 +253,30 @@ class _CodeFolders:
 
     def __init__(self) -> None:
         self.prefixes: tuple[str, ...] = ()
+        self._seen: set[tuple[str, ModuleType]] = set()  # entries of sys.modules, each judged once
+        self._held: set[tuple[str, ModuleType]] = set()  # those of function code
 
     def add(self, prefixes: tuple[str, ...]) -> None:
         self.prefixes = tuple(dict.fromkeys((*self.prefixes, *prefixes)))
+        self._seen.clear()  # judged against fewer folders
+        self._held.clear()
 
     def hold(self, module: ModuleType) -> bool:
         location = getattr(module, "__file__", None)
         return location is not None and location.startswith(self.prefixes)
+
+    def in_sys_modules(self) -> dict[str, ModuleType]:
+        """The modules of function code in sys.modules. Every invocation asks, and sys.modules holds
+        a thousand modules or more: only the entries that are new since the last time are judged."""
+        entries = set(sys.modules.items())
+        gone = self._seen - entries
+        self._seen -= gone
+        self._held -= gone
+        for entry in entries - self._seen:
+            self._seen.add(entry)
+            if self.hold(entry[1]):
+                self._held.add(entry)
+        return dict(self._held)
 
 
 _FUNCTION_CODE = _CodeFolders()
