@@ -113,7 +113,8 @@ class PaymentProvider:
         if not request.path.startswith("/v1/") or path not in operations:
             raise PaymentError(404, "not_found", f"No route {request.path}.")
         self._suffer_outage()
-        if request.method != "POST":
+        # As sent: a method is case-sensitive (RFC 9110), and werkzeug's request.method is upper-cased.
+        if request.environ["REQUEST_METHOD"] != "POST":
             raise PaymentError(405, "method_not_allowed", f"{request.path} accepts POST only.")
         expected = self.api_key()
         if expected is None or request.headers.get("Authorization") != f"Bearer {expected}":

@@ -1,11 +1,13 @@
 """The fake payment provider of `make dev` keeps the contract the payment functions rely on: API
 key, idempotency keys (one charge per key, whatever the retries), declines, outages and refunds."""
 
+import json
 import threading
 import time
 
 import pytest
-from werkzeug.test import Client
+from werkzeug.test import Client, EnvironBuilder
+from werkzeug.wrappers import Response
 
 from local_stack.cloudformation.deploy import deploy
 from local_stack.cloudformation.template import load
@@ -225,6 +227,18 @@ def test_charges_lists_charges_and_refunds_in_order(client):
 def test_an_unknown_route_is_404(client):
     assert client.post("/v1/payouts", json={}).status_code == 404
     assert client.post("/charges", json=ORDER).status_code == 404
+
+
+def test_a_method_is_case_sensitive_as_in_http_so_post_is_not_post(provider):
+    headers = {"Authorization": f"Bearer {KEY}", "Idempotency-Key": "order-1"}
+    environ = EnvironBuilder("/v1/charges", method="POST", json=ORDER, headers=headers).get_environ()
+    environ["REQUEST_METHOD"] = "post"
+
+    refused = Response.from_app(provider, environ)
+
+    assert refused.status_code == 405
+    assert json.loads(refused.get_data())["error"]["code"] == "method_not_allowed"
+    assert provider.charges == []
 
 
 def test_make_dev_points_the_functions_at_the_provider_and_its_key_at_the_secret(aws):
