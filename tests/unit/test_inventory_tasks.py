@@ -2,7 +2,10 @@
 order the workflow still owns) and the compensation that ends an order, conditional and idempotent,
 whatever the order of calls."""
 
+import copy
+
 import pytest
+from moto.dynamodb.models import DynamoDBBackend
 
 from local_stack.lambda_runtime.functions import FunctionError
 from local_stack.moto_patches.dynamodb import CLIENT_REQUEST_TOKENS
@@ -104,6 +107,30 @@ def test_closing_gives_back_what_was_reserved_once_then_writes_the_terminal_stat
 
     assert first == {"order_id": "order-1", "status": "FAILED", "reason": "PROCESSING_ERROR"}
     assert again == first  # a terminal status never changes
+    assert levels(back_office) == (5, 1)
+    assert status_of(back_office, "order-1") == ("FAILED", "PROCESSING_ERROR")
+
+
+def test_a_reservation_given_back_by_another_attempt_meanwhile_is_not_given_back_twice(
+    back_office, function, stocked, monkeypatch
+):
+    """Between this attempt's read of the reservation and its write, another one gave it back: the
+    write is cancelled (its condition: the reservation still there), and the order still ends."""
+    function("UpdateInventoryFunction").invoke(reservation("order-1", widget_1=2, widget_2=1))
+    transact = DynamoDBBackend.transact_write_items
+    raced = []
+
+    def released_meanwhile(backend, transact_items):
+        if not raced and any("Delete" in item for item in transact_items):
+            raced.append(transact_items)
+            transact(backend, copy.deepcopy(transact_items))  # the other attempt's release
+        return transact(backend, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", released_meanwhile)
+    closed = function("CloseOrderFunction").invoke(closing("order-1", "FAILED", "PROCESSING_ERROR"))
+
+    assert len(raced) == 1
+    assert closed == {"order_id": "order-1", "status": "FAILED", "reason": "PROCESSING_ERROR"}
     assert levels(back_office) == (5, 1)
     assert status_of(back_office, "order-1") == ("FAILED", "PROCESSING_ERROR")
 
