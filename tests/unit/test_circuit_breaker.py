@@ -3,6 +3,7 @@ of them open it. Executions write it at once: a failure whose write loses the ra
 execution wrote since it read) reads the item again and retries, three times at most, so that no
 execution spins on a contended item while its payment waits."""
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -147,3 +148,58 @@ def test_a_check_that_loses_the_probe_race_three_times_waits_a_whole_wait(breake
     lose_races(3, another_probe_whose_lease_runs_out)
 
     assert mine.check() == ("WAIT", 60)
+
+
+def test_the_probes_success_closes_the_breaker_with_no_failure_counted_and_says_why(breakers, stack, clock, function):
+    mine, _ = breakers
+    clock[0] = open_breaker(mine, clock) + 60
+    assert mine.check() == ("CALL", 0)  # the probe
+    logger = function("CheckPaymentCircuitFunction").module("orders_domain.observability").logger
+    logged = Collected()
+    logger.addHandler(logged)
+    try:
+        mine.record_success()
+    finally:
+        logger.removeHandler(logged)
+
+    assert {key: breaker_item(stack)[key] for key in ("state", "failures")} == {"state": "CLOSED", "failures": 0}
+    assert [(record.getMessage(), record.state) for record in logged.records] == [
+        ("payment circuit breaker HALF_OPEN -> CLOSED (the provider answered again)", "CLOSED")
+    ]
+    for _ in range(mine.threshold - 1):  # a new count: one failure short of the threshold keeps it closed
+        mine.record_failure("error")
+    assert breaker_item(stack)["state"] == "CLOSED"
+
+
+class Collected(logging.Handler):
+    """The records a logger emits, as they are."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_every_read_of_the_breaker_is_strongly_consistent(breakers, clock, monkeypatch):
+    """moto answers every read with the latest write; DynamoDB's default read may not, and a breaker
+    read that missed the write opening it would send payments to a provider that is down. So the
+    requests DynamoDB receives are checked."""
+    original = DynamoHandler.get_item
+    consistent = []
+
+    def get_item(handler):
+        consistent.append(handler.body.get("ConsistentRead", False))
+        return original(handler)
+
+    monkeypatch.setattr(DynamoHandler, "get_item", get_item)
+    mine, _ = breakers
+    mine.check()
+    clock[0] = open_breaker(mine, clock) + 60
+    mine.check()
+    mine.record_success()
+    mine.closed()
+
+    assert len(consistent) >= 9
+    assert set(consistent) == {True}
