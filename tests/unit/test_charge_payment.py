@@ -5,12 +5,16 @@ nothing called, nothing claimed and the breaker untouched (its half-open probe i
 CheckPaymentCircuit alone), unless the breaker has just said CALL for this order."""
 
 import time
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from aws_lambda_powertools.utilities.parameters import base as parameters_base
 from boto3.dynamodb.types import TypeSerializer
 from moto.dynamodb.responses import DynamoHandler
+from moto.secretsmanager.models import SecretsManagerBackend
 
+from local_stack.lambda_runtime.functions import running
 from support.aws import table_items
 
 
@@ -116,3 +120,38 @@ def test_an_order_the_breaker_let_through_is_charged_whatever_the_circuit(functi
     [charged] = payments.charges
     assert answer == {"outcome": "DONE", "message": None, "charge_id": charged["id"]}
     assert table_items(stack, "CircuitBreakerTable")[0]["state"] == "CLOSED"  # the probe's success closes it
+
+
+def test_the_providers_api_key_is_read_once_in_five_minutes_then_again(function, stack, payments, order, monkeypatch):
+    """Powertools' cache of the secret (max_age): a warm instance reads the key once in five minutes,
+    so that a rotated key is in use five minutes later at most."""
+    start = datetime(2026, 12, 6, 12, 0)
+    now = [start]
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return now[0]
+
+    monkeypatch.setattr(parameters_base, "datetime", Clock)
+    original = SecretsManagerBackend.get_secret_value
+    reads = []
+
+    def read(backend, *args, **kwargs):
+        if getattr(running, "function", None) == "ChargePaymentFunction":  # not the provider checking it
+            reads.append(now[0] - start)
+        return original(backend, *args, **kwargs)
+
+    monkeypatch.setattr(SecretsManagerBackend, "get_secret_value", read)
+    set_breaker(stack, "CLOSED")
+    dynamodb, orders = stack.client("dynamodb"), stack.ref("OrdersTable")
+    item = dynamodb.get_item(TableName=orders, Key={"order_id": {"S": order}})["Item"]
+    for other in ("o-2", "o-3"):
+        dynamodb.put_item(TableName=orders, Item={**item, "order_id": {"S": other}})
+
+    for order_id, seconds in ((order, 0), ("o-2", 299), ("o-3", 301)):
+        now[0] = start + timedelta(seconds=seconds)
+        assert charge(function, order_id)["outcome"] == "DONE"
+
+    assert reads == [timedelta(0), timedelta(seconds=301)]
+    assert len(payments.charges) == 3

@@ -5,7 +5,7 @@ from moto.events.models import EventsBackend
 
 from local_stack.lambda_runtime.streams import records_between
 from support import seed
-from support.aws import BusCapture, drain_queue, stream_event, stream_reader
+from support.aws import BusCapture, drain_queue, stream_event, stream_reader, table_items
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def place(storefront, quantity=1):
     return order_id, storefront.claims["sub"]
 
 
-def test_each_new_order_is_published_once_as_order_created(storefront, bus, orders_stream, publisher):
+def test_each_new_order_is_published_once_as_order_created(storefront, stack, bus, orders_stream, publisher):
     order_id, user_id = place(storefront, quantity=3)
 
     result = publisher.invoke(stream_event(orders_stream))
@@ -38,10 +38,15 @@ def test_each_new_order_is_published_once_as_order_created(storefront, bus, orde
     [event] = bus.events()
     assert event["source"] == "orders.api"
     assert event["detail-type"] == "OrderCreated"
-    assert event["detail"]["order_id"] == order_id
-    assert event["detail"]["user_id"] == user_id
-    assert event["detail"]["items"] == [{"product_id": "widget-1", "quantity": 3}]
-    assert event["detail"]["status"] == "PENDING"
+    [stored] = table_items(stack, "OrdersTable")
+    assert event["detail"] == {  # the order as its customer sees it: nothing empty, nothing internal
+        "order_id": order_id,
+        "user_id": user_id,
+        "items": [{"product_id": "widget-1", "quantity": 3}],
+        "status": "PENDING",
+        "created_at": stored["created_at"],
+        "updated_at": stored["updated_at"],
+    }
 
 
 def test_updates_to_an_order_are_not_announced_again(storefront, stack, bus, orders_stream, publisher):

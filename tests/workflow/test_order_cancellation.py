@@ -69,6 +69,7 @@ def test_a_pending_order_is_cancelled_and_never_processed(back_office, storefron
     }
     [stored] = table_items(stack, "OrdersTable")
     assert stored["created_at"] < stored["cancel_requested_at"] <= stored["updated_at"]  # when it was asked
+    assert "reason" not in stored  # nor an empty one stored
     assert order_of(back_office, order_id)["status"] == "CANCELLED"
     unknown = cancel(storefront, "3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21")
     assert (unknown.status, unknown.body) == (404, {"message": "order 3f1c2a9e-0000-4c1e-9f7a-2b6d5e4c3a21 not found"})
