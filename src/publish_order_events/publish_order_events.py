@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from orders_domain.adapters.order_events import OrderEvents
+from orders_domain.adapters.order_events import EventPublishError, OrderEvents
 from orders_domain.models import Order
 from orders_domain.observability import logger
 from orders_domain.settings import FunctionSettings
@@ -35,7 +35,11 @@ def publish(record: DynamoDBRecord) -> None:
     if record.event_name is not DynamoDBRecordEventName.INSERT or record.dynamodb is None:
         return  # the event source mapping already filters on INSERT: an update is not a new order
     order = Order.model_validate(record.dynamodb.new_image)
-    order_events.order_created(order)
+    try:
+        order_events.order_created(order)
+    except EventPublishError as error:  # the batch reports the record for a retry, without a word
+        logger.warning("OrderCreated not published: the record is retried", order_id=order.order_id, error=str(error))
+        raise
     logger.info("OrderCreated published", order_id=order.order_id)
 
 

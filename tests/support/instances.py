@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -39,3 +42,25 @@ def domain_as_loaded_by(logical_id: str) -> Any:
         return lambda name: instance.module(f"orders_domain.{name}")
 
     return domain
+
+
+class _Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def log_records(instance: FunctionInstance) -> Iterator[list[logging.LogRecord]]:
+    """The records that the instance's logger (orders_domain.observability's) emits meanwhile, as
+    they are: each one's message and its keys as attributes."""
+    logger = instance.module("orders_domain.observability").logger
+    collected = _Collected()
+    logger.addHandler(collected)
+    try:
+        yield collected.records
+    finally:
+        logger.removeHandler(collected)

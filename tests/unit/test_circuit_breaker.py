@@ -3,13 +3,13 @@ of them open it. Executions write it at once: a failure whose write loses the ra
 execution wrote since it read) reads the item again and retries, three times at most, so that no
 execution spins on a contended item while its payment waits."""
 
-import logging
 from collections.abc import Callable
 
 import pytest
 from moto.dynamodb.responses import DynamoHandler
 
 from support.aws import embedded_metrics, table_items
+from support.instances import log_records
 
 
 @pytest.fixture
@@ -154,32 +154,17 @@ def test_the_probes_success_closes_the_breaker_with_no_failure_counted_and_says_
     mine, _ = breakers
     clock[0] = open_breaker(mine, clock) + 60
     assert mine.check() == ("CALL", 0)  # the probe
-    logger = function("CheckPaymentCircuitFunction").module("orders_domain.observability").logger
-    logged = Collected()
-    logger.addHandler(logged)
-    try:
+
+    with log_records(function("CheckPaymentCircuitFunction")) as logged:
         mine.record_success()
-    finally:
-        logger.removeHandler(logged)
 
     assert {key: breaker_item(stack)[key] for key in ("state", "failures")} == {"state": "CLOSED", "failures": 0}
-    assert [(record.getMessage(), record.state) for record in logged.records] == [
+    assert [(record.getMessage(), record.state) for record in logged] == [
         ("payment circuit breaker HALF_OPEN -> CLOSED (the provider answered again)", "CLOSED")
     ]
     for _ in range(mine.threshold - 1):  # a new count: one failure short of the threshold keeps it closed
         mine.record_failure("error")
     assert breaker_item(stack)["state"] == "CLOSED"
-
-
-class Collected(logging.Handler):
-    """The records a logger emits, as they are."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def test_every_read_of_the_breaker_is_strongly_consistent(breakers, clock, monkeypatch):

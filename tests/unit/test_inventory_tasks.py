@@ -10,6 +10,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from local_stack.lambda_runtime.functions import FunctionError
 from local_stack.moto_patches.dynamodb import CLIENT_REQUEST_TOKENS
 from support import seed
+from support.aws import table_items
 from support.samples import load_event
 from support.workflow import FakeClock
 
@@ -52,7 +53,7 @@ def levels(back_office):
     return seed.quantity(back_office, "widget-1"), seed.quantity(back_office, "widget-2")
 
 
-def test_reserving_takes_every_line_and_a_repeat_takes_nothing_more(back_office, function, stocked, monkeypatch):
+def test_reserving_takes_every_line_and_a_repeat_takes_nothing_more(back_office, function, stack, stocked, monkeypatch):
     update = function("UpdateInventoryFunction")
     clock = FakeClock()
     monkeypatch.setattr(CLIENT_REQUEST_TOKENS, "clock", clock)
@@ -66,6 +67,14 @@ def test_reserving_takes_every_line_and_a_repeat_takes_nothing_more(back_office,
     assert again == {"outcome": "DONE", "message": "reserved by an earlier attempt"}
 
     assert levels(back_office) == (3, 0)
+    # What the order holds, for its release: one marker beside the stock, as the first attempt wrote it.
+    [marker] = [item for item in table_items(stack, "InventoryTable") if item["product_id"].startswith("reservation#")]
+    assert marker == {
+        "product_id": "reservation#order-1",
+        "order_id": "order-1",
+        "items": [{"product_id": "widget-1", "quantity": 2}, {"product_id": "widget-2", "quantity": 1}],
+        "reserved_at": "2026-11-29T10:00:00.000Z",
+    }
 
 
 def test_one_short_line_reserves_nothing_and_answers_out_of_stock_without_an_error(back_office, function, stocked):

@@ -86,6 +86,17 @@ def test_invalid_items_are_422_and_store_nothing(storefront, stack, items):
     assert table_items(stack, "OrdersTable") == []
 
 
+def test_a_cart_that_names_a_product_twice_is_422_saying_so(storefront, stack):
+    twice = [{"product_id": "widget-1", "quantity": 1}, {"product_id": "widget-1", "quantity": 2}]
+    response = storefront.post("/orders", {"items": twice, "payment_method": "pm_card_visa"})
+
+    assert (response.status, response.body["details"]) == (
+        422,
+        [{"location": "body.items", "message": "Value error, each product_id may appear only once"}],
+    )
+    assert table_items(stack, "OrdersTable") == []
+
+
 LINES = [{"product_id": "a", "quantity": 1}]
 
 

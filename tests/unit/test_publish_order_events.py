@@ -6,6 +6,7 @@ from moto.events.models import EventsBackend
 from local_stack.lambda_runtime.streams import records_between
 from support import seed
 from support.aws import BusCapture, drain_queue, stream_event, stream_reader, table_items
+from support.instances import log_records
 
 
 @pytest.fixture
@@ -88,10 +89,17 @@ def test_a_record_that_cannot_be_published_is_reported_alone_for_retry(
         return original(self, entries)
 
     monkeypatch.setattr(EventsBackend, "put_events", refuse_the_second_order)
-    result = publisher.invoke(event)
+    with log_records(publisher) as logged:
+        result = publisher.invoke(event)
 
     assert result == {"batchItemFailures": [{"itemIdentifier": sequence_of[second]}]}
     assert [e["detail"]["order_id"] for e in bus.events()] == [first]
+    [warning] = [record for record in logged if record.levelname == "WARNING"]
+    assert (warning.getMessage(), warning.order_id, warning.error) == (
+        "OrderCreated not published: the record is retried",
+        second,
+        "InternalFailure: injected by the test",
+    )
 
 
 def test_records_that_keep_failing_end_as_a_pointer_in_the_on_failure_queue_after_exactly_the_retries(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from boto3.dynamodb.conditions import ConditionBase, ConditionExpressionBuilder
 from boto3.dynamodb.types import TypeSerializer
@@ -21,7 +21,7 @@ class UpdateArguments(TypedDict):
     """The expression arguments of UpdateItem (or of a transaction's Update)."""
 
     UpdateExpression: str
-    ConditionExpression: NotRequired[str]
+    ConditionExpression: str
     ExpressionAttributeNames: dict[str, str]
     ExpressionAttributeValues: dict[str, AttributeValueTypeDef]
 
@@ -32,10 +32,10 @@ def attribute_value(value: Any) -> AttributeValueTypeDef:
 
 
 def set_values(
-    values: Mapping[str, Any], condition: ConditionBase | None = None, keep_first: Collection[str] = ()
+    values: Mapping[str, Any], condition: ConditionBase, keep_first: Collection[str] = ()
 ) -> UpdateArguments:
     """SET each attribute of `values` (those named in `keep_first` only where the item has none yet:
-    a retried write keeps the first value), if `condition` holds."""
+    a retried write keeps the first value), if `condition` holds (every write here has one)."""
     names: dict[str, str] = {}
     placeholders: dict[str, Any] = {}
     assignments = []
@@ -43,19 +43,14 @@ def set_values(
         names[f"#set{index}"], placeholders[f":set{index}"] = name, value
         written = f"if_not_exists(#set{index}, :set{index})" if name in keep_first else f":set{index}"
         assignments.append(f"#set{index} = {written}")
-    expression = None
-    if condition is not None:
-        # A builder of its own: the same update gets the same placeholders every time (a retried
-        # transaction must send identical parameters under its ClientRequestToken).
-        built = ConditionExpressionBuilder().build_expression(condition)
-        expression = built.condition_expression
-        names |= built.attribute_name_placeholders
-        placeholders |= built.attribute_value_placeholders
-    arguments = UpdateArguments(
+    # A builder of its own: the same update gets the same placeholders every time (a retried
+    # transaction must send identical parameters under its ClientRequestToken).
+    built = ConditionExpressionBuilder().build_expression(condition)
+    return UpdateArguments(
         UpdateExpression="SET " + ", ".join(assignments),
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues={key: attribute_value(value) for key, value in placeholders.items()},
+        ConditionExpression=built.condition_expression,
+        ExpressionAttributeNames=names | built.attribute_name_placeholders,
+        ExpressionAttributeValues={
+            key: attribute_value(value) for key, value in (placeholders | built.attribute_value_placeholders).items()
+        },
     )
-    if expression is not None:
-        arguments["ConditionExpression"] = expression
-    return arguments
