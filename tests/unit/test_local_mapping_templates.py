@@ -212,3 +212,21 @@ def test_unknown_references_and_methods_fail_loudly(template: str, culprit: str)
         render(template, request())
 
     assert culprit in str(error.value)  # airspeed's text quotes the expression; the culprit is what is wrong with it
+
+
+def test_text_beyond_ascii_is_written_as_it_is_by_input_json_and_the_error_message_string():
+    assert body_of("$input.json('$.name')", request(body='{"name": "café €"}')) == '"café €"'
+    gateway_response = render("$context.error.messageString", request(), error_message="déjà vu: 1 €")
+    assert gateway_response.body == '"déjà vu: 1 €"'
+    assert body_of("[$context.error.messageString]") == "[]"  # no error: null, which renders empty
+
+
+def test_an_empty_body_is_the_empty_object_and_a_body_that_is_not_json_fails_saying_so():
+    assert body_of("$input.json('$')", request(body="")) == "{}"
+    with pytest.raises(TemplateError, match=r"\nTemplateError: \$input is not JSON: Expecting value: line 1 column 1"):
+        body_of("$input.json('$')", request(body="not json"))
+
+
+def test_an_unknown_member_of_the_identity_is_named_in_full():
+    with pytest.raises(TemplateError, match=r"\nTemplateError: unknown reference \$context\.identity\.userArn$"):
+        body_of("$context.identity.userArn")
