@@ -227,6 +227,7 @@ def test_an_empty_body_is_the_empty_object_and_a_body_that_is_not_json_fails_say
         body_of("$input.json('$')", request(body="not json"))
 
 
-def test_an_unknown_member_of_the_identity_is_named_in_full():
-    with pytest.raises(TemplateError, match=r"\nTemplateError: unknown reference \$context\.identity\.userArn$"):
-        body_of("$context.identity.userArn")
+@pytest.mark.parametrize("part", ["identity", "authorizer", "error"])
+def test_an_unknown_member_of_a_part_of_the_context_is_named_in_full(part):
+    with pytest.raises(TemplateError, match=rf"\nTemplateError: unknown reference \$context\.{part}\.nope$"):
+        body_of(f"$context.{part}.nope")
