@@ -44,9 +44,9 @@ class StreamReader:
         return {
             "eventID": record["eventID"],
             "eventName": record["eventName"],
-            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventVersion": "1.1",  # what Lambda delivers (moto's GetRecords says 1.0)
             "eventSource": "aws:dynamodb",
-            "awsRegion": record.get("awsRegion", "us-east-1"),
+            "awsRegion": record["awsRegion"],
             "dynamodb": change,
             "eventSourceARN": self.stream_arn,
         }

@@ -48,7 +48,7 @@ def test_a_record_is_shaped_as_lambda_receives_it_and_filtered_as_the_mapping_sa
     assert shaped[0] == {
         "eventID": inserted["eventID"],
         "eventName": "INSERT",
-        "eventVersion": inserted.get("eventVersion", "1.1"),
+        "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1",
         "dynamodb": shaped[0]["dynamodb"],
