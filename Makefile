@@ -14,8 +14,9 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export UV_PYTHON_DOWNLOADS := never
 # Bytecode caches are written even where the environment says not to: the suites start many
-# interpreters and load each function's code afresh for every test, as a new Lambda instance does;
-# without caches each of them compiles every module it imports again.
+# interpreters (xdist workers, make dev and its workers, sam, schemathesis, mutmut's children, whose
+# function instances start cold for every test), and without caches each of them compiles boto3,
+# moto, pydantic, Powertools and our code again.
 unexport PYTHONDONTWRITEBYTECODE
 
 FUNCTION_DIRS := $(wildcard src/*/)
