@@ -99,22 +99,29 @@ def eventually(check, timeout=20.0, interval=0.1):
         time.sleep(interval)
 
 
+def failures_of(stack, function_queue, marker, timeout=60.0):
+    """What an asynchronously invoked function left after its retries for the event that names
+    `marker`: the bare event from its DLQ (`function_queue`) and the invocation record from the
+    on-failure queue, each as JSON."""
+    sqs = stack.client("sqs")
+
+    def received(queue_logical_id):
+        """The messages that name `marker` (other events may have failed the same way)."""
+        url = sqs.get_queue_url(QueueName=f"orders-local-{queue_logical_id}")["QueueUrl"]
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [message for message in messages if marker in message["Body"]]
+
+    [dead_letter] = eventually(lambda: received(function_queue), timeout=timeout)
+    [failure] = eventually(lambda: received("AsyncFailuresQueue"), timeout=timeout)
+    return json.loads(dead_letter["Body"]), json.loads(failure["Body"])
+
+
 def notify_failures(stack, timeout=60.0):
-    """Place an order and return it with what the failing NotifyFunction left after its retries:
-    the bare event from its DLQ and the invocation record from the on-failure queue."""
+    """Place an order and return it with what the failing NotifyFunction left after its retries
+    (`failures_of`), and the customer's token."""
     staff = stack.token("grace@example.com", "Grace", staff=True)
     customer = stack.token("ada@example.com", "Ada")
     stack.back_office("PUT", "/inventory/gadget", staff, json={"quantity": 5, "price": 1})
     body = {"items": [{"product_id": "gadget", "quantity": 1}], "payment_method": "pm_card_visa"}
     order_id = stack.storefront("POST", "/orders", customer, json=body).json()["order_id"]
-    sqs = stack.client("sqs")
-
-    def received(queue_logical_id):
-        """This order's messages (the demo orders of a fresh stack failed the same way)."""
-        url = sqs.get_queue_url(QueueName=f"orders-local-{queue_logical_id}")["QueueUrl"]
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [message for message in messages if order_id in message["Body"]]
-
-    [dead_letter] = eventually(lambda: received("NotifyDLQ"), timeout=timeout)
-    [failure] = eventually(lambda: received("AsyncFailuresQueue"), timeout=timeout)
-    return order_id, json.loads(dead_letter["Body"]), json.loads(failure["Body"]), customer
+    return order_id, *failures_of(stack, "NotifyDLQ", order_id, timeout), customer

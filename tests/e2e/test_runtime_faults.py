@@ -3,10 +3,8 @@ retries and dead-letter destinations follow; a handler that crashes its process 
 instance, not the stack; SIGTERM stops the stack cleanly (the `edited` fixture, e2e/conftest.py,
 whose copy of the application has the slow and the crashing handler)."""
 
-import json
-
 import requests
-from e2e.conftest import eventually
+from e2e.conftest import failures_of
 
 
 def test_a_timed_out_async_function_ends_with_its_event_in_its_dlq_after_its_retries(edited):
@@ -14,16 +12,7 @@ def test_a_timed_out_async_function_ends_with_its_event_in_its_dlq_after_its_ret
     created = edited.back_office("POST", "/imports", staff).json()
     uploaded = requests.put(created["upload_url"], data=b"product_id,quantity,price\nwidget,1,1\n", timeout=30)
     assert uploaded.status_code == 200
-    sqs = edited.client("sqs")
-
-    def received(queue_logical_id):
-        """This upload's messages."""
-        url = sqs.get_queue_url(QueueName=f"orders-local-{queue_logical_id}")["QueueUrl"]
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"]) for m in messages if created["import_id"] in m["Body"]]
-
-    [dead_letter] = eventually(lambda: received("StartImportDLQ"), timeout=60)
-    [record] = eventually(lambda: received("AsyncFailuresQueue"), timeout=60)
+    dead_letter, record = failures_of(edited, "StartImportDLQ", created["import_id"])
 
     key = dead_letter["detail"]["object"]["key"]
     assert created["import_id"] in key

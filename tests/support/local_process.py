@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +59,9 @@ class LocalStackProcess:
             time.sleep(0.2)
         raise TimeoutError(f"local stack not ready after {timeout}s: {self.log()}")
 
-    @property
+    @cached_property
     def outputs(self) -> dict[str, Any]:
+        """Read once the stack is ready (its file is written then, and never changes)."""
         outputs: dict[str, Any] = json.loads(self.outputs_file.read_text())
         return outputs
 
