@@ -214,7 +214,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def _whole_suite(config: pytest.Config) -> bool:
     """Run on the test paths with nothing left out (what `make test` runs)."""
     selected = config.option.keyword or config.option.markexpr or config.getoption("deselect")
-    return config.args_source == pytest.Config.ArgsSource.TESTPATHS and not selected and not config.option.lf
+    return config.args_source == pytest.Config.ArgsSource.TESTPATHS and not selected and not config.getoption("lf", False)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -188,6 +188,49 @@ def test_mutmut_mutates_a_route_and_registers_it_once_but_leaves_a_cached_functi
     assert all(body != original for body in mutants)  # each mutant is what the route runs while active
 
 
+RUN_TESTS = """
+import json, runpy, sys
+runpy.run_path(sys.argv[1])["patch_mutmut"]()
+from mutmut.runners.harness import PytestRunner
+from mutmut.state import state
+state().duration_by_test.update({"test_order.py::test_slow": 30.0, "test_order.py::test_fast": 0.1})
+tests = ["test_order.py::test_slow", "test_order.py::test_unknown", "test_order.py::test_fast"]
+print(json.dumps(PytestRunner().run_tests(mutant_name="m", tests=tests)))
+"""
+
+ORDER_TESTS = """
+from pathlib import Path
+
+def ran(name):
+    with Path("ran").open("a") as log:
+        log.write(name + "\\n")
+    assert False, name
+
+def test_slow(): ran("slow")
+def test_unknown(): ran("unknown")
+def test_fast(): ran("fast")
+"""
+
+
+def test_a_mutants_tests_run_fastest_first_and_the_first_failure_ends_them(tmp_path):
+    """mutmut hands a mutant's tests over in a set's order: sorted by their clean-run duration, the
+    mutant that a quick test kills is not judged by a slow one first (a test it has no duration for,
+    added since, counts as quick)."""
+    python = PROJECT_ROOT / ".venv-mutation" / "bin" / "python"
+    (tmp_path / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["mutants"]\n')
+    (tmp_path / "mutants").mkdir()
+    (tmp_path / "mutants" / "test_order.py").write_text(ORDER_TESTS)
+    exit_code = subprocess.run(
+        [python, "-P", "-c", RUN_TESTS, PROJECT_ROOT / "tools" / "mutation" / "mutmut_wrapping.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[-1]
+    assert exit_code == "1"
+    assert (tmp_path / "mutants" / "ran").read_text() == "unknown\n"
+
+
 def test_while_mutmut_learns_what_each_test_reaches_every_test_starts_its_functions_cold(stack, monkeypatch):
     """What a handler runs at import (its settings, its repositories' constructors) must count as
     reached by every test that invokes the function, not only by the session's first one (whose
