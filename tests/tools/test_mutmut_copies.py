@@ -7,6 +7,7 @@ import subprocess
 import textwrap
 import time
 import tomllib
+from typing import Any
 
 import pytest
 
@@ -137,6 +138,18 @@ ROUTES = textwrap.dedent("""\
 """)
 
 
+MUTMUT_PYTHON = PROJECT_ROOT / ".venv-mutation" / "bin" / "python"
+
+
+def patched_mutmut(script: str, **options: Any) -> str:
+    """What `script` prints, run by mutmut's own environment (make test installs it) with the path of
+    tools.mutation.mutmut_wrapping as its argument."""
+    assert MUTMUT_PYTHON.exists(), "mutmut's environment is missing: make test installs it"
+    wrapping = PROJECT_ROOT / "tools" / "mutation" / "mutmut_wrapping.py"
+    command = [MUTMUT_PYTHON, "-P", "-c", script, wrapping]
+    return subprocess.run(command, capture_output=True, text=True, check=True, **options).stdout
+
+
 MUTATE = """
 import json, runpy, sys
 runpy.run_path(sys.argv[1])["patch_mutmut"]()
@@ -163,16 +176,7 @@ def test_mutmut_mutates_a_route_and_registers_it_once_but_leaves_a_cached_functi
     """tools.mutation.mutmut_wrapping in mutmut's own environment (make test installs it): the route's
     body is mutated; its copies carry no decorator, so the route is registered once, and calls
     reach the original or the active mutant through the trampoline."""
-    python = PROJECT_ROOT / ".venv-mutation" / "bin" / "python"
-    assert python.exists(), "mutmut's environment is missing: make test installs it"
-    output = subprocess.run(
-        [python, "-P", "-c", MUTATE, PROJECT_ROOT / "tools" / "mutation" / "mutmut_wrapping.py"],
-        input=ROUTES,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    mutated = json.loads(output)
+    mutated = json.loads(patched_mutmut(MUTATE, input=ROUTES))
     assert len(mutated["mutants"]) > 3
     assert mutated["mutants"] == [f"x_get_order__mutmut_{n}" for n in range(1, len(mutated["mutants"]) + 1)]
     assert mutated["code"].count('@app.get("/orders/<order_id>")') == 1
@@ -180,7 +184,7 @@ def test_mutmut_mutates_a_route_and_registers_it_once_but_leaves_a_cached_functi
     assert "x_catalog__mutmut" not in mutated["code"]
     (tmp_path / "routes.py").write_text(mutated["code"])
     served = subprocess.run(
-        [python, "-c", SERVE, *mutated["mutants"]], cwd=tmp_path, capture_output=True, text=True, check=True
+        [MUTMUT_PYTHON, "-c", SERVE, *mutated["mutants"]], cwd=tmp_path, capture_output=True, text=True, check=True
     ).stdout
     routes, original, *mutants = json.loads(served)
     assert routes == 1
@@ -216,18 +220,10 @@ def test_a_mutants_tests_run_fastest_first_and_the_first_failure_ends_them(tmp_p
     """mutmut hands a mutant's tests over in a set's order: sorted by their clean-run duration, the
     mutant that a quick test kills is not judged by a slow one first (a test it has no duration for,
     added since, counts as quick)."""
-    python = PROJECT_ROOT / ".venv-mutation" / "bin" / "python"
     (tmp_path / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["mutants"]\n')
     (tmp_path / "mutants").mkdir()
     (tmp_path / "mutants" / "test_order.py").write_text(ORDER_TESTS)
-    exit_code = subprocess.run(
-        [python, "-P", "-c", RUN_TESTS, PROJECT_ROOT / "tools" / "mutation" / "mutmut_wrapping.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()[-1]
-    assert exit_code == "1"
+    assert patched_mutmut(RUN_TESTS, cwd=tmp_path).splitlines()[-1] == "1"  # pytest's exit code
     assert (tmp_path / "mutants" / "ran").read_text() == "unknown\n"
 
 
