@@ -2,10 +2,16 @@
 token), approved and charged, rejected, or timed out; a decision that meets a wait that has just run out.
 Every test checks the exact states entered."""
 
+from __future__ import annotations
+
 import json
+import threading
+from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 from moto.core.exceptions import JsonRESTError
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from support import seed
@@ -148,13 +154,46 @@ def test_a_large_order_that_staff_reject_is_rejected_with_its_stock_released(
     assert failed_tasks(stack, order_id) == []
 
 
+class ApprovalWait(threading.Event):
+    """moto's timer of a task state (the Event it waits on for TimeoutSeconds): the approval's, set to
+    APPROVAL_WAIT, runs out when the test calls `run_out`, and moto then times the task out as it would
+    at the deadline; every other task's lasts as long as it says."""
+
+    waiting: ClassVar[list[ApprovalWait]]
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout != APPROVAL_WAIT:
+            return super().wait(timeout)
+        self.ran_out = False
+        self.waiting.append(self)
+        super().wait()
+        return not self.ran_out
+
+    @classmethod
+    def run_out(cls) -> None:
+        for timer in cls.waiting:
+            timer.ran_out = True
+            timer.set()
+
+
+APPROVAL_WAIT = 86_400  # a day: no test waits for it, each makes it run out when it needs to
+
+
 @pytest.fixture
-def decide_as_the_wait_runs_out(back_office, storefront, local_lambda, function, monkeypatch):
-    """`decide(approved)`: a large order awaiting approval, then staff's decision, to which Step
-    Functions answers TaskTimedOut: the approval's wait (5 s here, so that it then runs out for
-    real) ended as staff decided. The order's id and the decision's answer."""
+def approval_wait(function, monkeypatch):
+    """The approval's wait, long, ended on the test's cue: `approval_wait.run_out()`."""
     validate = function("ValidateOrderFunction").module("validate_order")
-    monkeypatch.setattr(validate, "settings", validate.settings.model_copy(update={"approval_timeout": 5}))
+    monkeypatch.setattr(validate, "settings", validate.settings.model_copy(update={"approval_timeout": APPROVAL_WAIT}))
+    timer = type("ApprovalWait", (ApprovalWait,), {"waiting": []})
+    monkeypatch.setattr(execute_state, "threading", SimpleNamespace(Event=timer))
+    return timer
+
+
+@pytest.fixture
+def decide_as_the_wait_runs_out(back_office, storefront, local_lambda, approval_wait, monkeypatch):
+    """`decide(approved)`: a large order awaiting approval, then staff's decision, to which Step
+    Functions answers TaskTimedOut: the approval's wait ran out as staff decided (it runs out
+    right after). The order's id and the decision's answer."""
     every_token = lambda *args, **kwargs: True  # noqa: E731
     timed_out = JsonRESTError("TaskTimedOut", "Task Timed Out")
 
@@ -163,7 +202,9 @@ def decide_as_the_wait_runs_out(back_office, storefront, local_lambda, function,
         order_id = seed.order(storefront, LARGE)
         awaiting_approval(local_lambda, back_office, order_id)
         with failing_backend_call(monkeypatch, StepFunctionsParserBackend, "send_task_success", every_token, timed_out):
-            return order_id, back_office.post(f"/orders/{order_id}/approval", {"approved": approved})
+            decided = back_office.post(f"/orders/{order_id}/approval", {"approved": approved})
+        approval_wait.run_out()
+        return order_id, decided
 
     return decide
 
@@ -201,12 +242,12 @@ def test_a_rejection_that_meets_a_wait_that_has_just_run_out_stands(
 
 
 def test_no_decision_in_time_rejects_the_order_as_approval_timeout(
-    back_office, storefront, stack, local_lambda, payments, function, monkeypatch
+    back_office, storefront, stack, local_lambda, payments, approval_wait
 ):
-    validate = function("ValidateOrderFunction").module("validate_order")
-    monkeypatch.setattr(validate, "settings", validate.settings.model_copy(update={"approval_timeout": 1}))
     seed.stock(back_office, "gadget", 40, price=40)
     order_id = seed.order(storefront, LARGE)
+    awaiting_approval(local_lambda, back_office, order_id)
+    approval_wait.run_out()
 
     execution = process(local_lambda, stack, order_id)
 
