@@ -214,7 +214,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def _whole_suite(config: pytest.Config) -> bool:
     """Run on the test paths with nothing left out (what `make test` runs)."""
     selected = config.option.keyword or config.option.markexpr or config.getoption("deselect")
-    return config.args_source == pytest.Config.ArgsSource.TESTPATHS and not selected and not config.getoption("lf", False)
+    last_failed = config.getoption("lf", False)  # absent under -p no:cacheprovider
+    return config.args_source == pytest.Config.ArgsSource.TESTPATHS and not selected and not last_failed
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

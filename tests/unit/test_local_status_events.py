@@ -157,7 +157,8 @@ def test_express_workflows_send_no_status_events_as_on_aws(stack, sfn, received)
     wait_for_execution(stack, run(sfn, express, "express", {"outcome": "pass"}))
     run(sfn, standard, "standard", {"outcome": "pass"})
 
-    assert [event["detail"]["name"] for event in received(2, timeout=3)] == ["standard"]
+    # The express one ended before the standard one started: an event of its would be received first.
+    assert [event["detail"]["name"] for event in received(1)] == ["standard"]
 
 
 def test_a_lambda_target_gets_the_event_as_an_asynchronous_invocation(stack, sfn, local_lambda):

@@ -65,17 +65,22 @@ def sfn(aws):
         yield aws.client("stepfunctions", config=LOCAL_ENDPOINT)
 
 
+@pytest.fixture(scope="module")
+def moto_server():
+    """moto's server, serving the backends of this process (each test's, reset by `aws`): one for the
+    module, since stopping one waits for its half-second poll."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture
-def served_sfn(aws):
+def served_sfn(aws, moto_server):
     """The same through moto's server over HTTP, as the AWS CLI calls it."""
     with moto_runs_sync_executions():
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield aws.client("stepfunctions", endpoint_url=f"http://{host}:{port}", config=LOCAL_ENDPOINT)
-        finally:
-            server.stop()
+        yield aws.client("stepfunctions", endpoint_url=moto_server, config=LOCAL_ENDPOINT)
 
 
 def machine(sfn, name, definition, kind="EXPRESS"):

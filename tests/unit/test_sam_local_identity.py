@@ -15,7 +15,6 @@ from moto.server import ThreadedMotoServer
 from local_stack.apigateway.sam_cli import only_api
 from local_stack.cloudformation.template import read_source
 from local_stack.lambda_runtime.functions import FunctionInstance
-from local_stack.listen import free_port
 from local_stack.sam_local_templates import AUTHORIZER_LAYER, AUTHORIZER_SOURCE, with_local_authorizer
 from local_stack.server import sam_local_env_vars
 from support.api import ApiClient, route_templates
@@ -26,14 +25,21 @@ UNAUTHORIZED = (401, {"message": "Unauthorized"})
 PASSWORD = "Local-Passw0rd!"
 
 
-@pytest.fixture
-def moto_endpoint(stack) -> Iterator[str]:
-    """moto's server on the same state as the test's stack (it serves the pool's JWKS)."""
-    port = free_port()
-    server = ThreadedMotoServer(port=port, verbose=False)
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    """moto's server, serving this process's backends: one for the module, since stopping one waits
+    for its half-second poll."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture
+def moto_endpoint(stack, moto_server) -> str:
+    """moto's server on the same state as the test's stack (it serves the pool's JWKS)."""
+    return moto_server
 
 
 @pytest.fixture
