@@ -31,6 +31,7 @@ from aws_lambda_powertools.utilities import parameters
 from botocore.handlers import BUILTIN_HANDLERS
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
 from local_stack.apigateway.integrations import ApiIntegrations
@@ -106,6 +107,17 @@ def aws(boto_session: boto3.session.Session, request: pytest.FixtureRequest) -> 
     mocked.start(reset=not shared)
     yield boto_session
     mocked.stop(remove_data=not shared)
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    """moto's server over HTTP (as the AWS CLI and JWKS readers reach it), serving this process's
+    backends, so each test's state: one for a module, since stopping one waits for its half-second poll."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from local_stack.moto_patches.express import billed_duration_ms, moto_runs_sync_executions
 
@@ -63,17 +62,6 @@ def sfn(aws):
     """Step Functions in process (moto's mock_aws), with only the sync-execution patches: no runtime."""
     with moto_runs_sync_executions():
         yield aws.client("stepfunctions", config=LOCAL_ENDPOINT)
-
-
-@pytest.fixture(scope="module")
-def moto_server():
-    """moto's server, serving the backends of this process (each test's, reset by `aws`): one for the
-    module, since stopping one waits for its half-second poll."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

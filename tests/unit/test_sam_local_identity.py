@@ -6,11 +6,9 @@ server, as `make dev` serves them. The deployed function, without the layer, nev
 import dataclasses
 import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from local_stack.apigateway.sam_cli import only_api
 from local_stack.cloudformation.template import read_source
@@ -23,17 +21,6 @@ from support.tokens import claims_of, signed, tampered, unsigned
 
 UNAUTHORIZED = (401, {"message": "Unauthorized"})
 PASSWORD = "Local-Passw0rd!"
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    """moto's server, serving this process's backends: one for the module, since stopping one waits
-    for its half-second poll."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
