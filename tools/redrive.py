@@ -109,7 +109,7 @@ class DeployedStack:
 
     @classmethod
     def of_make_dev(cls, template: SamTemplate, outputs_file: Path = OUTPUTS_FILE) -> DeployedStack:
-        outputs = json.loads(outputs_file.read_text())  # FileNotFoundError: make dev is not running
+        outputs = json.loads(outputs_file.read_text())
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
         return cls(template, session, outputs["AwsEndpointUrl"])
 
@@ -318,8 +318,10 @@ def main(argv: list[str] | None = None) -> int:
     template = load()
     if arguments.stack:
         stack = DeployedStack.deployed(template, arguments.stack)
-    else:
+    elif arguments.outputs_file.is_file():
         stack = DeployedStack.of_make_dev(template, arguments.outputs_file)
+    else:
+        parser.error(f"{arguments.outputs_file} not found: start the local stack first (make dev), or give STACK=")
     queues = {letters.queue: letters for letters in dead_letter_queues(template)}
     if arguments.command in (None, "list"):
         for summary in (summarize(stack, each) for each in queues.values()):

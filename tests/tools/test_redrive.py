@@ -11,7 +11,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from support import seed
 from support.aws import ServerFaultError, drain_queue, failing_backend_call
 from support.workflow import process, wait_for_execution
-from tools.redrive import DeadLetters, DeployedStack, dead_letter_queues, replay, summarize
+from tools.redrive import DeadLetters, DeployedStack, dead_letter_queues, main, replay, summarize
 
 CSV = {"Content-Type": "text/csv"}
 
@@ -120,6 +120,17 @@ def test_stream_records_that_failed_every_retry_are_published_again_from_their_p
     assert process(local_lambda, stack, order_id)["status"] == "SUCCEEDED"
     assert storefront.get(f"/orders/{order_id}").body["status"] == "CONFIRMED"
     assert waiting(stack, "PublishOrderEventsDLQ") == []
+
+
+def test_without_a_running_make_dev_or_a_stack_it_says_what_to_start(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--outputs-file", str(tmp_path / "local-outputs.json"), "list"])
+
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        f"make redrive: error: {tmp_path / 'local-outputs.json'} not found: start the local stack first (make dev),"
+        " or give STACK=\n"
+    )
 
 
 def test_a_queue_fed_by_nothing_replayable_is_refused(redrive):
