@@ -156,23 +156,24 @@ def test_a_large_order_that_staff_reject_is_rejected_with_its_stock_released(
 
 class ApprovalWait(threading.Event):
     """moto's timer of a task state (the Event it waits on for TimeoutSeconds): the approval's, set to
-    APPROVAL_WAIT, runs out when the test calls `run_out`, and moto then times the task out as it would
-    at the deadline; every other task's lasts as long as it says."""
+    APPROVAL_WAIT, runs out when the test calls `run_out` (or at once, if that came first), and moto
+    then times the task out as it would at the deadline; every other task's lasts as long as it says."""
 
     waiting: ClassVar[list[ApprovalWait]]
+    over: ClassVar[bool]
 
     def wait(self, timeout: float | None = None) -> bool:
         if timeout != APPROVAL_WAIT:
             return super().wait(timeout)
-        self.ran_out = False
-        self.waiting.append(self)
-        super().wait()
-        return not self.ran_out
+        self.waiting.append(self)  # before reading `over`, which run_out sets before it reads `waiting`
+        if not self.over:
+            super().wait()
+        return self.is_set() and not self.over
 
     @classmethod
     def run_out(cls) -> None:
+        cls.over = True
         for timer in cls.waiting:
-            timer.ran_out = True
             timer.set()
 
 
@@ -184,7 +185,7 @@ def approval_wait(function, monkeypatch):
     """The approval's wait, long, ended on the test's cue: `approval_wait.run_out()`."""
     validate = function("ValidateOrderFunction").module("validate_order")
     monkeypatch.setattr(validate, "settings", validate.settings.model_copy(update={"approval_timeout": APPROVAL_WAIT}))
-    timer = type("ApprovalWait", (ApprovalWait,), {"waiting": []})
+    timer = type("ApprovalWait", (ApprovalWait,), {"waiting": [], "over": False})
     monkeypatch.setattr(execute_state, "threading", SimpleNamespace(Event=timer))
     return timer
 
