@@ -184,6 +184,9 @@ def test_gateway_response_quotes_the_message() -> None:
         ("é😀", "$input.body.length()", "3"),
         ("", "$util.urlEncode('a b~*é/') $util.urlDecode('a+b%2F')", "a+b%7E*%C3%A9%2F a b/"),
         ("", "$util.base64Encode('hé') $util.base64Decode('aMOp')", "aMOp hé"),
+        # Arguments that are themselves Java strings (of the request): a regular expression and a split.
+        ("xPOSTyPOST", "$input.body.replaceAll($context.httpMethod, $context.stage)", "xdevydev"),
+        ("a/q-1/b", "$input.body.split($input.params('quote_id')).get(1)", "/b"),
     ],
 )
 def test_java_string_methods_and_util(body: str, template: str, rendered: str) -> None:
