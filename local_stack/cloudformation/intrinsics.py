@@ -61,7 +61,7 @@ class Intrinsics:
             name = match.group(1)
             if name in variables:
                 return str(variables[name])
-            if "." in name and not name.startswith("AWS::"):
+            if "." in name:  # Resource.Attribute (no pseudo parameter's name has a dot)
                 return str(self._get_att(name))
             return str(self._ref(name))
 
