@@ -13,7 +13,7 @@ import pytest
 
 from local_stack.cloudformation.template import PROJECT_ROOT
 from support.instances import warm_instance
-from tools.mutation import code
+from tools.mutation import code, mutmut_wrapping
 from tools.mutation.code import also_copy, kept_copy, module_files, prepare, targets
 from tools.mutation.judging import workspace
 
@@ -145,8 +145,7 @@ def patched_mutmut(script: str, **options: Any) -> str:
     """What `script` prints, run by mutmut's own environment (make test installs it) with the path of
     tools.mutation.mutmut_wrapping as its argument."""
     assert MUTMUT_PYTHON.exists(), "mutmut's environment is missing: make test installs it"
-    wrapping = PROJECT_ROOT / "tools" / "mutation" / "mutmut_wrapping.py"
-    command = [MUTMUT_PYTHON, "-P", "-c", script, wrapping]
+    command = [MUTMUT_PYTHON, "-P", "-c", script, mutmut_wrapping.__file__]
     return subprocess.run(command, capture_output=True, text=True, check=True, **options).stdout
 
 

@@ -168,7 +168,7 @@ class ApprovalWait(threading.Event):
         self.waiting.append(self)  # before reading `over`, which run_out sets before it reads `waiting`
         if not self.over:
             super().wait()
-        return self.is_set() and not self.over
+        return not self.over  # woken only by the task's end or by run_out
 
     @classmethod
     def run_out(cls) -> None:
