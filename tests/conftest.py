@@ -101,9 +101,10 @@ def boto_session() -> boto3.session.Session:
 @pytest.fixture
 def aws(boto_session: boto3.session.Session, request: pytest.FixtureRequest) -> Iterator[boto3.session.Session]:
     """moto in place of AWS: an empty account, unless the test uses `stack` (then moto keeps the
-    process's deployed stack between tests)."""
+    process's deployed stack between tests). boto3's default session (the functions' and moto's own
+    clients) is kept too: a new one reads each service's model again (moto's default resets it)."""
     shared = "stack" in request.fixturenames
-    mocked = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+    mocked = mock_aws(config={"core": {"reset_boto3_session": False}, "stepfunctions": {"execute_state_machine": True}})
     mocked.start(reset=not shared)
     yield boto_session
     mocked.stop(remove_data=not shared)

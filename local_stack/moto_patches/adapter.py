@@ -35,9 +35,14 @@
 - nested executions (`states:startExecution`, `.sync`, `.sync:2` tasks): kept in
   `local_stack/moto_patches/nested.py`, applied here.
 
-And one for speed, `definitions_validated_once`: moto parses a definition to validate it on every
-CreateStateMachine, a third of the time a test spends creating its stack, whose four state
-machines are the same in every test. A definition it accepted once is not parsed again.
+And two for speed, applied with the rest:
+- `definitions_parsed_once`: moto parses a definition (ANTLR, tens of milliseconds) to validate it on
+  every CreateStateMachine and again for every execution, though a stack's state machines are the
+  same in every test and every order. Each definition is parsed once and its program reused: moto's
+  evaluation keeps its state in each execution's Environment (a Map already runs one program in many
+  iterations at once), so executions can share it.
+- `task_clients_reused`: moto makes a new boto3 client for every task a workflow runs (a few
+  milliseconds each, about a tenth of a workflow test's time); one per service and region serves them all.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -52,6 +58,7 @@ from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
+import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.cognitoidp.exceptions import InvalidParameterException
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser
@@ -59,8 +66,11 @@ from moto.core.responses import EmptyResult
 from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -124,19 +134,57 @@ def _stopped_stays_stopped(set_error: Callable[..., Any]) -> Callable[..., Any]:
     return fail
 
 
-_VALID_DEFINITIONS: set[str] = set()
+_PROGRAMS: dict[str, tuple[EvalComponent, Any]] = {}
+_PARSING = threading.RLock()  # activations can nest: a program is then parsed by the outer one
 
 
 @contextmanager
-def definitions_validated_once() -> Iterator[None]:
-    validate = StepFunctionsParserBackend._validate_definition
+def definitions_parsed_once() -> Iterator[None]:
+    parse = AmazonStateLanguageParser.parse
 
-    def validated_once(definition: str) -> None:
-        if definition not in _VALID_DEFINITIONS:
-            validate(definition=definition)  # raises InvalidDefinition, and the definition is not kept
-            _VALID_DEFINITIONS.add(definition)
+    def parsed_once(definition: str) -> tuple[EvalComponent, Any]:
+        with _PARSING:
+            if definition not in _PROGRAMS:
+                program = parse(definition)  # an invalid definition raises, and is not kept
+                _keyed(program[0], set())
+                _PROGRAMS[definition] = program
+            return _PROGRAMS[definition]
 
-    with patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validated_once)):
+    with patch.object(AmazonStateLanguageParser, "parse", staticmethod(parsed_once)):
+        yield
+
+
+def _keyed(component: Any, seen: set[int]) -> None:
+    """Give each component of the program its heap key now: moto draws one on first use, and two
+    executions using a shared program for the first time at once could otherwise draw two (a
+    retrier's attempt count is kept under it)."""
+    if id(component) in seen or not hasattr(component, "__dict__"):
+        return
+    seen.add(id(component))
+    if isinstance(component, EvalComponent):
+        _ = component.heap_key
+    for value in vars(component).values():
+        parts = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else (value,)
+        for part in parts:
+            if isinstance(part, Component):
+                _keyed(part, seen)
+
+
+@contextmanager
+def task_clients_reused() -> Iterator[None]:
+    make = boto3.client  # what moto's boto_client_for calls
+    clients: dict[tuple[str, str, str | None], Any] = {}
+    making = threading.Lock()
+
+    def reused(**arguments: Any) -> Any:
+        # moto passes the same other arguments every time: fake keys, no retries, its timeouts
+        key = (arguments["service_name"], arguments["region_name"], arguments.get("endpoint_url"))
+        with making:
+            if key not in clients:
+                clients[key] = make(**arguments)
+            return clients[key]
+
+    with patch("moto.stepfunctions.parser.asl.utils.boto_client.boto3", SimpleNamespace(client=reused)):
         yield
 
 
@@ -196,6 +244,8 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
             patches.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=backoff.append)))
         patches.enter_context(moto_runs_sync_executions())
         patches.enter_context(moto_runs_nested_executions())
+        patches.enter_context(definitions_parsed_once())
+        patches.enter_context(task_clients_reused())
         yield
 
 

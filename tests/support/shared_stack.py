@@ -9,7 +9,7 @@ from moto.dynamodb.models import dynamodb_backends
 
 from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack, deploy
 from local_stack.cloudformation.template import REGION, SamTemplate
-from local_stack.moto_patches.adapter import definitions_validated_once
+from local_stack.moto_patches.adapter import definitions_parsed_once
 from local_stack.reset import StackReset
 
 
@@ -36,7 +36,7 @@ class SharedStack:
             self._reset()
             return self._stack
         empty_account()
-        with definitions_validated_once():
+        with definitions_parsed_once():
             self._stack = deploy(template, session)
         self._reset = StackReset(self._stack)
         self._account = _account()

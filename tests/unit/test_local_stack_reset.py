@@ -12,7 +12,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack, deploy
 from local_stack.cloudformation.template import REGION
-from local_stack.moto_patches.adapter import definitions_validated_once
+from local_stack.moto_patches.adapter import definitions_parsed_once
 from support import seed
 from support.aws import BusCapture, TopicCapture
 from support.shared_stack import SHARED_STACK, empty_account
@@ -197,7 +197,7 @@ def test_a_reset_stack_is_as_a_fresh_deployment_whatever_the_test_before_did(
     )
 
     empty_account()
-    with definitions_validated_once():
+    with definitions_parsed_once():
         fresh = observed(deploy(sam_template, aws))
     assert reset == fresh
     assert [key for key in fresh if before[key] == fresh[key]] == []  # the test changed every kind
