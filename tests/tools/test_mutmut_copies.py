@@ -3,10 +3,12 @@ links, how a kept copy is brought up to date, the wrapping that lets mutmut muta
 and functions started cold while mutmut learns what each test reaches."""
 
 import json
+import os
 import subprocess
 import textwrap
 import time
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,11 +143,11 @@ ROUTES = textwrap.dedent("""\
 MUTMUT_PYTHON = PROJECT_ROOT / ".venv-mutation" / "bin" / "python"
 
 
-def patched_mutmut(script: str, **options: Any) -> str:
+def patched_mutmut(script: str, *arguments: str, **options: Any) -> str:
     """What `script` prints, run by mutmut's own environment (make test installs it) with the path of
-    tools.mutation.mutmut_wrapping as its argument."""
+    tools.mutation.mutmut_wrapping as its first argument."""
     assert MUTMUT_PYTHON.exists(), "mutmut's environment is missing: make test installs it"
-    command = [MUTMUT_PYTHON, "-P", "-c", script, mutmut_wrapping.__file__]
+    command = [MUTMUT_PYTHON, "-P", "-c", script, mutmut_wrapping.__file__, *arguments]
     return subprocess.run(command, capture_output=True, text=True, check=True, **options).stdout
 
 
@@ -192,22 +194,27 @@ def test_mutmut_mutates_a_route_and_registers_it_once_but_leaves_a_cached_functi
 
 
 RUN_TESTS = """
-import json, runpy, sys
+import json, os, runpy, sys
 runpy.run_path(sys.argv[1])["patch_mutmut"]()
 from mutmut.runners.harness import PytestRunner
 from mutmut.state import state
 state().duration_by_test.update({"test_order.py::test_slow": 30.0, "test_order.py::test_fast": 0.1})
 tests = ["test_order.py::test_slow", "test_order.py::test_unknown", "test_order.py::test_fast"]
-print(json.dumps(PytestRunner().run_tests(mutant_name="m", tests=tests)))
+exit_codes = []
+for mutant in sys.argv[2:]:
+    os.environ["MUTANT"] = mutant
+    exit_codes.append(PytestRunner().run_tests(mutant_name=mutant, tests=tests))
+print(json.dumps(exit_codes))
 """
 
 ORDER_TESTS = """
+import os
 from pathlib import Path
 
 def ran(name):
     with Path("ran").open("a") as log:
-        log.write(name + "\\n")
-    assert False, name
+        log.write(os.environ["MUTANT"] + " " + name + "\\n")
+    assert name not in os.environ["FAILING"].split(), name
 
 def test_slow(): ran("slow")
 def test_unknown(): ran("unknown")
@@ -215,15 +222,52 @@ def test_fast(): ran("fast")
 """
 
 
-def test_a_mutants_tests_run_fastest_first_and_the_first_failure_ends_them(tmp_path):
-    """mutmut hands a mutant's tests over in a set's order: sorted by their clean-run duration, the
-    mutant that a quick test kills is not judged by a slow one first (a test it has no duration for,
-    added since, counts as quick)."""
+def run_tests_of(project: Path, *mutants: str, failing: str) -> list[str]:
+    """The tests that mutmut's patched runner ran for each mutant in turn ("mutant test"), with
+    `failing` the tests that fail."""
+    output = patched_mutmut(RUN_TESTS, *mutants, cwd=project, env={**os.environ, "FAILING": failing})
+    assert json.loads(output.splitlines()[-1]) == [1] * len(mutants)  # pytest's exit code: each was killed
+    return (project / "mutants" / "ran").read_text().splitlines()
+
+
+@pytest.fixture
+def mutmut_project(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["mutants"]\n')
     (tmp_path / "mutants").mkdir()
     (tmp_path / "mutants" / "test_order.py").write_text(ORDER_TESTS)
-    assert patched_mutmut(RUN_TESTS, cwd=tmp_path).splitlines()[-1] == "1"  # pytest's exit code
-    assert (tmp_path / "mutants" / "ran").read_text() == "unknown\n"
+    return tmp_path
+
+
+def test_a_mutants_tests_run_fastest_first_and_the_first_failure_ends_them(mutmut_project):
+    """mutmut hands a mutant's tests over in a set's order: sorted by their clean-run duration, the
+    mutant that a quick test kills is not judged by a slow one first (a test it has no duration for,
+    added since, counts as quick)."""
+    assert run_tests_of(mutmut_project, "shop.x_total__mutmut_1", failing="slow unknown fast") == [
+        "shop.x_total__mutmut_1 unknown"
+    ]
+
+
+def test_the_test_that_killed_a_sibling_mutant_runs_first(mutmut_project):
+    """The slow test that alone killed a mutant of a function runs first for its other mutants, and
+    then for the other functions of its module; elsewhere the order stays fastest first."""
+    ran = run_tests_of(
+        mutmut_project,
+        "shop.x_total__mutmut_1",
+        "shop.x_total__mutmut_2",
+        "shop.x_tax__mutmut_1",
+        "billing.x_charge__mutmut_1",
+        failing="slow",
+    )
+    assert ran == [
+        "shop.x_total__mutmut_1 unknown",
+        "shop.x_total__mutmut_1 fast",
+        "shop.x_total__mutmut_1 slow",
+        "shop.x_total__mutmut_2 slow",
+        "shop.x_tax__mutmut_1 slow",
+        "billing.x_charge__mutmut_1 unknown",
+        "billing.x_charge__mutmut_1 fast",
+        "billing.x_charge__mutmut_1 slow",
+    ]
 
 
 def test_while_mutmut_learns_what_each_test_reaches_every_test_starts_its_functions_cold(stack, monkeypatch):

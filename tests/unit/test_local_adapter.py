@@ -2,11 +2,12 @@
 atomically, while moto checks and writes in two steps, so concurrent writers (make dev's worker
 processes reach it on many threads) could both pass one condition: with the adapter, they take
 turns; and a read sees a write whole, never the half that moto has applied. And a cancelled
-transaction must leave the table's stream as it was, and still read.
-Each state machine definition is parsed once for all the tests' stacks and every execution, whose
-tasks share one client per service, and an invalid one is still refused every time. And a task failed through SendTaskFailure keeps the cause that moto's handler
-drops. And a transaction's ClientRequestToken, which moto ignores, is honoured as DynamoDB honours
-it for ten minutes. And moto's dump of its resources never reaches for Docker."""
+transaction must leave the table's stream as it was, and still read. Each state machine definition
+is parsed once for all the tests' stacks and every execution, whose tasks share one client per
+service, and an invalid one is still refused every time. And a task failed through SendTaskFailure
+keeps the cause that moto's handler drops. And a transaction's ClientRequestToken, which moto
+ignores, is honoured as DynamoDB honours it for ten minutes. And moto's dump of its resources never
+reaches for Docker."""
 
 import json
 import threading

@@ -85,20 +85,69 @@ def patch_mutmut() -> None:
 
 
 def run_fastest_tests_first() -> None:
-    """A mutant's tests run in the order of their duration in the clean run, fastest first. mutmut
-    passes them in a set's order and stops at the first failure, so a mutant of API code that a unit
-    test kills in a tenth of a second could run a minute of workflow tests before it."""
+    """A mutant's tests run first those that killed a mutant of the same function, then of the same
+    module, then the rest by their duration in the clean run, fastest first. mutmut passes them in a
+    set's order and stops at the first failure, so a mutant of API code that a unit test kills in a
+    tenth of a second could run a minute of workflow tests before it; and a mutant that only one slow
+    test kills is most likely killed by the test that killed its siblings. Each kill is appended to
+    KILLERS (mutmut judges each mutant in a forked process: what it learns must be written down)."""
     from mutmut.runners.harness import PytestRunner
     from mutmut.state import state
+    from mutmut.utils.file_utils import change_cwd
 
-    run_tests = PytestRunner.run_tests
+    killers_file = os.path.abspath(KILLERS)
 
     def run_sorted(self: Any, *, mutant_name: str | None, tests: Any) -> int:
+        function = (mutant_name or "").rsplit("__mutmut_", 1)[0]
+        module = function.rpartition(".")[0]
+        killed_siblings, killed_neighbours = _killers(killers_file, function, module)
         durations = state().duration_by_test
-        ordered = sorted(tests, key=lambda test: (durations.get(test, 0.0), test))
-        return int(run_tests(self, mutant_name=mutant_name, tests=ordered))
+
+        def rank(test: str) -> tuple[int, float, str]:
+            tier = 0 if test in killed_siblings else 1 if test in killed_neighbours else 2
+            return tier, durations.get(test, 0.0), test
+
+        first_failure = _FirstFailure()
+        with change_cwd("mutants"):
+            exit_code = int(
+                self.execute_pytest(self._pytest_args_regular_run(sorted(tests, key=rank)), plugins=[first_failure])
+            )
+        if exit_code != 0 and first_failure.nodeid and mutant_name:
+            with open(killers_file, "a") as killers:
+                killers.write(f"{function}\t{first_failure.nodeid}\n")
+        return exit_code
 
     PytestRunner.run_tests = run_sorted
+
+
+KILLERS = "mutants/killers.tsv"  # under mutmut's working directory: function, test that killed a mutant of it
+
+
+class _FirstFailure:
+    """A pytest plugin: the node id of the first test that failed (in any phase)."""
+
+    def __init__(self) -> None:
+        self.nodeid = ""
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.failed and not self.nodeid:
+            self.nodeid = report.nodeid
+
+
+def _killers(path: str, function: str, module: str) -> tuple[set[str], set[str]]:
+    """The tests that killed a mutant of `function`, and those that killed one of another function of `module`."""
+    siblings: set[str] = set()
+    neighbours: set[str] = set()
+    if not os.path.exists(path):
+        return siblings, neighbours
+    with open(path) as killers:
+        for line in killers:
+            killed, _, test = line.rstrip("\n").partition("\t")
+            if killed == function:
+                siblings.add(test)
+            elif killed.rpartition(".")[0] == module:
+                neighbours.add(test)
+    return siblings, neighbours
 
 
 def generate_mutants() -> None:
