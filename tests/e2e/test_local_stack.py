@@ -238,22 +238,29 @@ def test_concurrent_duplicates_of_one_request_see_the_409_that_aws_gives(local, 
     # 50 requests at once on two cores wait for instances to start: what is asserted is the answers,
     # not how soon they come (a busy machine took over 30 s).
     burst = 120
+    keys = ["warm-up"]
     with ThreadPoolExecutor(max_workers=50) as pool:
         # Warm instances first, as under steady traffic (a first request also sets up idempotency).
         warm_up = set(pool.map(lambda _: place(local, racer, {product_id: 1}, "warm-up", burst).status_code, range(50)))
         assert warm_up <= {202, 409}
-        responses = list(pool.map(lambda _: place(local, racer, {product_id: 1}, "one-click", burst), range(50)))
+        # Whether any duplicate arrives while the first holds the key is up to the scheduler: on a
+        # loaded machine a burst can come one request after another (each then answered from the
+        # completed record, 202). Each burst has a key of its own; every one must hold the invariants.
+        conflicts = []
+        while not conflicts and len(keys) <= 5:
+            keys.append(key := f"one-click-{len(keys)}")
+            responses = list(pool.map(lambda _: place(local, racer, {product_id: 1}, key, burst), range(50)))
+            statuses = [response.status_code for response in responses]
+            assert set(statuses) <= {202, 409}
+            assert {response.json()["order_id"] for response in responses if response.status_code == 202} == {
+                responses[statuses.index(202)].json()["order_id"]
+            }
+            conflicts = [response.json() for response in responses if response.status_code == 409]
 
-    statuses = [response.status_code for response in responses]
-    assert set(statuses) <= {202, 409}
-    assert statuses.count(409) >= 1
-    assert {response.json()["order_id"] for response in responses if response.status_code == 202} == {
-        responses[statuses.index(202)].json()["order_id"]
-    }
-    conflict = responses[statuses.index(409)].json()
-    assert conflict == {"message": "a request with this Idempotency-Key is still in progress"}
+    assert conflicts, f"no duplicate of {len(keys) - 1} bursts arrived while the first held its key"
+    assert conflicts[0] == {"message": "a request with this Idempotency-Key is still in progress"}
     listed = local.storefront("GET", "/orders?limit=100", racer).json()["items"]
-    assert len(listed) == 2  # one order for each key
+    assert len(listed) == len(keys)  # one order for each key
 
 
 def test_staff_price_a_cart_in_one_round_trip_through_the_gateway_and_the_quote_workflow(local, staff, ada):
