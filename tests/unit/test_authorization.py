@@ -110,6 +110,26 @@ def test_a_group_that_only_looks_like_staff_is_refused_every_back_office_route_a
     assert stored(stack) == before
 
 
+@pytest.mark.parametrize(
+    ("rendered", "status"),
+    [
+        ("staff", 200),
+        ("customers,staff", 200),  # a REST API's Cognito authorizer: the groups joined by commas
+        ("[staff]", 200),  # an HTTP API's JWT authorizer: the list in brackets, spaces between
+        ("[customers staff]", 200),
+        ("[staffing]", 403),
+        ("customers,nonstaff", 403),
+        ("[customers]", 403),
+    ],
+)
+def test_the_staff_group_is_read_from_the_claim_as_each_gateway_renders_it(back_office, placed, rendered, status):
+    claims = id_token_claims("lin-0001", "lin@example.com") | {"cognito:groups": rendered}
+
+    response = back_office.as_caller(claims).request("GET", f"/users/{placed['user_id']}")
+
+    assert response.status == status, response.body
+
+
 def test_staff_may_use_every_back_office_route(back_office, stack, placed, subtests):
     for method, route, body, status in BACK_OFFICE_ROUTES:
         with subtests.test(f"{method} {route}"):
