@@ -28,8 +28,6 @@ class Forbidden(Exception):  # noqa: N818 - the HTTP status it stands for
 @dataclass(frozen=True)
 class Caller:
     user_id: str  # the Cognito user's sub
-    email: str | None
-    name: str | None
     groups: frozenset[str]
 
     @property
@@ -38,15 +36,13 @@ class Caller:
 
 
 def claims_of(event: BaseProxyEvent) -> dict[str, Any]:
-    """The verified claims, or {} on a route without an authorizer."""
-    claims: dict[str, Any] | None = None
+    """The verified claims, or {} on a route without an authorizer (Powertools reads a missing or null
+    authorizer, `jwt` or `claims` as empty)."""
     if isinstance(event, APIGatewayProxyEventV2):
-        authorizer_v2 = event.request_context.authorizer
-        claims = authorizer_v2.jwt_claim if authorizer_v2 else None
-    elif isinstance(event, APIGatewayProxyEvent):
-        authorizer_v1 = event.request_context.authorizer
-        claims = authorizer_v1.claims if authorizer_v1 else None
-    return dict(claims or {})
+        return dict(event.request_context.authorizer.jwt_claim)
+    if isinstance(event, APIGatewayProxyEvent):
+        return dict(event.request_context.authorizer.claims)
+    return {}
 
 
 def _groups(value: Any) -> frozenset[str]:
@@ -64,8 +60,6 @@ def caller_of(event: BaseProxyEvent) -> Caller:
         raise Unauthorized
     return Caller(
         user_id=str(claims["sub"]),
-        email=claims.get("email"),
-        name=claims.get("name"),
         groups=_groups(claims.get("cognito:groups")),
     )
 
