@@ -154,11 +154,11 @@ def definitions_parsed_once() -> Iterator[None]:
         yield
 
 
-def _keyed(component: Any, seen: set[int]) -> None:
+def _keyed(component: Component, seen: set[int]) -> None:
     """Give each component of the program its heap key now: moto draws one on first use, and two
     executions using a shared program for the first time at once could otherwise draw two (a
     retrier's attempt count is kept under it)."""
-    if id(component) in seen or not hasattr(component, "__dict__"):
+    if id(component) in seen:
         return
     seen.add(id(component))
     if isinstance(component, EvalComponent):

@@ -81,10 +81,13 @@ def patch_mutmut() -> None:
 
     file_mutation.MutationVisitor._skip_node_and_children = skip_unless_wrapped
     file_mutation.function_trampoline_arrangement = arrange_copies_unwrapped
-    run_fastest_tests_first()
+    run_likely_killers_first()
 
 
-def run_fastest_tests_first() -> None:
+KILLERS = "mutants/killers.tsv"  # under mutmut's working directory: function, test that killed a mutant of it
+
+
+def run_likely_killers_first() -> None:
     """A mutant's tests run first those that killed a mutant of the same function, then of the same
     module, then the rest by their duration in the clean run, fastest first. mutmut passes them in a
     set's order and stops at the first failure, so a mutant of API code that a unit test kills in a
@@ -118,9 +121,6 @@ def run_fastest_tests_first() -> None:
         return exit_code
 
     PytestRunner.run_tests = run_sorted
-
-
-KILLERS = "mutants/killers.tsv"  # under mutmut's working directory: function, test that killed a mutant of it
 
 
 class _FirstFailure:
