@@ -41,6 +41,7 @@ from local_stack.lambda_runtime.workers import FunctionPool
 from local_stack.listen import LOOPBACK, listen_addresses, listening_sockets, one_interface
 from local_stack.logs import FunctionLogs, say, terminal
 from local_stack.moto_patches.adapter import moto_runs_local_functions
+from local_stack.moto_patches.nested import EXECUTION_ENDS
 
 
 @dataclass
@@ -160,7 +161,7 @@ def local_stack(
         cleanup.enter_context(moto_runs_local_functions(runtime))
         runtime.start_workers(stop)
         reporter = ExecutionReporter(stack)
-        threading.Thread(target=_every, args=(0.25, reporter.report_finished, stop), daemon=True).start()
+        threading.Thread(target=_after_each_end, args=(reporter.report_finished, stop), daemon=True).start()
         start_alarms(stack, runtime, stop)
 
         source = read_source(template_path)
@@ -196,10 +197,23 @@ def print_change(change: StateChange) -> None:
 
 def _every(seconds: float, action: Any, stop: threading.Event) -> None:
     while not stop.wait(seconds):
-        try:
-            action()
-        except Exception as error:
-            say(f"[local] report failed: {error}")
+        _report(action)
+
+
+def _after_each_end(action: Any, stop: threading.Event, longest: float = 5.0) -> None:
+    """`action` whenever executions have ended (the local adapter tells each end), not on a timer:
+    an idle stack costs no CPU. The longest wait only bounds an end that nothing told."""
+    while not stop.is_set():
+        EXECUTION_ENDS.look()
+        _report(action)
+        EXECUTION_ENDS.sleep(longest)
+
+
+def _report(action: Any) -> None:
+    try:
+        action()
+    except Exception as error:
+        say(f"[local] report failed: {error}")
 
 
 def describe(local: LocalStack) -> list[str]:

@@ -99,7 +99,9 @@ class LocalLambda:
         self.pending: queue.Queue[AsyncInvocation] = queue.Queue()
         self.sources = [EventSource.of(stack, mapping) for mapping in _mappings(stack)]
         self._configs = {logical_id: _async_config(stack, logical_id) for logical_id in stack.functions}
-        self.progress = Happenings()  # an invocation ended or was queued: for whoever waits on the stack
+        # An invocation ended or was queued, or (the local adapter tells) a message or a stream record
+        # arrived: for whoever waits on the stack.
+        self.progress = Happenings()
 
     # -- invocations -------------------------------------------------------------------------
     def invoke(self, name_or_arn: str, event: Any) -> Any:
@@ -193,10 +195,13 @@ class LocalLambda:
         raise TimeoutError("the local stack did not settle")
 
     def start_workers(
-        self, stop: threading.Event, poll_interval: float = 0.1, concurrency: int = 32
+        self, stop: threading.Event, idle_poll_seconds: float = 1.0, concurrency: int = 32
     ) -> list[threading.Thread]:
         """Background delivery for a long-running local stack (`make dev`): asynchronous invocations
-        run concurrently (as many as `concurrency`), event sources are polled in order."""
+        run concurrently (as many as `concurrency`), event sources are polled in order. An idle loop
+        sleeps until `progress` moves (an invocation queued or ended; the local adapter adds each
+        message sent to a queue and each stream record), so an idle stack costs no CPU; the longest
+        sleep only bounds what nothing tells (a delayed message becoming visible)."""
         running = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="lambda-async")
 
         def attempt(invocation: AsyncInvocation) -> None:
@@ -207,6 +212,7 @@ class LocalLambda:
 
         def loop() -> None:
             while not stop.is_set():
+                self.progress.look()
                 try:
                     delivered = self.run_pending(lambda invocation: running.submit(attempt, invocation))
                     delivered += self.poll_sources()
@@ -214,7 +220,8 @@ class LocalLambda:
                     logging.getLogger("local_stack").exception("delivery failed")
                     delivered = 0
                 if not delivered:
-                    stop.wait(poll_interval)
+                    self.progress.sleep(idle_poll_seconds)
+            running.shutdown(wait=True)  # what was handed to an instance ends before the loop does
 
         thread = threading.Thread(target=loop, name="local-lambda", daemon=True)
         thread.start()

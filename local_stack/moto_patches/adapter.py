@@ -30,6 +30,9 @@
   and in what a Catch passes on, as on AWS.
 - the Step Functions retrier's `time.sleep` (optional): backoff is recorded and skipped, so tests
   assert the schedule without waiting.
+- `Queue.add_message` and `StreamShard.add` (moto keeps no event source mapping of a local
+  function): each message sent to a queue and each stream record moves the runtime's `progress`, so
+  that `make dev`'s delivery loop wakes for it instead of polling every source many times a second.
 - `StartSyncExecution` of Express workflows, and their history in the machine's log group: kept in
   `local_stack/moto_patches/express.py` (a module of its own for its size), applied here with the rest.
 - nested executions (`states:startExecution`, `.sync`, `.sync:2` tasks): kept in
@@ -63,7 +66,9 @@ from moto.awslambda.models import LambdaFunction
 from moto.cognitoidp.exceptions import InvalidParameterException
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser
 from moto.core.responses import EmptyResult
+from moto.dynamodb.models.table import StreamShard
 from moto.events.models import Rule, events_backends
+from moto.sqs.models import Message, Queue
 from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.component import Component
@@ -239,6 +244,7 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
         patches.enter_context(patch.object(CognitoIdpBackend, "confirm_sign_up", confirm_sign_up))
         patches.enter_context(patch.object(CognitoIdpBackend, "admin_confirm_sign_up", admin_confirm_sign_up))
         patches.enter_context(_executions_reported(runtime.metrics))
+        patches.enter_context(_arrivals_told(runtime))
         patches.enter_context(_moto_as_aws())
         if backoff is not None:
             patches.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=backoff.append)))
@@ -272,6 +278,25 @@ def _executions_reported(metrics: MetricSink) -> Iterator[None]:
         patch.object(Execution, "start", start),
         patch.object(BaseExecutionWorkerCommunication, "terminated", terminated),
     ):
+        yield
+
+
+@contextmanager
+def _arrivals_told(runtime: LocalLambda) -> Iterator[None]:
+    """What an event source mapping may now deliver (a message queued, a stream record written)
+    wakes whoever waits on the runtime's progress."""
+    original_add_message = Queue.add_message
+    original_add_record = StreamShard.add
+
+    def add_message(queue: Queue, message: Message) -> None:
+        original_add_message(queue, message)
+        runtime.progress.happened()
+
+    def add_record(shard: StreamShard, old: Any, new: Any) -> None:
+        original_add_record(shard, old, new)
+        runtime.progress.happened()
+
+    with patch.object(Queue, "add_message", add_message), patch.object(StreamShard, "add", add_record):
         yield
 
 

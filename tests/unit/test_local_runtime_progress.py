@@ -1,9 +1,16 @@
-"""Whoever waits on the local runtime (a test waiting for a workflow to reach a state) is woken when
-an invocation is queued or ends, not after a fixed poll."""
+"""Whoever waits on the local runtime (a test waiting for a workflow to reach a state, make dev's
+delivery loop and its report of finished executions) is woken when an invocation is queued or ends,
+a message or a stream record arrives, or an execution ends: not after a fixed poll."""
 
 import json
 import threading
+import time
 
+from local_stack import server
+from local_stack.moto_patches.nested import EXECUTION_ENDS
+from local_stack.server import ExecutionReporter
+from support import seed
+from support.aws import table_items
 from support.samples import EVENTS, UNKNOWN_IMPORT
 
 
@@ -28,3 +35,60 @@ def test_a_waiter_wakes_when_an_invocation_is_queued_and_again_when_it_ends(loca
 
     assert local_lambda.invoke("StartImportFunction", event) == {"import_id": UNKNOWN_IMPORT, "started": False}
     assert progress.sleep(0) is True  # a synchronous invocation's end wakes a waiter too
+
+
+def test_make_devs_loops_do_nothing_while_idle_and_wake_for_each_record_message_and_execution_end(
+    local_lambda, storefront, back_office, stack, monkeypatch
+):
+    seed.stock(back_office, "widget-1", 100, price=19.99)
+    polls, reports, lines = [], [], []
+    poll_sources = local_lambda.poll_sources
+    reporter = ExecutionReporter(stack)
+
+    def counted_poll() -> int:
+        polls.append(delivered := poll_sources())
+        return delivered
+
+    def counted_report() -> None:
+        reports.append(1)
+        reporter.report_finished()
+
+    monkeypatch.setattr(local_lambda, "poll_sources", counted_poll)
+    monkeypatch.setattr(server, "say", lines.append)
+    stop = threading.Event()
+    # Each loop sleeps 60 s when idle: whatever happens in this test happens because it woke a loop.
+    [delivery] = local_lambda.start_workers(stop, idle_poll_seconds=60)
+    reporting = threading.Thread(target=server._after_each_end, args=(counted_report, stop, 60), daemon=True)
+    reporting.start()
+    try:
+        assert until(lambda: polls == [0] and reports == [1])
+        time.sleep(0.5)
+        assert (polls, reports) == ([0], [1])  # the old timers: five more polls and two more reports
+
+        # The order's stream record wakes the delivery loop for PublishOrderEvents, whose OrderCreated
+        # reaches the FIFO AnalyticsQueue: its message wakes the loop for AnalyticsFunction. The
+        # workflow's end wakes the reporter.
+        order_id = seed.order(storefront, {"widget-1": 2})
+        assert until(lambda: orders_counted(stack) == 1)
+        assert until(lambda: any(line.startswith(f"[workflow] {order_id} SUCCEEDED") for line in lines))
+    finally:
+        stop.set()
+        local_lambda.progress.happened()
+        EXECUTION_ENDS.happened()
+        delivery.join(5)
+        reporting.join(5)
+    assert not delivery.is_alive()
+    assert not reporting.is_alive()
+
+
+def orders_counted(stack):
+    return sum(item["orders"] for item in table_items(stack, "AnalyticsTable") if item["pk"].startswith("day#"))
+
+
+def until(check, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
