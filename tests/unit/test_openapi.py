@@ -31,12 +31,15 @@ def test_the_served_documents_are_the_committed_ones_to_the_byte(storefront, bac
         assert served_text(client) == committed.read_text(), f"{committed} is stale: run make openapi"
 
 
-def test_the_documents_and_the_swagger_ui_need_no_token(storefront, back_office):
+def test_the_documents_and_the_swagger_ui_need_no_token_and_say_what_they_are(storefront, back_office):
     for client in (storefront.as_caller(None), back_office.as_caller(None)):
-        assert client.get("/openapi.json").status == 200
+        document = client.get("/openapi.json")
+        assert (document.status, document.headers["Content-Type"]) == (200, "application/json")
         swagger = client.get("/swagger")
-        assert swagger.status == 200
+        assert (swagger.status, swagger.headers["Content-Type"]) == (200, "text/html; charset=utf-8")
         assert "swagger-ui" in swagger.text.lower()
+        # The browser tab names the API whose document the page shows.
+        assert f"<title>{document.body['info']['title']}</title>" in swagger.text
 
 
 def test_the_swagger_ui_shows_the_served_document_where_the_page_is(storefront, back_office):

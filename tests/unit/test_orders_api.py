@@ -176,6 +176,14 @@ class TestIdempotencyKey:
         owners = {item["order_id"]: item["user_id"] for item in table_items(stack, "OrdersTable")}
         assert owners == {first.body["order_id"]: storefront.claims["sub"], second.body["order_id"]: bob.claims["sub"]}
 
+    def test_a_key_is_answered_as_its_first_request_for_an_hour(self, storefront, stack, order_body):
+        before = int(time.time())
+        storefront.post("/orders", order_body, headers={"Idempotency-Key": "attempt-1"})
+        after = int(time.time())
+
+        [record] = [r for r in table_items(stack, "IdempotencyTable") if "StorefrontFunction" in r["id"]]
+        assert (record["status"], before + 3600 <= record["expiration"] <= after + 3600) == ("COMPLETED", True)
+
     def test_a_key_reused_with_other_lines_once_its_record_expired_is_409_and_changes_nothing(
         self, storefront, back_office, stack, local_lambda, order_body
     ):
