@@ -67,3 +67,18 @@ def test_a_function_without_a_variable_it_reads_fails_its_init_naming_it(functio
     assert failed.value.error_type == "ValidationError"
     assert variable in failed.value.message
     assert "Field required" in failed.value.message
+
+
+@pytest.mark.parametrize("variable", ["USER_POOL_ID", "CORS_ALLOW_ORIGIN"])
+def test_an_empty_setting_fails_the_back_offices_init_naming_it(function, variable):
+    """A template that resolves to an empty value (a parameter left blank) is refused at the cold
+    start, not at the first staff request that needs it."""
+    spec = function("BackOfficeFunction").spec
+    emptied = dataclasses.replace(spec, environment={**spec.environment, variable: ""})
+
+    with pytest.raises(FunctionError) as failed:
+        FunctionInstance(emptied).initialize()
+
+    assert failed.value.error_type == "ValidationError"
+    assert variable in failed.value.message
+    assert "at least 1 character" in failed.value.message
