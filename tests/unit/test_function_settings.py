@@ -69,11 +69,18 @@ def test_a_function_without_a_variable_it_reads_fails_its_init_naming_it(functio
     assert "Field required" in failed.value.message
 
 
-@pytest.mark.parametrize("variable", ["USER_POOL_ID", "CORS_ALLOW_ORIGIN"])
-def test_an_empty_setting_fails_the_back_offices_init_naming_it(function, variable):
+@pytest.mark.parametrize(
+    ("logical_id", "variable"),
+    [
+        ("BackOfficeFunction", "USER_POOL_ID"),
+        ("BackOfficeFunction", "CORS_ALLOW_ORIGIN"),
+        ("PublishOrderEventsFunction", "EVENT_BUS_NAME"),
+    ],
+)
+def test_an_empty_setting_fails_the_init_naming_it(function, logical_id, variable):
     """A template that resolves to an empty value (a parameter left blank) is refused at the cold
-    start, not at the first staff request that needs it."""
-    spec = function("BackOfficeFunction").spec
+    start, not at the first request or record that needs it."""
+    spec = function(logical_id).spec
     emptied = dataclasses.replace(spec, environment={**spec.environment, variable: ""})
 
     with pytest.raises(FunctionError) as failed:
