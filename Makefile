@@ -16,8 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Bytecode caches are written even where the environment says not to: the suites start many
 # interpreters (xdist workers, make dev and its workers, sam, schemathesis, mutmut's children, whose
 # function instances start cold for every test), and without caches each of them compiles boto3,
-# moto, pydantic, Powertools and our code again. The packages are compiled once when they are
-# installed (in parallel, by uv), so that a fresh clone's first processes do not all compile them at once.
+# moto, pydantic, Powertools and our code again.
 unexport PYTHONDONTWRITEBYTECODE
 
 FUNCTION_DIRS := $(wildcard src/*/)
@@ -31,7 +30,7 @@ $(VENV)/.installed: requirements/dev.txt
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: pyenv install $(PYTHON_VERSION)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements/dev.txt
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/dev.txt
 	touch $@
 
 install: $(VENV)/.installed ## Create .venv with the pinned development dependencies
