@@ -42,6 +42,7 @@ from local_stack.fakes.payment_provider import PaymentProvider
 from local_stack.lambda_runtime.runtime import LocalLambda
 from local_stack.moto_patches.adapter import moto_runs_local_functions
 from support.api import ApiClient, id_token_claims, route_templates
+from support.aws import TopicCapture
 from support.instances import warm_instance
 from support.least_privilege import RECORDER, RUN_FILE, Call
 from support.payments import served_provider
@@ -166,6 +167,12 @@ def _wait_for_executions(stack: Stack) -> None:
         running = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
         for execution in running["executions"]:
             wait_for_execution(stack, execution["executionArn"])
+
+
+@pytest.fixture
+def approval_requests(stack: Stack) -> TopicCapture:
+    """What staff are sent on the approvals topic (the workflow's large orders, RequestApprovalFunction)."""
+    return TopicCapture(stack, stack.ref("ApprovalRequestsTopic"))
 
 
 @pytest.fixture

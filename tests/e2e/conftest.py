@@ -3,13 +3,13 @@
 import json
 import shutil
 import signal
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from local_stack.cloudformation.template import PROJECT_ROOT
 from support.local_process import LocalStackProcess
+from support.polling import eventually
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -87,16 +87,6 @@ def copy_project(destination, edit_template=lambda text: text):
     template = destination / "template.yaml"
     template.write_text(edit_template((PROJECT_ROOT / "template.yaml").read_text()))
     return template
-
-
-def eventually(check, timeout=20.0, interval=0.1):
-    """The value of `check()` once it is truthy, polling as a client would."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 def failures_of(stack, function_queue, marker, timeout=60.0):

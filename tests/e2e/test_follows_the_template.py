@@ -2,7 +2,9 @@
 code, and the running application follows (routes, environment, failures, edits without a restart).
 The copy and its changes: the `edited` fixture (e2e/conftest.py)."""
 
-from e2e.conftest import eventually, notify_failures
+from e2e.conftest import notify_failures
+
+from support.polling import eventually
 
 
 def test_a_renamed_route_is_served_where_the_template_now_says(edited):

@@ -3,9 +3,8 @@ AwsEndpointUrl, evaluated, and a line in the log for each change of state."""
 
 import re
 
-from e2e.conftest import eventually
-
 from local_stack.cloudformation.template import load
+from support.polling import eventually
 
 
 def test_the_alarms_are_listed_evaluated_and_each_change_is_printed(local):

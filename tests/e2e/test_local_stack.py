@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from botocore.config import Config
-from e2e.conftest import eventually
 
+from support.polling import eventually
 from tools import redrive
 
 TERMINAL = {"CONFIRMED", "REJECTED", "FAILED"}

@@ -3,7 +3,8 @@ an outage that the circuit breaker rides out, and the confirmation email in moto
 
 import pytest
 import requests
-from e2e.conftest import eventually
+
+from support.polling import eventually
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ invoked through the local stack's Lambda API, gets the answer that tests/support
 import json
 
 import pytest
-from e2e.conftest import eventually
 
 from local_stack.cloudformation.template import load
 from support.local_process import LocalStackProcess
+from support.polling import eventually
 from support.samples import AWAITING_ORDER, CONFIRMED_ORDER, NEW_ORDER, REJECTED_ORDER, SAMPLES
 
 

@@ -11,6 +11,7 @@ from local_stack.moto_patches.nested import EXECUTION_ENDS
 from local_stack.server import ExecutionReporter
 from support import seed
 from support.aws import table_items
+from support.polling import eventually
 from support.samples import EVENTS, UNKNOWN_IMPORT
 
 
@@ -61,7 +62,7 @@ def test_make_devs_loops_do_nothing_while_idle_and_wake_for_each_record_message_
     reporting = threading.Thread(target=server._after_each_end, args=(counted_report, stop, 60), daemon=True)
     reporting.start()
     try:
-        assert until(lambda: polls == [0] and reports == [1])
+        assert eventually(lambda: polls == [0] and reports == [1])
         time.sleep(0.5)
         assert (polls, reports) == ([0], [1])  # the old timers: five more polls and two more reports
 
@@ -69,8 +70,8 @@ def test_make_devs_loops_do_nothing_while_idle_and_wake_for_each_record_message_
         # reaches the FIFO AnalyticsQueue: its message wakes the loop for AnalyticsFunction. The
         # workflow's end wakes the reporter.
         order_id = seed.order(storefront, {"widget-1": 2})
-        assert until(lambda: orders_counted(stack) == 1)
-        assert until(lambda: any(line.startswith(f"[workflow] {order_id} SUCCEEDED") for line in lines))
+        assert eventually(lambda: orders_counted(stack) == 1)
+        assert eventually(lambda: any(line.startswith(f"[workflow] {order_id} SUCCEEDED") for line in lines))
     finally:
         stop.set()
         local_lambda.progress.happened()
@@ -83,12 +84,3 @@ def test_make_devs_loops_do_nothing_while_idle_and_wake_for_each_record_message_
 
 def orders_counted(stack):
     return sum(item["orders"] for item in table_items(stack, "AnalyticsTable") if item["pk"].startswith("day#"))
-
-
-def until(check, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True

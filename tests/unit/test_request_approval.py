@@ -5,36 +5,31 @@ tests/workflow/test_order_approval.py's."""
 
 import json
 
-import pytest
-
-from support.aws import TopicCapture, table_items
+from support.aws import table_items
 
 TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAexampletoken"
 
 
-def stored_order(stack, status):
+def order_in_the_workflow(stack):
     stack.client("dynamodb").put_item(
         TableName=stack.ref("OrdersTable"),
-        Item={"order_id": {"S": "o-1"}, "user_id": {"S": "u-1"}, "status": {"S": status},
+        Item={"order_id": {"S": "o-1"}, "user_id": {"S": "u-1"}, "status": {"S": "PROCESSING"},
               "items": {"L": [{"M": {"product_id": {"S": "gadget"}, "quantity": {"N": "30"}}}]},
               "total": {"N": "1200"}, "payment_method": {"S": "pm_card_visa"},
               "created_at": {"S": "2026-11-29T10:00:00.000Z"}, "updated_at": {"S": "2026-11-29T10:00:00.000Z"}},
     )  # fmt: skip
 
 
-@pytest.fixture
-def staff_topic(stack):
-    return TopicCapture(stack, stack.ref("ApprovalRequestsTopic"))
-
-
-def test_an_order_in_the_workflow_awaits_approval_with_the_token_and_staff_are_asked(stack, function, staff_topic):
-    stored_order(stack, "PROCESSING")
+def test_an_order_in_the_workflow_awaits_approval_with_the_token_and_staff_are_asked(
+    stack, function, approval_requests
+):
+    order_in_the_workflow(stack)
 
     answer = function("RequestApprovalFunction").invoke({"order_id": "o-1", "token": TOKEN})
 
     assert answer == {"order_id": "o-1", "awaiting_approval": True}
     [order] = table_items(stack, "OrdersTable")
     assert (order["status"], order["approval_token"]) == ("AWAITING_APPROVAL", TOKEN)
-    [notification] = staff_topic.notifications()
+    [notification] = approval_requests.notifications()
     assert notification["Subject"] == "Order o-1 needs approval"
     assert json.loads(notification["Message"])["total"] == "1200.00"

@@ -15,11 +15,6 @@ def confirmations(stack: Stack) -> TopicCapture:
 
 
 @pytest.fixture
-def approval_requests(stack: Stack) -> TopicCapture:
-    return TopicCapture(stack, stack.ref("ApprovalRequestsTopic"))
-
-
-@pytest.fixture
 def shipping(stack: Stack) -> Callable[[], list[dict[str, Any]]]:
     """Every message handed to shipping so far (taken off the queue)."""
     return lambda: drain_queue(stack, stack.ref("ShippingQueue"))
