@@ -102,6 +102,8 @@ class LocalLambda:
         # An invocation ended or was queued, or (the local adapter tells) a message or a stream record
         # arrived: for whoever waits on the stack.
         self.progress = Happenings()
+        self._arrived: set[str] = set()  # the sources told of an arrival since the delivery loop looked
+        self._arrived_lock = threading.Lock()
 
     # -- invocations -------------------------------------------------------------------------
     def invoke(self, name_or_arn: str, event: Any) -> Any:
@@ -186,6 +188,18 @@ class LocalLambda:
         """One poll of every event source mapping; the number of batches delivered."""
         return sum(source.poll(self) for source in self.sources)
 
+    def arrived(self, source_arn: str) -> None:
+        """A message sent to a queue or a record written to a stream (the local adapter tells each):
+        the delivery loop polls that source's mappings next, and whoever waits on `progress` wakes."""
+        with self._arrived_lock:
+            self._arrived.add(source_arn)
+        self.progress.happened()
+
+    def _told_arrivals(self) -> set[str]:
+        with self._arrived_lock:
+            arrived, self._arrived = self._arrived, set()
+        return arrived
+
     def settle(self, timeout: float = 30.0) -> None:
         """Deliver until nothing is left to deliver: queued async invocations and event sources."""
         deadline = time.monotonic() + timeout
@@ -200,8 +214,10 @@ class LocalLambda:
         """Background delivery for a long-running local stack (`make dev`): asynchronous invocations
         run concurrently (as many as `concurrency`), event sources are polled in order. An idle loop
         sleeps until `progress` moves (an invocation queued or ended; the local adapter adds each
-        message sent to a queue and each stream record), so an idle stack costs no CPU; the longest
-        sleep only bounds what nothing tells (a delayed message becoming visible)."""
+        message sent to a queue and each stream record), so an idle stack costs no CPU. A pass polls
+        only the sources told of an arrival and those that just delivered (they may hold more), and
+        every source once `idle_poll_seconds` have passed, which bounds what nothing tells (a delayed
+        message becoming visible)."""
         running = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="lambda-async")
 
         def attempt(invocation: AsyncInvocation) -> None:
@@ -211,15 +227,21 @@ class LocalLambda:
                 logging.getLogger("local_stack").exception("asynchronous invocation failed")
 
         def loop() -> None:
+            polled_all, busy = -idle_poll_seconds, []
             while not stop.is_set():
-                self.progress.look()
+                self.progress.look()  # before taking the arrivals: one told later wakes the sleep below
+                arrived = self._told_arrivals()
+                if time.monotonic() - polled_all >= idle_poll_seconds:
+                    polled_all, due = time.monotonic(), self.sources
+                else:
+                    due = [source for source in self.sources if source in busy or source.arn in arrived]
                 try:
                     delivered = self.run_pending(lambda invocation: running.submit(attempt, invocation))
-                    delivered += self.poll_sources()
+                    busy = [source for source in due if source.poll(self)]
                 except Exception:
                     logging.getLogger("local_stack").exception("delivery failed")
-                    delivered = 0
-                if not delivered:
+                    delivered, busy = 0, []
+                if not delivered + len(busy):
                     self.progress.sleep(idle_poll_seconds)
             running.shutdown(wait=True)  # what was handed to an instance ends before the loop does
 
@@ -256,6 +278,7 @@ class EventSource:
         self.mapping = mapping
         self.function = stack.function_named(mapping["FunctionName"])
         self.batch_size = int(mapping.get("BatchSize", 10))
+        self.arn: str = mapping["EventSourceArn"]  # the queue's or the stream's
 
     @staticmethod
     def of(stack: Stack, mapping: dict[str, Any]) -> EventSource:

@@ -31,8 +31,9 @@
 - the Step Functions retrier's `time.sleep` (optional): backoff is recorded and skipped, so tests
   assert the schedule without waiting.
 - `Queue.add_message` and `StreamShard.add` (moto keeps no event source mapping of a local
-  function): each message sent to a queue and each stream record moves the runtime's `progress`, so
-  that `make dev`'s delivery loop wakes for it instead of polling every source many times a second.
+  function): each message sent to a queue and each stream record is told to the runtime, naming its
+  queue or stream, so that `make dev`'s delivery loop wakes for it and polls that source's mapping
+  alone, instead of polling every source many times a second.
 - `StartSyncExecution` of Express workflows, and their history in the machine's log group: kept in
   `local_stack/moto_patches/express.py` (a module of its own for its size), applied here with the rest.
 - nested executions (`states:startExecution`, `.sync`, `.sync:2` tasks): kept in
@@ -283,18 +284,18 @@ def _executions_reported(metrics: MetricSink) -> Iterator[None]:
 
 @contextmanager
 def _arrivals_told(runtime: LocalLambda) -> Iterator[None]:
-    """What an event source mapping may now deliver (a message queued, a stream record written)
-    wakes whoever waits on the runtime's progress."""
+    """What an event source mapping may now deliver (a message queued, a stream record written) is
+    told to the runtime, naming its queue or stream."""
     original_add_message = Queue.add_message
     original_add_record = StreamShard.add
 
     def add_message(queue: Queue, message: Message) -> None:
         original_add_message(queue, message)
-        runtime.progress.happened()
+        runtime.arrived(queue.queue_arn)
 
     def add_record(shard: StreamShard, old: Any, new: Any) -> None:
         original_add_record(shard, old, new)
-        runtime.progress.happened()
+        runtime.arrived(f"{shard.table.table_arn}/stream/{shard.table.latest_stream_label}")
 
     with patch.object(Queue, "add_message", add_message), patch.object(StreamShard, "add", add_record):
         yield

@@ -42,19 +42,25 @@ def test_make_devs_loops_do_nothing_while_idle_and_wake_for_each_record_message_
     local_lambda, storefront, back_office, stack, monkeypatch
 ):
     seed.stock(back_office, "widget-1", 100, price=19.99)
-    polls, reports, lines = [], [], []
-    poll_sources = local_lambda.poll_sources
+    polls = {source.function.logical_id: [] for source in local_lambda.sources}
+    reports, lines = [], []
     reporter = ExecutionReporter(stack)
 
-    def counted_poll() -> int:
-        polls.append(delivered := poll_sources())
-        return delivered
+    def counted(source):
+        poll = source.poll
+
+        def counted_poll(runtime) -> int:
+            polls[source.function.logical_id].append(delivered := poll(runtime))
+            return delivered
+
+        return counted_poll
 
     def counted_report() -> None:
         reports.append(1)
         reporter.report_finished()
 
-    monkeypatch.setattr(local_lambda, "poll_sources", counted_poll)
+    for source in local_lambda.sources:
+        monkeypatch.setattr(source, "poll", counted(source))
     monkeypatch.setattr(server, "say", lines.append)
     stop = threading.Event()
     # Each loop sleeps 60 s when idle: whatever happens in this test happens because it woke a loop.
@@ -62,9 +68,10 @@ def test_make_devs_loops_do_nothing_while_idle_and_wake_for_each_record_message_
     reporting = threading.Thread(target=server._after_each_end, args=(counted_report, stop, 60), daemon=True)
     reporting.start()
     try:
-        assert eventually(lambda: polls == [0] and reports == [1])
+        first_pass = {"PublishOrderEventsFunction": [0], "AnalyticsFunction": [0]}
+        assert eventually(lambda: polls == first_pass and reports == [1])
         time.sleep(0.5)
-        assert (polls, reports) == ([0], [1])  # the old timers: five more polls and two more reports
+        assert (polls, reports) == (first_pass, [1])  # the old timers: five more polls and two more reports
 
         # The order's stream record wakes the delivery loop for PublishOrderEvents, whose OrderCreated
         # reaches the FIFO AnalyticsQueue: its message wakes the loop for AnalyticsFunction. The
@@ -72,6 +79,10 @@ def test_make_devs_loops_do_nothing_while_idle_and_wake_for_each_record_message_
         order_id = seed.order(storefront, {"widget-1": 2})
         assert eventually(lambda: orders_counted(stack) == 1)
         assert eventually(lambda: any(line.startswith(f"[workflow] {order_id} SUCCEEDED") for line in lines))
+        # The queue was polled for its one message and once more (it may have held more), not for
+        # each of the order's stream records, invocations and executions.
+        assert polls["AnalyticsFunction"] == [0, 1, 0]
+        assert polls["PublishOrderEventsFunction"].count(1) == 1
     finally:
         stop.set()
         local_lambda.progress.happened()
