@@ -5,9 +5,11 @@ what it cannot know: the order of the stages and what each one deploys."""
 
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
+from _pytest.pathlib import fnmatch_ex
 
 from local_stack.cloudformation.template import PROJECT_ROOT
 from tools.mutation.changed_functions import definitions
@@ -51,6 +53,18 @@ def test_a_pull_request_runs_the_readmes_test_command_and_deploys_nothing():
         "deploy-prod": "deploy-dev",
         "mutation-score": "mutation-python",  # scheduled only
     }
+
+
+def test_the_test_command_collects_every_folder_of_tests(pytestconfig):
+    """pytest does not enter a folder that `norecursedirs` names, and its default names `build`:
+    tests/build/ was left out of every run until the project set its own list."""
+    folders = {path.parent.relative_to(PROJECT_ROOT) for path in (PROJECT_ROOT / "tests").rglob("test_*.py")}
+    ignored = pytestconfig.getini("norecursedirs")
+
+    assert Path("tests/build") in folders
+    assert {
+        folder for folder in folders if any(fnmatch_ex(p, Path(part)) for p in ignored for part in folder.parts)
+    } == set()
 
 
 def test_mutation_testing_runs_weekly_after_the_whole_suite_and_nothing_else_does():
