@@ -21,6 +21,7 @@ if not os.environ.get("AWS_SAM_STACK_NAME"):
 import json
 import shutil
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,11 @@ from local_stack.lambda_runtime.runtime import LocalLambda
 from local_stack.moto_patches.adapter import moto_runs_local_functions
 from support.api import ApiClient, id_token_claims, route_templates
 from support.aws import TopicCapture
+from support.imports import MAX_CONCURRENCY
 from support.instances import warm_instance
 from support.least_privilege import RECORDER, RUN_FILE, Call
 from support.payments import served_provider
-from support.shared_stack import SHARED_STACK
+from support.shared_stack import SHARED_STACK, account_set_aside
 from support.workflow import Delays, FakeClock, wait_for_execution
 
 # Every client, whenever created, reports its requests to the least-privilege recorder.
@@ -79,7 +81,13 @@ def payment_provider() -> Iterator[tuple[PaymentProvider, str]]:
 
 @pytest.fixture(scope="session")
 def sam_template(payment_provider: tuple[PaymentProvider, str]) -> SamTemplate:
-    return load(parameter_overrides={"PaymentApiUrl": payment_provider[1]})
+    """The template as the tests deploy it: the functions call the fake provider, and a bulk import
+    runs MAX_CONCURRENCY chunks at once, so that a few chunks show the limit. One template for every
+    test: a test on another would deploy it in place of the shared stack, and the next test deploy
+    this one again."""
+    return load(
+        parameter_overrides={"PaymentApiUrl": payment_provider[1], "ImportMaxConcurrency": str(MAX_CONCURRENCY)}
+    )
 
 
 @pytest.fixture
@@ -106,9 +114,10 @@ def aws(boto_session: boto3.session.Session, request: pytest.FixtureRequest) -> 
     clients) is kept too: a new one reads each service's model again (moto's default resets it)."""
     shared = "stack" in request.fixturenames
     mocked = mock_aws(config={"core": {"reset_boto3_session": False}, "stepfunctions": {"execute_state_machine": True}})
-    mocked.start(reset=not shared)
-    yield boto_session
-    mocked.stop(remove_data=not shared)
+    with nullcontext() if shared else account_set_aside():
+        mocked.start(reset=not shared)
+        yield boto_session
+        mocked.stop(remove_data=not shared)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from support.api import ApiClient
 from support.aws import table_items
 from support.workflow import described_executions, states_entered, wait_for_execution
 
-MAX_CONCURRENCY = 2  # ImportMaxConcurrency of the import tests' template (tests/workflow/imports/conftest.py)
+MAX_CONCURRENCY = 2  # ImportMaxConcurrency of the template the tests deploy (tests/conftest.py)
 PREPARED = ["PrepareImport", "IsReadable"]
 FINISHED = ["FinishImport", "NotifyStaff", "Done"]
 HEADER = "product_id,quantity,price\n"

@@ -3,8 +3,12 @@ deploying the template takes a few seconds, a reset a few milliseconds (local_st
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import boto3
-from moto.core.base_backend import BackendDict
+from moto.core.base_backend import BackendDict, backend_lock
+from moto.core.model_instances import model_data
 from moto.dynamodb.models import dynamodb_backends
 
 from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack, deploy
@@ -16,6 +20,45 @@ from local_stack.reset import StackReset
 def empty_account() -> None:
     """moto's account as a new one: no resource of any service (what mock_aws starts with)."""
     BackendDict.reset()
+
+
+@contextmanager
+def account_set_aside() -> Iterator[None]:
+    """An empty account for a test that wants one (moto's reset), the deployed stack kept aside
+    meanwhile and put back whole afterwards: the next test that uses it needs a reset, not a new
+    deployment (about a second, and random order interleaves such tests with the others)."""
+    models = [model for classes in model_data.values() for model in classes.values()]
+    with backend_lock:
+        kept = [(backends, dict(backends)) for backends in BackendDict._instances]
+        for backends, _ in kept:
+            dict.clear(backends)  # not BackendDict.reset(), which would empty the kept accounts
+        BackendDict._instances.clear()
+        # What some services keep across accounts: S3's bucket names, Organizations' master accounts.
+        kept_across = [
+            (across, dict(across))
+            for backends, _ in kept
+            for name in ("bucket_accounts", "master_accounts")
+            if isinstance(across := getattr(backends, name, None), dict)
+        ]
+        for across, _ in kept_across:
+            across.clear()
+        # What /moto-api/data.json lists: each model's instances.
+        kept_instances = [(model, model.instances_tracked) for model in models]
+        for model in models:
+            model.instances_tracked = []
+    try:
+        yield
+    finally:
+        empty_account()  # what the test made
+        with backend_lock:
+            for backends, accounts in kept:
+                dict.update(backends, accounts)
+                BackendDict._instances.append(backends)
+            for model, instances in kept_instances:
+                model.instances_tracked = instances
+            for across, entries in kept_across:
+                across.clear()
+                across.update(entries)
 
 
 def _account() -> object:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+import requests
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -15,7 +16,7 @@ from local_stack.cloudformation.template import REGION
 from local_stack.moto_patches.adapter import definitions_parsed_once
 from support import seed
 from support.aws import BusCapture, TopicCapture
-from support.shared_stack import SHARED_STACK, empty_account
+from support.shared_stack import SHARED_STACK, account_set_aside, empty_account
 from support.workflow import process
 
 WAITING = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
@@ -201,3 +202,36 @@ def test_a_reset_stack_is_as_a_fresh_deployment_whatever_the_test_before_did(
         fresh = observed(deploy(sam_template, aws))
     assert reset == fresh
     assert [key for key in fresh if before[key] == fresh[key]] == []  # the test changed every kind
+
+
+def test_a_test_that_wants_an_empty_account_gets_one_and_the_deployed_stack_back_after_it(
+    stack, local_lambda, aws, sam_template
+):
+    """The `aws` fixture without `stack`: an empty account (moto's reset) for the test, and the
+    stack kept aside meanwhile, so that the next test reuses it instead of deploying it again."""
+    dynamodb = stack.client("dynamodb")
+    functions = {spec.name for spec in stack.functions.values()}
+    bucket = stack.ref(next(iter(stack.template.of_type("AWS::S3::Bucket"))))
+    before = observed(stack)
+
+    with account_set_aside():
+        assert dynamodb.list_tables()["TableNames"] == []
+        assert dumped_functions() == set()
+        dynamodb.create_table(
+            TableName="test-made",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        stack.client("s3").create_bucket(Bucket=bucket)  # S3's names are shared by all accounts
+
+    assert "test-made" not in dynamodb.list_tables()["TableNames"]
+    assert observed(stack) == before
+    assert dumped_functions() == functions
+    assert SHARED_STACK.get(sam_template, aws) is stack  # reset, not deployed again
+
+
+def dumped_functions():
+    """The Lambda functions that /moto-api/data.json lists (moto's, in process)."""
+    response = requests.get("http://motoapi.amazonaws.com/moto-api/data.json", timeout=10)
+    return {function["function_name"] for function in response.json()["awslambda"]["LambdaFunction"]}
