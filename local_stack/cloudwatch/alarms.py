@@ -98,6 +98,7 @@ class AlarmEvaluator:
             if logical_id in stack.created
         }
         self._evaluated_at: float | None = None
+        self._queue_urls: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def evaluate(self) -> list[StateChange]:
@@ -155,10 +156,12 @@ class AlarmEvaluator:
         }
         for queue_name in sorted(name for name in watched if name):
             try:
-                url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+                if queue_name not in self._queue_urls:  # a queue's URL follows from its name: asked once
+                    self._queue_urls[queue_name] = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+                url = self._queue_urls[queue_name]
+                visible = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
             except sqs.exceptions.QueueDoesNotExist:
                 continue
-            visible = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
             depth = float(visible["Attributes"]["ApproximateNumberOfMessages"])  # the visible ones
             self.sink.put(*QUEUE_DEPTH, {"QueueName": queue_name}, depth)
 
