@@ -1,9 +1,11 @@
-"""Customers, stock and orders created through the APIs, as staff and customers would."""
+"""Customers, stock and orders created through the APIs, as staff and customers would; and an order
+in the middle of its workflow, which no API makes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from local_stack.cloudformation.deploy import Stack
 from support.api import ApiClient, id_token_claims
 
 
@@ -33,3 +35,15 @@ def order(storefront: ApiClient, lines: dict[str, int], payment_method: str = "p
 
 def quantity(back_office: ApiClient, product_id: str) -> int:
     return int(back_office.get(f"/inventory/{product_id}").body["quantity"])
+
+
+def processing_order(stack: Stack, order_id: str, lines: dict[str, int], total: int) -> None:
+    """An order that its workflow is processing, written to OrdersTable as the storefront and
+    ProcessOrder leave it."""
+    items = [{"M": {"product_id": {"S": product_id}, "quantity": {"N": str(n)}}} for product_id, n in lines.items()]
+    stack.client("dynamodb").put_item(
+        TableName=stack.ref("OrdersTable"),
+        Item={"order_id": {"S": order_id}, "user_id": {"S": "u-1"}, "status": {"S": "PROCESSING"},
+              "items": {"L": items}, "total": {"N": str(total)}, "payment_method": {"S": "pm_card_visa"},
+              "created_at": {"S": "2026-11-29T10:00:00.000Z"}, "updated_at": {"S": "2026-11-29T10:00:00.000Z"}},
+    )  # fmt: skip

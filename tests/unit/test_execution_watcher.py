@@ -20,13 +20,7 @@ def status_change(order_id, status):
 def charged_order(back_office, stack, function, payments):
     """An order that its workflow had reserved and charged when the execution stopped."""
     seed.stock(back_office, "widget-1", 5, price=12.5)
-    stack.client("dynamodb").put_item(
-        TableName=stack.ref("OrdersTable"),
-        Item={"order_id": {"S": "o-1"}, "user_id": {"S": "u-1"}, "status": {"S": "PROCESSING"},
-              "items": {"L": [{"M": {"product_id": {"S": "widget-1"}, "quantity": {"N": "2"}}}]},
-              "total": {"N": "25"}, "payment_method": {"S": "pm_card_visa"},
-              "created_at": {"S": "2026-11-29T10:00:00.000Z"}, "updated_at": {"S": "2026-11-29T10:00:00.000Z"}},
-    )  # fmt: skip
+    seed.processing_order(stack, "o-1", {"widget-1": 2}, total=25)
     function("UpdateInventoryFunction").invoke(
         {
             "order_id": "o-1",

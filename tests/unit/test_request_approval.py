@@ -5,25 +5,16 @@ tests/workflow/test_order_approval.py's."""
 
 import json
 
+from support import seed
 from support.aws import table_items
 
 TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAexampletoken"
 
 
-def order_in_the_workflow(stack):
-    stack.client("dynamodb").put_item(
-        TableName=stack.ref("OrdersTable"),
-        Item={"order_id": {"S": "o-1"}, "user_id": {"S": "u-1"}, "status": {"S": "PROCESSING"},
-              "items": {"L": [{"M": {"product_id": {"S": "gadget"}, "quantity": {"N": "30"}}}]},
-              "total": {"N": "1200"}, "payment_method": {"S": "pm_card_visa"},
-              "created_at": {"S": "2026-11-29T10:00:00.000Z"}, "updated_at": {"S": "2026-11-29T10:00:00.000Z"}},
-    )  # fmt: skip
-
-
 def test_an_order_in_the_workflow_awaits_approval_with_the_token_and_staff_are_asked(
     stack, function, approval_requests
 ):
-    order_in_the_workflow(stack)
+    seed.processing_order(stack, "o-1", {"gadget": 30}, total=1200)
 
     answer = function("RequestApprovalFunction").invoke({"order_id": "o-1", "token": TOKEN})
 
