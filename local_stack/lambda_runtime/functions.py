@@ -255,11 +255,13 @@ class _CodeFolders:
         self.prefixes: tuple[str, ...] = ()
         self._seen: set[tuple[str, ModuleType]] = set()  # entries of sys.modules, each judged once
         self._held: set[tuple[str, ModuleType]] = set()  # those of function code
+        self._judged: dict[str, ModuleType] = {}  # sys.modules as it was when last judged
 
     def add(self, prefixes: tuple[str, ...]) -> None:
         self.prefixes = tuple(dict.fromkeys((*self.prefixes, *prefixes)))
         self._seen.clear()  # judged against fewer folders
         self._held.clear()
+        self._judged.clear()
 
     def hold(self, module: ModuleType) -> bool:
         location = getattr(module, "__file__", None)
@@ -267,8 +269,13 @@ class _CodeFolders:
 
     def in_sys_modules(self) -> dict[str, ModuleType]:
         """The modules of function code in sys.modules. Every invocation asks, and sys.modules holds
-        a thousand modules or more: only the entries that are new since the last time are judged."""
-        entries = set(sys.modules.items())
+        a thousand modules or more: only the entries that are new since the last time are judged,
+        and none when nothing came or went (the usual case: an invocation puts back what it moved),
+        which one comparison with a copy tells (entries compare by identity first)."""
+        if sys.modules == self._judged:
+            return dict(self._held)
+        self._judged = dict(sys.modules)
+        entries = set(self._judged.items())
         gone = self._seen - entries
         self._seen -= gone
         self._held -= gone

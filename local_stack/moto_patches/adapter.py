@@ -39,14 +39,8 @@
 - nested executions (`states:startExecution`, `.sync`, `.sync:2` tasks): kept in
   `local_stack/moto_patches/nested.py`, applied here.
 
-And two for speed, applied with the rest:
-- `definitions_parsed_once`: moto parses a definition (ANTLR, tens of milliseconds) to validate it on
-  every CreateStateMachine and again for every execution, though a stack's state machines are the
-  same in every test and every order. Each definition is parsed once and its program reused: moto's
-  evaluation keeps its state in each execution's Environment (a Map already runs one program in many
-  iterations at once), so executions can share it.
-- `task_clients_reused`: moto makes a new boto3 client for every task a workflow runs (a few
-  milliseconds each, about a tenth of a workflow test's time); one per service and region serves them all.
+And the patches for speed (`local_stack/moto_patches/speed.py`: moto doing the same work again for
+every definition, task, JSONPath, topic subscription and request), applied with the rest.
 """
 
 from __future__ import annotations
@@ -54,7 +48,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -62,7 +55,6 @@ from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
-import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.cognitoidp.exceptions import InvalidParameterException
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser
@@ -72,11 +64,8 @@ from moto.events.models import Rule, events_backends
 from moto.sqs.models import Message, Queue
 from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.component import Component
-from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -89,6 +78,7 @@ from local_stack.logs import say
 from local_stack.moto_patches.dynamodb import moto_items_as_dynamodb
 from local_stack.moto_patches.express import moto_runs_sync_executions
 from local_stack.moto_patches.nested import EXECUTION_ENDS, moto_runs_nested_executions
+from local_stack.moto_patches.speed import moto_made_faster
 
 
 def _no_docker(function: LambdaFunction) -> Any:
@@ -138,60 +128,6 @@ def _stopped_stays_stopped(set_error: Callable[..., Any]) -> Callable[..., Any]:
             set_error(env, *args, **kwargs)
 
     return fail
-
-
-_PROGRAMS: dict[str, tuple[EvalComponent, Any]] = {}
-_PARSING = threading.RLock()  # activations can nest: a program is then parsed by the outer one
-
-
-@contextmanager
-def definitions_parsed_once() -> Iterator[None]:
-    parse = AmazonStateLanguageParser.parse
-
-    def parsed_once(definition: str) -> tuple[EvalComponent, Any]:
-        with _PARSING:
-            if definition not in _PROGRAMS:
-                program = parse(definition)  # an invalid definition raises, and is not kept
-                _keyed(program[0], set())
-                _PROGRAMS[definition] = program
-            return _PROGRAMS[definition]
-
-    with patch.object(AmazonStateLanguageParser, "parse", staticmethod(parsed_once)):
-        yield
-
-
-def _keyed(component: Component, seen: set[int]) -> None:
-    """Give each component of the program its heap key now: moto draws one on first use, and two
-    executions using a shared program for the first time at once could otherwise draw two (a
-    retrier's attempt count is kept under it)."""
-    if id(component) in seen:
-        return
-    seen.add(id(component))
-    if isinstance(component, EvalComponent):
-        _ = component.heap_key
-    for value in vars(component).values():
-        parts = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else (value,)
-        for part in parts:
-            if isinstance(part, Component):
-                _keyed(part, seen)
-
-
-@contextmanager
-def task_clients_reused() -> Iterator[None]:
-    make = boto3.client  # what moto's boto_client_for calls
-    clients: dict[tuple[str, str, str | None], Any] = {}
-    making = threading.Lock()
-
-    def reused(**arguments: Any) -> Any:
-        # moto passes the same other arguments every time: fake keys, no retries, its timeouts
-        key = (arguments["service_name"], arguments["region_name"], arguments.get("endpoint_url"))
-        with making:
-            if key not in clients:
-                clients[key] = make(**arguments)
-            return clients[key]
-
-    with patch("moto.stepfunctions.parser.asl.utils.boto_client.boto3", SimpleNamespace(client=reused)):
-        yield
 
 
 @contextmanager
@@ -251,8 +187,7 @@ def moto_runs_local_functions(runtime: LocalLambda, backoff: list[float] | None 
             patches.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=backoff.append)))
         patches.enter_context(moto_runs_sync_executions())
         patches.enter_context(moto_runs_nested_executions())
-        patches.enter_context(definitions_parsed_once())
-        patches.enter_context(task_clients_reused())
+        patches.enter_context(moto_made_faster())
         yield
 
 

@@ -13,7 +13,7 @@ from moto.dynamodb.models import dynamodb_backends
 
 from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack, deploy
 from local_stack.cloudformation.template import REGION, SamTemplate
-from local_stack.moto_patches.adapter import definitions_parsed_once
+from local_stack.moto_patches.speed import definitions_parsed_once
 from local_stack.reset import StackReset
 
 

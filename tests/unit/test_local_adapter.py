@@ -2,29 +2,23 @@
 atomically, while moto checks and writes in two steps, so concurrent writers (make dev's worker
 processes reach it on many threads) could both pass one condition: with the adapter, they take
 turns; and a read sees a write whole, never the half that moto has applied. And a cancelled
-transaction must leave the table's stream as it was, and still read. Each state machine definition
-is parsed once for all the tests' stacks and every execution, whose tasks share one client per
-service, and an invalid one is still refused every time. And a task failed through SendTaskFailure
-keeps the cause that moto's handler drops. And a transaction's ClientRequestToken, which moto
-ignores, is honoured as DynamoDB honours it for ten minutes. And moto's dump of its resources never
+transaction must leave the table's stream as it was, and still read. And a task failed through
+SendTaskFailure keeps the cause that moto's handler drops. And a transaction's ClientRequestToken,
+which moto ignores, is honoured as DynamoDB honours it for ten minutes. And moto's dump of its resources never
 reaches for Docker."""
 
 import json
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
 from moto.dynamodb.parsing.executors import SetExecutor
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from local_stack.lambda_runtime.streams import StreamReader
-from local_stack.moto_patches.adapter import definitions_parsed_once, task_clients_reused
 from local_stack.moto_patches.dynamodb import CLIENT_REQUEST_TOKENS
 from support import seed
 from support.workflow import FakeClock, history, wait_for_execution
@@ -116,68 +110,6 @@ def test_a_cancelled_transaction_leaves_the_stream_as_it_was_and_still_read(stac
 
     assert published() == [("INSERT", "o-2")]
     assert "reserved" not in dynamodb.get_item(TableName=orders, Key={"order_id": {"S": "o-1"}})["Item"]
-
-
-def test_a_definition_is_parsed_once_to_validate_it_and_an_invalid_one_is_refused_every_time(aws):
-    sfn = aws.client("stepfunctions")
-    role = "arn:aws:iam::123456789012:role/machine"
-    # a definition no other test has (which could have been parsed before)
-    valid = json.dumps({"Comment": str(uuid.uuid4()), "StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
-    invalid = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Wander"}}})
-    with (
-        patch.object(AmazonStateLanguageParser, "parse", wraps=AmazonStateLanguageParser.parse) as parse,
-        definitions_parsed_once(),
-    ):
-        for name in ("first", "second"):
-            sfn.create_state_machine(name=name, definition=valid, roleArn=role)
-            with pytest.raises(ClientError) as refused:
-                sfn.create_state_machine(name=f"{name}-invalid", definition=invalid, roleArn=role)
-            assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-            assert 'at "Wander"' in refused.value.response["Error"]["Message"]  # moto gives no error code
-    parsed = [call.args[0] for call in parse.call_args_list]
-    assert parsed.count(valid) == 1
-    assert parsed.count(invalid) == 2
-    assert [machine["name"] for machine in sfn.list_state_machines()["stateMachines"]] == ["first", "second"]
-
-
-def test_executions_share_the_parsed_program_and_task_clients_and_each_counts_its_own_retries(
-    stack, local_lambda, backoff
-):
-    """The program parsed once and the tasks' clients are shared by the executions: what an
-    execution counts (a retrier's attempts) is its own, even when they run at once."""
-    sfn = stack.client("stepfunctions")
-    fails = {  # a table that does not exist: every attempt fails
-        "Type": "Task",
-        "Resource": "arn:aws:states:::dynamodb:getItem",
-        "Parameters": {"TableName": "missing", "Key": {"id": {"S": "1"}}},
-        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1, "BackoffRate": 3}],
-        "End": True,
-    }
-    definition = json.dumps({"Comment": str(uuid.uuid4()), "StartAt": "Fails", "States": {"Fails": fails}})
-    with (
-        patch.object(AmazonStateLanguageParser, "parse", wraps=AmazonStateLanguageParser.parse) as parse,
-        definitions_parsed_once(),
-        patch.object(boto3, "client", wraps=boto3.client) as make_client,
-        task_clients_reused(),
-    ):
-        machine = sfn.create_state_machine(
-            name="fails", definition=definition, roleArn="arn:aws:iam::123456789012:role/machine"
-        )["stateMachineArn"]
-        with ThreadPoolExecutor(4) as pool:
-            arns = list(
-                pool.map(
-                    lambda n: sfn.start_execution(stateMachineArn=machine, name=f"run-{n}")["executionArn"],
-                    range(4),
-                )
-            )
-        ended = [wait_for_execution(stack, arn) for arn in arns]
-
-    assert [call.args[0] for call in parse.call_args_list].count(definition) == 1
-    assert [call.kwargs["service_name"] for call in make_client.call_args_list] == ["dynamodb"]  # for 12 attempts
-    assert [execution["status"] for execution in ended] == ["FAILED"] * 4
-    for arn in arns:
-        assert [event["type"] for event in history(stack, arn)].count("TaskFailed") == 3
-    assert sorted(backoff) == [1.0] * 4 + [3.0] * 4
 
 
 def test_a_task_failed_through_send_task_failure_keeps_its_cause(stack, local_lambda):

@@ -13,7 +13,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack, deploy
 from local_stack.cloudformation.template import REGION
-from local_stack.moto_patches.adapter import definitions_parsed_once
+from local_stack.moto_patches.speed import definitions_parsed_once
 from support import seed
 from support.aws import BusCapture, TopicCapture
 from support.shared_stack import SHARED_STACK, account_set_aside, empty_account
