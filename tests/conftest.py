@@ -18,6 +18,7 @@ if not os.environ.get("AWS_SAM_STACK_NAME"):
         AWS_REGION="us-east-1",
     )
 
+import gc
 import json
 import shutil
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ from local_stack.cloudformation.template import SamTemplate, load
 from local_stack.cloudwatch.publishers import ApiMetrics
 from local_stack.fakes.payment_provider import PaymentProvider
 from local_stack.lambda_runtime.runtime import LocalLambda
+from local_stack.lambda_runtime.service_models import share_service_models
 from local_stack.moto_patches.adapter import moto_runs_local_functions
 from support.api import ApiClient, id_token_claims, route_templates
 from support.aws import TopicCapture
@@ -54,6 +56,8 @@ from support.workflow import Delays, FakeClock, wait_for_execution
 # Every client, whenever created, reports its requests to the least-privilege recorder.
 BUILTIN_HANDLERS.append(("before-parameter-build", RECORDER.before_parameter_build))
 BUILTIN_HANDLERS.append(("before-call", RECORDER.before_call))
+# Each service's model files read once: every test's function instances make their own sessions.
+share_service_models()
 
 
 @pytest.fixture(autouse=True)
@@ -269,3 +273,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line("Unexercised grants: make test judges them next (python -m tools.least_privilege).")
     else:
         terminalreporter.write_line("Not the whole suite, all passed: unexercised grants are not checked.")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Last of all (pytest's own collection for unraisable exceptions has run): what the session made
+    is frozen, so that Python's final collection at exit does not walk it (moto's state, the stacks,
+    every module: seconds in each process) to free memory that the OS frees at once."""
+    gc.freeze()

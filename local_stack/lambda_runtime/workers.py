@@ -54,6 +54,7 @@ SHARED_LIBRARIES = (
     "aws_lambda_powertools.utilities.parameters",
     "aws_lambda_powertools.utilities.typing",
     "local_stack.lambda_runtime.workers",
+    "local_stack.lambda_runtime.preload",  # the functions' service models, read once
 )
 _STDOUT_AND_STDERR = (1, 2)
 _WORKERS = multiprocessing.get_context("forkserver")

@@ -11,6 +11,7 @@ import pytest
 from local_stack.cloudwatch.metrics import MetricSink
 from local_stack.cloudwatch.publishers import MeteredFunction
 from local_stack.lambda_runtime.functions import FunctionError, FunctionSpec, Throttled
+from local_stack.lambda_runtime.service_models import FUNCTION_SERVICES
 from local_stack.lambda_runtime.workers import SHARED_LIBRARIES, FunctionPool
 
 HANDLERS = """
@@ -41,6 +42,15 @@ def lambda_handler(event, context):
         raise ValueError(event["raise"])
     if event.get("loaded_before_init"):
         return LOADED_BEFORE_INIT
+    if event.get("files_read_by_clients"):  # each client in a new Session, as a Powertools provider makes it
+        import boto3
+        from botocore.loaders import JSONFileLoader
+
+        read, load_file = [], JSONFileLoader.load_file
+        JSONFileLoader.load_file = lambda self, path: read.append(path) or load_file(self, path)
+        for service in event["files_read_by_clients"]:
+            boto3.session.Session().client(service, region_name="us-east-1")
+        return read
     return {"pid": os.getpid(), "remaining_ms": context.get_remaining_time_in_millis(), "env": os.environ["GREETING"]}
 """
 
@@ -96,6 +106,14 @@ def test_a_new_instance_finds_the_shared_libraries_already_imported(spec, pools)
     loaded = pools(spec()).invoke({"loaded_before_init": True})
 
     assert sorted(set(SHARED_LIBRARIES) - set(loaded)) == []
+
+
+def test_a_new_instance_finds_the_functions_service_models_already_read(spec, pools):
+    """The forkserver read them once (local_stack/lambda_runtime/preload.py): an instance's clients
+    read no model file, however many sessions make them."""
+    read = pools(spec()).invoke({"files_read_by_clients": list(FUNCTION_SERVICES)})
+
+    assert read == []
 
 
 def test_concurrent_invocations_run_in_as_many_instances(spec, pools):
