@@ -5,6 +5,12 @@ moves it: with `notBreaching` and no datapoint yet, to OK (what AWS shows minute
 and that change is notified like any other. CloudWatch evaluates every minute: an evaluation that
 comes later catches up, evaluating at each minute's start since the last and then now, so that a
 state held for a minute is seen even when tests make an hour pass at once.
+
+What CloudWatch does inside the service (an alarm's new state, its actions' notifications, SQS's
+queue depth) is done on moto's backends in this process, as reset.py does: none of it is a request
+that a principal of the account makes, so none reaches the least-privilege recorder, and none pays
+for a request's round trip through botocore and moto's parsing (two for each alarm that changes).
+The alarms are read through the API, as a console reads them.
 """
 
 from __future__ import annotations
@@ -17,6 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.sns.models import sns_backends
+from moto.sqs.exceptions import QueueDoesNotExist
+from moto.sqs.models import sqs_backends
 
 from local_stack.cloudwatch.evaluation import AlarmRule, State, decide, periods
 from local_stack.cloudwatch.metrics import MetricSink, dimensions
@@ -98,7 +109,6 @@ class AlarmEvaluator:
             if logical_id in stack.created
         }
         self._evaluated_at: float | None = None
-        self._queue_urls: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def evaluate(self) -> list[StateChange]:
@@ -148,7 +158,7 @@ class AlarmEvaluator:
 
     def _sample_queues(self, alarms: list[AlarmDefinition]) -> None:
         """SQS reports queue depth on its own (every minute on AWS): sampled at each evaluation."""
-        sqs = self.stack.client("sqs")
+        sqs = sqs_backends[self.sink.account_id][self.sink.region]
         watched = {
             dict(alarm.dimensions).get("QueueName")
             for alarm in alarms
@@ -156,32 +166,23 @@ class AlarmEvaluator:
         }
         for queue_name in sorted(name for name in watched if name):
             try:
-                if queue_name not in self._queue_urls:  # a queue's URL follows from its name: asked once
-                    self._queue_urls[queue_name] = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-                url = self._queue_urls[queue_name]
-                visible = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-            except sqs.exceptions.QueueDoesNotExist:
+                visible = sqs.get_queue(queue_name).approximate_number_of_messages
+            except QueueDoesNotExist:
                 continue
-            depth = float(visible["Attributes"]["ApproximateNumberOfMessages"])  # the visible ones
-            self.sink.put(*QUEUE_DEPTH, {"QueueName": queue_name}, depth)
+            self.sink.put(*QUEUE_DEPTH, {"QueueName": queue_name}, float(visible))
 
     def _apply(self, alarm: AlarmDefinition, change: StateChange, reason_data: str) -> None:
-        self.stack.client("cloudwatch").set_alarm_state(
-            AlarmName=alarm.name,
-            StateValue=change.new.value,
-            StateReason=change.reason[:1023],
-            StateReasonData=reason_data,
+        account, region = self.sink.account_id, self.sink.region
+        cloudwatch_backends[account][region].set_alarm_state(
+            alarm.name, change.reason[:1023], reason_data, change.new.value
         )
         if self.report:
             self.report(change)
-        notice = message(
-            alarm, change.old, change.new, change.reason, change.at, self.sink.account_id, self.sink.region
-        )
-        sns = self.stack.client("sns")
+        notice = message(alarm, change.old, change.new, change.reason, change.at, account, region)
         for action in alarm.actions(change.new):
             if action.startswith("arn:aws:sns:"):
-                sns.publish(
-                    TopicArn=action, Subject=subject(alarm, change.new, self.sink.region), Message=json.dumps(notice)
+                sns_backends[account][region].publish(
+                    json.dumps(notice), arn=action, subject=subject(alarm, change.new, region)
                 )
 
 

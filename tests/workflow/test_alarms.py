@@ -5,18 +5,22 @@ queues, both APIs), then the template's alarms evaluated by the local CloudWatch
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from botocore.client import BaseClient
 from moto.awslambda.models import LambdaBackend
 from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.asl.component.program.program import Program
 
+from local_stack.cloudwatch.alarms import AlarmEvaluator
 from local_stack.cloudwatch.evaluation import EXTRA_PERIODS, cloudwatch_time
 from local_stack.cloudwatch.publishers import ApiMetrics, MeteredFunction
 from local_stack.lambda_runtime.functions import FunctionError, Throttled
@@ -25,7 +29,7 @@ from support import seed
 from support.alarm_faults import FAULTS, Fault
 from support.alarms import WatchedAlarms
 from support.api import ApiClient, route_templates
-from support.aws import ServerFaultError, failing_backend_call
+from support.aws import ServerFaultError, TopicCapture, failing_backend_call
 from support.workflow import process, wait_for_execution
 
 REGION_NAME = "US East (N. Virginia)"
@@ -207,6 +211,25 @@ def test_each_fault_fires_exactly_its_alarms_and_notifies_alarm_topic(fault: Fau
     assert {name: latest[name]["NewStateReason"] for name in names} == {
         name: described[name]["StateReason"] for name in names
     }
+
+
+def test_an_evaluation_is_cloudwatchs_own_work_not_requests_of_the_account(stack, local_lambda, clock):
+    """The state changes, their notifications and the queue depths are CloudWatch's and SQS's doing,
+    inside the services: the only request is the one that reads the alarms, as a console would."""
+    topic = TopicCapture(stack, stack.ref("AlarmTopic"))
+    alarm_names = {stack.ref(alarm) for alarm in stack.template.of_type("AWS::CloudWatch::Alarm")}
+    evaluator = AlarmEvaluator(stack, local_lambda.metrics)
+    with patch.object(BaseClient, "_make_api_call", autospec=True, side_effect=BaseClient._make_api_call) as requests:
+        changes = evaluator.evaluate()  # the first: every alarm leaves INSUFFICIENT_DATA
+
+    assert [call.args[1] for call in requests.call_args_list] == ["DescribeAlarms"]
+    assert sorted(change.name for change in changes) == sorted(alarm_names)
+    notified = [json.loads(envelope["Message"]) for envelope in topic.notifications()]
+    assert sorted((message["AlarmName"], message["NewStateValue"]) for message in notified) == sorted(
+        (name, "OK") for name in alarm_names
+    )
+    described = stack.client("cloudwatch").describe_alarms(MaxRecords=100)["MetricAlarms"]
+    assert {alarm["AlarmName"]: alarm["StateValue"] for alarm in described} == dict.fromkeys(alarm_names, "OK")
 
 
 def stamp(moment: float) -> str:
