@@ -23,7 +23,8 @@ from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
 from local_stack.cloudformation.deploy import Stack, deploy
 from local_stack.cloudformation.template import PROJECT_ROOT, REGION, load
-from support.least_privilege import RUN_FILE, Call, role_policies
+from support.least_privilege import role_policies
+from support.least_privilege_run import RUN_FILE, Call
 
 UNUSED_GRANTS = PROJECT_ROOT / "tools" / "least_privilege_unused.toml"
 

@@ -5,7 +5,7 @@ recorded (a botocore hook), mapped to the IAM action and resource ARN it needs, 
 moto's IAM policy evaluator against that principal's own role policies from the transformed
 template. A request its role does not allow fails the test that made it.
 
-The run's calls are written to RUN_FILE (tests/conftest.py), which the judge of the other way round
+The run's calls are written to RUN_FILE (support/least_privilege_run.py), which the judge of the other way round
 reads after the whole suite (tools/least_privilege.py, make test): no grant that no call needed.
 """
 
@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack
-from local_stack.cloudformation.template import PROJECT_ROOT, REGION
+from local_stack.cloudformation.template import REGION
 from local_stack.lambda_runtime.functions import running
+from support.least_privilege_run import Call
 from support.workflow import running_execution
-
-RUN_FILE = PROJECT_ROOT / ".pytest_cache" / "least-privilege" / "run.json"  # written by tests/conftest.py
 
 MOTO_STEP_FUNCTIONS_KEY = "ak"  # the access key of the clients moto's Step Functions tasks use
 _TRANSACT_ACTIONS = {
@@ -33,13 +31,6 @@ _TRANSACT_ACTIONS = {
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
 }
-
-
-@dataclass(frozen=True)
-class Call:
-    principal: str
-    action: str
-    resource: str
 
 
 def _arn(service: str, resource: str) -> str:

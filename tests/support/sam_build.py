@@ -29,7 +29,7 @@ def run_sam(arguments: list[str]) -> None:
 
 def sam_build(build_dir: Path, architecture: str, *resources: str) -> Path:
     run_sam(
-        ["build", *resources, "--template-file", str(TEMPLATE), "--build-dir", str(build_dir),
+        ["build", *resources, "--parallel", "--template-file", str(TEMPLATE), "--build-dir", str(build_dir),
          "--cache-dir", str(build_dir.with_name(build_dir.name + "-cache")), "--no-cached",
          "--parameter-overrides", f"Architecture={architecture}"]
     )  # fmt: skip

@@ -43,7 +43,7 @@ from pathlib import Path
 from queue import Queue
 
 from local_stack.cloudformation.template import PROJECT_ROOT
-from support.least_privilege import RUN_FILE
+from support.least_privilege_run import RUN_FILE
 from tools.mutation import code, sampling
 from tools.mutation.code_operators import DeclarationMutant
 from tools.mutation.declarative import STATE_MACHINES, TEMPLATE, Mutant, load, mutants, parse

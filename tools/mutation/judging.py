@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local_stack.cloudformation.template import PROJECT_ROOT
-from support.least_privilege import RUN_FILE
+from support.least_privilege_run import RUN_FILE
 
 
 def matches(match: str, key: str, operator: str = "") -> bool:
