@@ -5,6 +5,9 @@ a message or a stream record arrives, or an execution ends: not after a fixed po
 import json
 import threading
 import time
+from unittest.mock import patch
+
+from botocore.client import BaseClient
 
 from local_stack import server
 from local_stack.moto_patches.nested import EXECUTION_ENDS
@@ -13,6 +16,7 @@ from support import seed
 from support.aws import table_items
 from support.polling import eventually
 from support.samples import EVENTS, UNKNOWN_IMPORT
+from support.workflow import process
 
 
 def test_a_waiter_wakes_when_an_invocation_is_queued_and_again_when_it_ends(local_lambda):
@@ -95,3 +99,31 @@ def test_make_devs_loops_do_nothing_while_idle_and_wake_for_each_record_message_
 
 def orders_counted(stack):
     return sum(item["orders"] for item in table_items(stack, "AnalyticsTable") if item["pk"].startswith("day#"))
+
+
+def test_a_report_reads_the_history_of_the_executions_ended_since_the_last_one_and_nothing_else(
+    local_lambda, storefront, back_office, stack, monkeypatch
+):
+    """make dev reports at every end: what it reads does not grow with the executions already reported."""
+    seed.stock(back_office, "widget-1", 100, price=19.99)
+    lines = []
+    monkeypatch.setattr(server, "say", lines.append)
+    reporter = ExecutionReporter(stack)
+
+    def report() -> list[str]:
+        with patch.object(BaseClient, "_make_api_call", autospec=True, side_effect=BaseClient._make_api_call) as calls:
+            reporter.report_finished()
+        return [call.args[1] for call in calls.call_args_list]
+
+    first = seed.order(storefront, {"widget-1": 1})
+    process(local_lambda, stack, first)
+    assert report() == ["GetExecutionHistory"] * 2  # the order's execution and its steps' (Express)
+    assert report() == []
+    second = seed.order(storefront, {"widget-1": 1})
+    process(local_lambda, stack, second)
+    assert report() == ["GetExecutionHistory"] * 2
+
+    assert sorted(line.split(" ")[1] for line in lines) == sorted(
+        name for order_id in (first, second) for name in (order_id, f"{order_id}-order-0")
+    )
+    assert all(" SUCCEEDED in " in line for line in lines)
