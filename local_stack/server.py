@@ -52,8 +52,8 @@ class ExecutionReporter:
     """One line per finished workflow execution: its name, outcome, duration and path of states.
 
     The ended executions are found on moto's backend in this process, without a request: listing
-    them through the API at every end read back every execution the stack ever ran (about a tenth of
-    the stack's time under load). Only the history of each new one is read, through the API."""
+    them through the API at every end read back every execution the stack ever ran. Only the history
+    of each new one is read, through the API."""
 
     stack: Stack
     reported: set[str] = field(default_factory=set)
