@@ -5,7 +5,6 @@ when the template and the code disagree."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import nullcontext
 from typing import Any
 
 import boto3
@@ -14,7 +13,6 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities import parameters
 from botocore.handlers import BUILTIN_HANDLERS
 from botocore.retries.standard import ExponentialBackoff
-from moto import mock_aws
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
@@ -32,7 +30,7 @@ from support.instances import warm_instance
 from support.least_privilege import RECORDER
 from support.least_privilege_run import leave_calls
 from support.payments import served_provider
-from support.shared_stack import SHARED_STACK, account_set_aside
+from support.shared_stack import SHARED_STACK, moto_for_a_test
 from support.workflow import Delays, FakeClock, wait_for_execution
 
 # Every client, whenever created, reports its requests to the least-privilege recorder.
@@ -96,12 +94,8 @@ def aws(boto_session: boto3.session.Session, request: pytest.FixtureRequest) -> 
     """moto in place of AWS: an empty account, unless the test uses `stack` (then moto keeps the
     process's deployed stack between tests). boto3's default session (the functions' and moto's own
     clients) is kept too: a new one reads each service's model again (moto's default resets it)."""
-    shared = "stack" in request.fixturenames
-    mocked = mock_aws(config={"core": {"reset_boto3_session": False}, "stepfunctions": {"execute_state_machine": True}})
-    with nullcontext() if shared else account_set_aside():
-        mocked.start(reset=not shared)
+    with moto_for_a_test(shared="stack" in request.fixturenames):
         yield boto_session
-        mocked.stop(remove_data=not shared)
 
 
 @pytest.fixture(scope="module")

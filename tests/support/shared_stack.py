@@ -4,11 +4,14 @@ deploying the template takes a few seconds, a reset a few milliseconds (local_st
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import boto3
+from moto import mock_aws
 from moto.core.base_backend import BackendDict, backend_lock
+from moto.core.custom_responses_mock import reset_responses_mock
 from moto.core.model_instances import model_data
+from moto.core.models import MockAWS, responses_mock
 from moto.dynamodb.models import dynamodb_backends
 
 from local_stack.cloudformation.deploy import ACCOUNT_ID, Stack, deploy
@@ -59,6 +62,24 @@ def account_set_aside() -> Iterator[None]:
             for across, entries in kept_across:
                 across.clear()
                 across.update(entries)
+
+
+@contextmanager
+def moto_for_a_test(shared: bool) -> Iterator[None]:
+    """moto in place of AWS for one test: the shared stack's account (`shared`), or an empty one
+    with the stack set aside. Each start registers moto's URL callbacks for the `requests` library
+    (one per method and service URL), which only a reset removes: after a test that
+    keeps the stack they are removed here, or every such test would add as many for each later
+    request to be matched against (and for the collector to walk)."""
+    mocked = mock_aws(config={"core": {"reset_boto3_session": False}, "stepfunctions": {"execute_state_machine": True}})
+    with nullcontext() if shared else account_set_aside():
+        mocked.start(reset=not shared)
+        try:
+            yield
+        finally:
+            mocked.stop(remove_data=not shared)
+            if shared and MockAWS._nested_count == 0:  # no other mock still uses them
+                reset_responses_mock(responses_mock)
 
 
 def _account() -> object:

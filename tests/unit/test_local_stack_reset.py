@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from moto.core.models import responses_mock
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -16,7 +17,7 @@ from local_stack.cloudformation.template import REGION
 from local_stack.moto_patches.speed import definitions_parsed_once
 from support import seed
 from support.aws import BusCapture, TopicCapture
-from support.shared_stack import SHARED_STACK, account_set_aside, empty_account
+from support.shared_stack import SHARED_STACK, account_set_aside, empty_account, moto_for_a_test
 from support.workflow import process
 
 WAITING = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
@@ -235,3 +236,17 @@ def dumped_functions():
     """The Lambda functions that /moto-api/data.json lists (moto's, in process)."""
     response = requests.get("http://motoapi.amazonaws.com/moto-api/data.json", timeout=10)
     return {function["function_name"] for function in response.json()["awslambda"]["LambdaFunction"]}
+
+
+def test_tests_that_keep_the_stack_leave_no_url_callbacks_of_moto_behind():
+    """Each test's moto registers its callbacks for the `requests` library anew: the count inside a
+    test is the same for the hundredth test as for the first."""
+    registered = []
+    for _ in range(3):
+        with moto_for_a_test(shared=True):
+            registered.append(len(responses_mock.registered()))
+            assert requests.get("https://sqs.us-east-1.amazonaws.com/?Action=ListQueues", timeout=5).status_code == 200
+
+    assert registered[0] > 0
+    assert registered == [registered[0]] * 3
+    assert responses_mock.registered() == []  # none left once no test's moto is on
