@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import botocore.session
+from botocore.exceptions import BotoCoreError
 from botocore.loaders import Loader
 
 # The services the functions' roles may call (a test reads them from the template).
@@ -41,8 +42,12 @@ def share_service_models() -> None:
 
 def read_service_models(services: Iterable[str]) -> None:
     """Read what a client of each service loads (its models, endpoints and defaults) into the shared
-    cache. Explicit keys and region: nothing is looked up, nothing is sent."""
+    cache. Explicit keys and region: nothing is looked up, nothing is sent. Speed only: a service
+    that botocore cannot make a client of here (an odd AWS config file) is left to the instances."""
     share_service_models()
     session = botocore.session.get_session()
     for service in services:
-        session.create_client(service, region_name="us-east-1", aws_access_key_id="-", aws_secret_access_key="-")
+        try:
+            session.create_client(service, region_name="us-east-1", aws_access_key_id="-", aws_secret_access_key="-")
+        except BotoCoreError:
+            continue
