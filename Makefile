@@ -16,7 +16,8 @@ export UV_PYTHON_DOWNLOADS := never
 # Bytecode caches are written even where the environment says not to: the suites start many
 # interpreters (xdist workers, make dev and its workers, sam, schemathesis, mutmut's children, whose
 # function instances start cold for every test), and without caches each of them compiles boto3,
-# moto, pydantic, Powertools and our code again.
+# moto, pydantic, Powertools and our code again. The dependencies are compiled when installed (pip's
+# default; uv's --compile-bytecode), not by the first processes of a run, each compiling the same modules.
 unexport PYTHONDONTWRITEBYTECODE
 
 FUNCTION_DIRS := $(wildcard src/*/)
@@ -30,7 +31,7 @@ $(VENV)/.installed: requirements/dev.txt
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: pyenv install $(PYTHON_VERSION)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/dev.txt
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements/dev.txt
 	touch $@
 
 install: $(VENV)/.installed ## Create .venv with the pinned development dependencies
@@ -72,7 +73,7 @@ build: install ## sam build without a container (python3.13, arm64)
 CHECKOV_VENV := .venv-checkov
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt $(VENV)/.installed
 	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
-	$(BIN)/uv pip sync --quiet --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
 	touch $@
 
 scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: .checkov.yaml, resource Metadata)
@@ -85,7 +86,7 @@ scan: $(CHECKOV_VENV)/.installed ## checkov on the transformed template (skips: 
 MUTATION_VENV := .venv-mutation
 $(MUTATION_VENV)/.installed: requirements/mutation.txt $(VENV)/.installed
 	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) $(MUTATION_VENV)
-	$(BIN)/uv pip sync --quiet --python $(MUTATION_VENV)/bin/python requirements/mutation.txt
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(MUTATION_VENV)/bin/python requirements/mutation.txt
 	touch $@
 
 # The browser tests (tests/e2e/test_swagger_ui.py) drive Debian's Chromium; where it cannot be installed
