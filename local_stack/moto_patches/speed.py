@@ -137,20 +137,14 @@ def paths_parsed_once() -> Iterator[None]:
         yield
 
 
-_SIGNING_KEY: list[rsa.RSAPrivateKey] = []
-_SIGNING_KEY_MADE = threading.Lock()
-
-
-def _signing_key(subscription: Subscription) -> rsa.RSAPrivateKey:
-    with _SIGNING_KEY_MADE:
-        if not _SIGNING_KEY:
-            _SIGNING_KEY.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-        return _SIGNING_KEY[0]
+@functools.cache
+def _signing_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @contextmanager
 def one_signing_key() -> Iterator[None]:
-    with patch.object(Subscription, "private_key", _signing_key):
+    with patch.object(Subscription, "private_key", lambda subscription: _signing_key()):
         yield
 
 
