@@ -11,7 +11,6 @@ Once all of them accept requests and the demo data is made (local_stack/demo.py)
 """
 
 import argparse
-import json
 import os
 import signal
 from pathlib import Path
@@ -21,7 +20,7 @@ from local_stack.apigateway.sam_cli import APIS
 from local_stack.cloudformation.template import OUTPUTS_FILE, PROJECT_ROOT, TEMPLATE
 from local_stack.listen import LOOPBACK, interface_address
 from local_stack.logs import say
-from local_stack.server import describe, local_stack, outputs, sam_local_env_vars
+from local_stack.server import describe, local_stack, outputs, sam_local_env_vars, write_whole
 
 ENV_VARS_FILE = PROJECT_ROOT / ".aws-sam" / "local-env-vars.json"  # beside the outputs file
 
@@ -40,14 +39,12 @@ def main() -> None:
     with local_stack(arguments.template, host, ports, moto_port, moto_host, payment_port) as local:
         docker_endpoint = local.aws_endpoint.replace("127.0.0.1", "host.docker.internal")
         env_vars_file: Path = arguments.outputs_file.with_name(ENV_VARS_FILE.name)
-        env_vars_file.parent.mkdir(parents=True, exist_ok=True)
-        env_vars_file.write_text(json.dumps(sam_local_env_vars(local.stack, docker_endpoint), indent=2))
+        write_whole(env_vars_file, sam_local_env_vars(local.stack, docker_endpoint))
         local.serve()
         resolved = outputs(local)
         demo_data = demo.seed(resolved)
         outputs_file: Path = arguments.outputs_file
-        outputs_file.parent.mkdir(parents=True, exist_ok=True)
-        outputs_file.write_text(json.dumps(resolved, indent=2))
+        write_whole(outputs_file, resolved)
 
         def stop(signal_number: int, frame: object) -> None:
             """Ctrl-C or SIGTERM: everything runs in this one process, so ending it ends the APIs,

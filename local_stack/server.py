@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -277,6 +278,15 @@ def sam_local_env_vars(stack: Stack, endpoint: str) -> dict[str, Any]:
             for logical_id, spec in stack.functions.items()
         },
     }
+
+
+def write_whole(path: Path, document: Any) -> None:
+    """`document` as JSON at `path`, which appears whole or not at all: a reader that waits for the
+    file (the tests, `make token`, tools) could otherwise find it created but still empty."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(document, indent=2))
+    os.replace(partial, path)
 
 
 def outputs(local: LocalStack) -> dict[str, Any]:
