@@ -121,13 +121,18 @@ def _parsed(path: str, extended: bool) -> Any:
     return jsonpath_ng.ext.parser.parse(path) if extended else jsonpath_ng.parser.parse(path)
 
 
+_PARSING_PATHS = threading.Lock()  # lru_cache alone lets executions that miss together each parse
+
+
 @contextmanager
 def paths_parsed_once() -> Iterator[None]:
     def extended(path: str) -> Any:
-        return _parsed(path, True)
+        with _PARSING_PATHS:
+            return _parsed(path, True)
 
     def plain(path: str) -> Any:
-        return _parsed(path, False)
+        with _PARSING_PATHS:
+            return _parsed(path, False)
 
     with (
         patch.object(json_path, "parse", extended),  # every path a state reads
