@@ -121,19 +121,17 @@ def _parsed(path: str, extended: bool) -> Any:
     return jsonpath_ng.ext.parser.parse(path) if extended else jsonpath_ng.parser.parse(path)
 
 
-_PARSING_PATHS = threading.Lock()  # lru_cache alone lets executions that miss together each parse
+_PARSING_PATHS = threading.Lock()
+
+
+def _parsed_once(path: str, extended: bool) -> Any:
+    with _PARSING_PATHS:  # lru_cache alone lets executions that miss together each parse
+        return _parsed(path, extended)
 
 
 @contextmanager
 def paths_parsed_once() -> Iterator[None]:
-    def extended(path: str) -> Any:
-        with _PARSING_PATHS:
-            return _parsed(path, True)
-
-    def plain(path: str) -> Any:
-        with _PARSING_PATHS:
-            return _parsed(path, False)
-
+    extended, plain = functools.partial(_parsed_once, extended=True), functools.partial(_parsed_once, extended=False)
     with (
         patch.object(json_path, "parse", extended),  # every path a state reads
         patch.object(result_path, "parse", plain),  # a ResultPath
